@@ -1,0 +1,69 @@
+package dev.fastpath.ingest.config;
+
+import dev.fastpath.events.v1.Scenario;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything that shapes decoding and redirect handling. Loaded from HOCON by the service
+ * (docs/configuration.md); plain records here so the codec does not depend on a config library.
+ *
+ * @param vsidMap scenario by (ICMP family, VSID): key {@code family * 0x1000000L + vsid}; use
+ *     {@link #scenarioFor}
+ * @param strictIcmpv6Checksum drop ICMPv6 redirects whose checksum does not verify (default:
+ *     accept and count, spec 4.2)
+ * @param conflictPolicy {@code pin} (default) or {@code latest} (spec 2 rule 10)
+ * @param encapIdMode {@code vsid} (default: GRE key field = EncapId << 8) or {@code raw}
+ * @param idleTimeoutMillis flows idle this long are closed (default 5 minutes)
+ */
+public record FastpathConfig(
+    List<EniConfig> enis,
+    Map<Long, Scenario> vsidMap,
+    boolean strictIcmpv6Checksum,
+    String conflictPolicy,
+    String encapIdMode,
+    long idleTimeoutMillis) {
+
+  public static final int DEFAULT_VIP_VSID = 253;
+  public static final int DEFAULT_PE_ILB_VSID = 254;
+
+  public FastpathConfig {
+    enis = List.copyOf(enis);
+    vsidMap = Map.copyOf(vsidMap);
+    if (!conflictPolicy.equals("pin") && !conflictPolicy.equals("latest")) {
+      throw new IllegalArgumentException("conflict policy must be 'pin' or 'latest', not '" + conflictPolicy + "'");
+    }
+    if (!encapIdMode.equals("vsid") && !encapIdMode.equals("raw")) {
+      throw new IllegalArgumentException("EncapId mode must be 'vsid' or 'raw', not '" + encapIdMode + "'");
+    }
+    if (idleTimeoutMillis <= 0) {
+      throw new IllegalArgumentException("idle timeout must be positive");
+    }
+  }
+
+  public static long vsidKey(int icmpFamily, int vsid) {
+    return icmpFamily * 0x1000000L + vsid;
+  }
+
+  public static Map<Long, Scenario> defaultVsidMap() {
+    Map<Long, Scenario> m = new LinkedHashMap<>();
+    m.put(vsidKey(4, DEFAULT_VIP_VSID), Scenario.VIP);
+    m.put(vsidKey(6, DEFAULT_PE_ILB_VSID), Scenario.PE);
+    m.put(vsidKey(4, DEFAULT_PE_ILB_VSID), Scenario.ILB);
+    return m;
+  }
+
+  public static FastpathConfig defaults(List<EniConfig> enis) {
+    return new FastpathConfig(enis, defaultVsidMap(), false, "pin", "vsid", 5 * 60_000L);
+  }
+
+  /** The scenario for a redirect of this ICMP family (4 or 6) and VSID, or null if none. */
+  public Scenario scenarioFor(int icmpFamily, int vsid) {
+    return vsidMap.get(vsidKey(icmpFamily, vsid));
+  }
+
+  public boolean vsidConfigured(int vsid) {
+    return vsidMap.containsKey(vsidKey(4, vsid)) || vsidMap.containsKey(vsidKey(6, vsid));
+  }
+}
