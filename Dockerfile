@@ -1,0 +1,12 @@
+# Build: docker compose build (or docker build -t fastpath .)
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY . .
+RUN mvn -B -q -DskipTests -pl service -am install
+
+FROM eclipse-temurin:17-jre
+RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/service/target/service-0.1.0-SNAPSHOT.jar /opt/fastpath/fastpath.jar
+COPY --from=build /src/service/target/lib /opt/fastpath/lib
+EXPOSE 8080 25520
+ENTRYPOINT ["java", "-cp", "/opt/fastpath/fastpath.jar:/opt/fastpath/lib/*", "dev.fastpath.service.Main"]

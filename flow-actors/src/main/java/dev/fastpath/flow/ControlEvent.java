@@ -1,0 +1,53 @@
+package dev.fastpath.flow;
+
+import dev.fastpath.events.v1.Cause;
+import dev.fastpath.events.v1.CloseReason;
+import dev.fastpath.events.v1.FlowCounted;
+import dev.fastpath.events.v1.FlowOpened;
+import dev.fastpath.events.v1.RedirectRejected;
+import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.redirect.Redirect;
+
+/**
+ * The control packets the forwarding stage hands to a flow's actor: a flow's first packet,
+ * redirects, FIN/RST (or idle expiry) and periodic packet/byte counts. Everything else stays in
+ * the forwarding stage.
+ */
+public sealed interface ControlEvent {
+  FlowKey flow();
+
+  /** Capture (or arrival) time, epoch nanoseconds: the event time of the records it causes. */
+  long timestampNanos();
+
+  /** Capture file and frame number, or live interface. */
+  Cause cause();
+
+  /** The first packet of a flow not seen before (normally the SYN), either direction. */
+  record FlowStarted(FlowKey flow, long timestampNanos, Cause cause, FlowOpened opened)
+      implements ControlEvent {}
+
+  /** A structurally valid, trusted redirect; the actor checks toggles and flow existence. */
+  record RedirectArrived(Redirect redirect, long timestampNanos, Cause cause)
+      implements ControlEvent {
+    @Override
+    public FlowKey flow() {
+      return redirect.flow();
+    }
+  }
+
+  /**
+   * A redirect the decoder rejected whose embedded flow could be decoded: recorded against that
+   * flow (if it exists) so its history shows the refusal.
+   */
+  record RedirectRefused(FlowKey flow, long timestampNanos, Cause cause, RedirectRejected rejected)
+      implements ControlEvent {}
+
+  /** FIN or RST seen, or the flow idled out; carries the flow's final counts. */
+  record FlowEnding(
+      FlowKey flow, long timestampNanos, Cause cause, CloseReason reason, FlowCounted counts)
+      implements ControlEvent {}
+
+  /** Periodic packet/byte counts of an open flow (cumulative totals, not deltas). */
+  record FlowTraffic(FlowKey flow, long timestampNanos, Cause cause, FlowCounted counts)
+      implements ControlEvent {}
+}

@@ -1,0 +1,520 @@
+package dev.fastpath.ingest.codec;
+
+import static dev.fastpath.ingest.codec.Bytes.fold;
+import static dev.fastpath.ingest.codec.Bytes.i32;
+import static dev.fastpath.ingest.codec.Bytes.i64;
+import static dev.fastpath.ingest.codec.Bytes.mac;
+import static dev.fastpath.ingest.codec.Bytes.sum16;
+import static dev.fastpath.ingest.codec.Bytes.u16;
+import static dev.fastpath.ingest.codec.Bytes.u32;
+import static dev.fastpath.ingest.codec.Bytes.u8;
+
+import com.google.protobuf.ByteString;
+import dev.fastpath.events.v1.ChecksumStatus;
+import dev.fastpath.events.v1.EncapType;
+import dev.fastpath.events.v1.RedirectInfo;
+import dev.fastpath.events.v1.RejectReason;
+import dev.fastpath.events.v1.Scenario;
+import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.IpAddrs;
+import dev.fastpath.ingest.Macs;
+import dev.fastpath.ingest.config.EniConfig;
+import dev.fastpath.ingest.config.FastpathConfig;
+import dev.fastpath.ingest.redirect.Redirect;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Decodes and validates a Fast Path redirect frame (spec section 4 and the trust list of 4.5).
+ * Redirects are control packets, so this allocates (one result per frame); it never throws.
+ *
+ * <pre>
+ * outer Ethernet (+ 802.1Q tags) | outer IPv4, proto 47, src = MUX | GRE 0x2000 0x6558 key
+ * | inner Ethernet, dst = ENI | inner IPv4 + ICMP type 5   | embedded IPv4 + 8 bytes TCP | RedirectInfo
+ *                             | inner IPv6 + ICMPv6 137    | RedirectOption (56)         | RedirectInfo
+ * </pre>
+ *
+ * It does not check scenario toggles or whether the flow exists: that is the flow actors' job.
+ */
+public final class RedirectDecoder {
+
+  /*
+   * ICMPv4 redirect (RFC 792) as a MUX sends it
+   * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   * |   Type = 5    |   Code        |          Checksum             |
+   * |                 Gateway Internet Address (= DipPA)            |
+   * |   embedded IPv4 header (IHL * 4 bytes, total length counts the trailer: unused)
+   * |   source port                 |   destination port            |
+   * |                       sequence number                         |
+   * |   RedirectInfo (22 bytes, padded to 34)  ...
+   * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   */
+  static final int ICMP_TYPE = 0;
+  static final int ICMP_CHECKSUM = 2;
+  static final int ICMPV4_EMBEDDED = 8;
+  static final int EMBEDDED_L4_BYTES = 8;
+
+  /*
+   * ICMPv6 redirect (RFC 4861) as a MUX sends it
+   * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   * |   Type = 137  |   Code        |          Checksum             |
+   * |                           Reserved                            |
+   * |                   Target Address (16)                         |
+   * |                   Destination Address (16)                    |
+   * |  Opt type = 4 |  Opt len (0!) |        Reserved (6)  ...      |
+   * |                   original IPv6 header (40)                   |
+   * |   source port                 |   destination port            |
+   * |                       sequence number                         |
+   * |   RedirectInfo (22 or 34 bytes) ...
+   * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   */
+  static final int ICMPV6_OPTION = 40;
+  static final int OPTION_TYPE_REDIRECTED_HEADER = 4;
+  static final int OPTION_IPV6 = 8;
+  static final int OPTION_PORTS = 48;
+  static final int OPTION_SIZE = 56;
+  static final int ICMPV6_TRAILER = ICMPV6_OPTION + OPTION_SIZE;
+
+  /*
+   * RedirectInfo (big-endian)
+   * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   * |                        version = 1                            |
+   * |    PA family (2, 10, 23)      |  encap type (1, 2, 3)         |
+   * |                          EncapId                              |
+   * |                DipPA (4 bytes, or 16 when family is 10/23)    |
+   * |                VMMac (6)              ... zero padding        |
+   * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   */
+  static final int RI_VERSION = 0;
+  static final int RI_PA_FAMILY = 4;
+  static final int RI_ENCAP_TYPE = 6;
+  static final int RI_ENCAP_ID = 8;
+  static final int RI_DIP = 12;
+  static final int RI_MIN_V4 = RI_DIP + 4 + 6;
+  static final int RI_MIN_V6 = RI_DIP + 16 + 6;
+  static final int PA_FAMILY_INET = 2;
+  static final int PA_FAMILY_INET6_LINUX = 10;
+  static final int PA_FAMILY_INET6_WINDOWS = 23;
+
+  static final int IPV4_MIN_HEADER = FrameDecoder.IPV4_MIN_HEADER;
+  static final int IPV6_HEADER = FrameDecoder.IPV6_HEADER;
+  static final int IPV4_CHECKSUMMED = 0xFFFF;
+  static final int PROTO_ICMP = 1;
+  static final int PROTO_TCP = 6;
+  static final int PROTO_ICMPV6 = 58;
+
+  private final FastpathConfig config;
+  private final Map<Long, EniConfig> enis = new HashMap<>();
+
+  public RedirectDecoder(FastpathConfig config) {
+    this.config = config;
+    for (EniConfig e : config.enis()) {
+      enis.put(e.mac(), e);
+    }
+  }
+
+  /** Never throws; reads only {@code [offset, offset + length)}. */
+  public RedirectResult decode(ByteBuffer buf, int offset, int length) {
+    if (buf == null || offset < 0 || length < 0 || offset > buf.limit() - length) {
+      return new RedirectResult.Rejected(
+          RejectReason.MALFORMED, "offset/length outside the buffer", null, 0, null, 0);
+    }
+    return new Walk(buf, offset, offset + length).run();
+  }
+
+  /** Thrown inside a walk only, to unwind to the one place that builds the rejection. */
+  private static final class Reject extends Exception {
+    private static final long serialVersionUID = 1L;
+    final RejectReason reason;
+
+    Reject(RejectReason reason, String detail) {
+      super(detail, null, false, false);
+      this.reason = reason;
+    }
+  }
+
+  private final class Walk {
+    final ByteBuffer b;
+    final boolean be;
+    final int start;
+    final int end;
+    RedirectInfo.Builder info;
+    long eniMac;
+    FlowKey flow;
+    int muxIp;
+
+    Walk(ByteBuffer b, int start, int end) {
+      this.b = b;
+      this.be = b.order() == ByteOrder.BIG_ENDIAN;
+      this.start = start;
+      this.end = end;
+    }
+
+    RedirectResult run() {
+      try {
+        return new RedirectResult.Accepted(decode());
+      } catch (Reject r) {
+        return new RedirectResult.Rejected(
+            r.reason, r.getMessage(), info == null ? null : info.build(), eniMac, flow, muxIp);
+      }
+    }
+
+    private void need(int at, int bytes, int limit, String what) throws Reject {
+      if (at < 0 || limit - at < bytes) {
+        throw new Reject(RejectReason.TRUNCATED, "truncated " + what);
+      }
+    }
+
+    private Redirect decode() throws Reject {
+      // Outer Ethernet, optionally tagged.
+      int pos = start;
+      need(pos, FrameDecoder.ETH_HEADER, end, "outer Ethernet header");
+      int type = u16(b, be, pos + FrameDecoder.ETH_TYPE);
+      pos += FrameDecoder.ETH_HEADER;
+      for (int tags = 0;
+          type == FrameDecoder.ETHERTYPE_VLAN || type == FrameDecoder.ETHERTYPE_QINQ;
+          tags++) {
+        if (tags == FrameDecoder.MAX_VLANS) {
+          throw new Reject(RejectReason.MALFORMED, "more than 4 VLAN tags");
+        }
+        need(pos, FrameDecoder.VLAN_TAG, end, "VLAN tag");
+        type = u16(b, be, pos + FrameDecoder.VLAN_TYPE);
+        pos += FrameDecoder.VLAN_TAG;
+      }
+      if (type != FrameDecoder.ETHERTYPE_IPV4) {
+        throw new Reject(
+            RejectReason.NOT_GRE,
+            String.format("outer EtherType 0x%04x is not IPv4 (redirects arrive in IPv4 GRE)", type));
+      }
+
+      // Outer IPv4: protocol GRE, source = MUX.
+      int outerIp = pos;
+      int outerEnd = ipv4Header(outerIp, end, "outer");
+      int outerProto = u8(b, outerIp + FrameDecoder.IPV4_PROTOCOL);
+      muxIp = i32(b, be, outerIp + FrameDecoder.IPV4_SRC);
+      if (outerProto != FrameDecoder.PROTO_GRE) {
+        throw new Reject(
+            RejectReason.NOT_GRE, "outer IPv4 protocol " + outerProto + " is not GRE (47)");
+      }
+      pos = outerIp + (u8(b, outerIp) & 0x0F) * 4;
+
+      // GRE with key, carrying Ethernet (NVGRE).
+      need(pos, FrameDecoder.GRE_MIN_HEADER, outerEnd, "GRE header");
+      int greFlags = u16(b, be, pos);
+      int greProto = u16(b, be, pos + FrameDecoder.GRE_PROTOCOL);
+      if (greProto != FrameDecoder.ETHERTYPE_TEB) {
+        throw new Reject(
+            RejectReason.NOT_GRE,
+            String.format("GRE protocol 0x%04x is not 0x6558 (NVGRE)", greProto));
+      }
+      if ((greFlags & FrameDecoder.GRE_FLAG_KEY) == 0
+          || (greFlags & (FrameDecoder.GRE_FLAG_ROUTING | FrameDecoder.GRE_VERSION_MASK)) != 0) {
+        throw new Reject(
+            RejectReason.NOT_GRE,
+            String.format("GRE flags/version 0x%04x: want the key bit, version 0", greFlags));
+      }
+      int keyAt = pos + FrameDecoder.GRE_MIN_HEADER;
+      if ((greFlags & FrameDecoder.GRE_FLAG_CHECKSUM) != 0) {
+        keyAt += FrameDecoder.GRE_OPTIONAL_FIELD;
+      }
+      int greEnd = keyAt + FrameDecoder.GRE_OPTIONAL_FIELD;
+      if ((greFlags & FrameDecoder.GRE_FLAG_SEQUENCE) != 0) {
+        greEnd += FrameDecoder.GRE_OPTIONAL_FIELD;
+      }
+      need(pos, greEnd - pos, outerEnd, "GRE header");
+      long key = u32(b, be, keyAt);
+      int vsid = (int) (key >>> 8);
+      int flowId = (int) (key & 0xFF);
+      info =
+          RedirectInfo.newBuilder()
+              .setVsid(vsid)
+              .setFlowId(flowId)
+              .setMuxIp(ByteString.copyFrom(IpAddrs.toBytes(false, 0, muxIp & 0xFFFF_FFFFL)))
+              .setFrameLength(end - start);
+      pos = greEnd;
+
+      // Inner Ethernet: destination = the ENI.
+      need(pos, FrameDecoder.ETH_HEADER, outerEnd, "inner Ethernet header");
+      long innerDst = mac(b, be, pos + FrameDecoder.ETH_DST);
+      int innerType = u16(b, be, pos + FrameDecoder.ETH_TYPE);
+      pos += FrameDecoder.ETH_HEADER;
+      int family;
+      if (innerType == FrameDecoder.ETHERTYPE_IPV4) {
+        family = 4;
+      } else if (innerType == FrameDecoder.ETHERTYPE_IPV6) {
+        family = 6;
+      } else {
+        throw new Reject(
+            RejectReason.MALFORMED,
+            String.format("inner EtherType 0x%04x is neither IPv4 nor IPv6", innerType));
+      }
+      info.setIcmpFamily(family).setEniMac(ByteString.copyFrom(Macs.toBytes(innerDst)));
+      eniMac = innerDst;
+
+      Redirect r =
+          family == 4
+              ? icmpv4(pos, outerEnd, vsid, flowId, key)
+              : icmpv6(pos, outerEnd, vsid, flowId, key);
+      return r;
+    }
+
+    /** Validates an IPv4 header at ip; returns the packet's end. */
+    private int ipv4Header(int ip, int limit, String which) throws Reject {
+      need(ip, IPV4_MIN_HEADER, limit, which + " IPv4 header");
+      int vihl = u8(b, ip);
+      if ((vihl >>> 4) != 4 || (vihl & 0x0F) < 5) {
+        throw new Reject(
+            RejectReason.MALFORMED,
+            String.format("%s IPv4 version/IHL byte 0x%02x", which, vihl));
+      }
+      int hlen = (vihl & 0x0F) * 4;
+      need(ip, hlen, limit, which + " IPv4 header");
+      int total = u16(b, be, ip + FrameDecoder.IPV4_TOTAL_LENGTH);
+      if (total < hlen) {
+        throw new Reject(
+            RejectReason.MALFORMED, which + " IPv4 total length " + total + " < header " + hlen);
+      }
+      need(ip, total, limit, which + " IPv4 packet");
+      if (fold(sum16(b, be, ip, hlen)) != IPV4_CHECKSUMMED) {
+        throw new Reject(RejectReason.BAD_CHECKSUM, which + " IPv4 header checksum mismatch");
+      }
+      if ((u16(b, be, ip + FrameDecoder.IPV4_FLAGS_FRAGMENT) & FrameDecoder.IPV4_MF_AND_OFFSET_MASK)
+          != 0) {
+        throw new Reject(RejectReason.MALFORMED, which + " IPv4 packet is a fragment");
+      }
+      return ip + total;
+    }
+
+    private Redirect icmpv4(int ip, int limit, int vsid, int flowId, long greKey) throws Reject {
+      int ipEnd = ipv4Header(ip, limit, "inner");
+      int proto = u8(b, ip + FrameDecoder.IPV4_PROTOCOL);
+      if (proto != PROTO_ICMP) {
+        throw new Reject(RejectReason.MALFORMED, "inner IPv4 protocol " + proto + " is not ICMP");
+      }
+      int icmp = ip + (u8(b, ip) & 0x0F) * 4;
+      need(icmp, FrameDecoder.ICMP_HEADER, ipEnd, "ICMP header");
+      int icmpType = u8(b, icmp + ICMP_TYPE);
+      if (icmpType != FrameDecoder.ICMPV4_REDIRECT) {
+        throw new Reject(RejectReason.MALFORMED, "ICMP type " + icmpType + " is not redirect (5)");
+      }
+      if (fold(sum16(b, be, icmp, ipEnd - icmp)) != IPV4_CHECKSUMMED) {
+        throw new Reject(RejectReason.BAD_CHECKSUM, "ICMPv4 checksum mismatch");
+      }
+      Scenario scenario = scenario(4, vsid);
+      EniConfig eni = eni();
+
+      // The embedded header's total length counts the trailer, so only IHL locates it.
+      int emb = icmp + ICMPV4_EMBEDDED;
+      need(emb, IPV4_MIN_HEADER, ipEnd, "embedded IPv4 header");
+      int vihl = u8(b, emb);
+      if ((vihl >>> 4) != 4 || (vihl & 0x0F) < 5) {
+        throw new Reject(
+            RejectReason.MALFORMED, String.format("embedded IPv4 version/IHL byte 0x%02x", vihl));
+      }
+      int embL4 = emb + (vihl & 0x0F) * 4;
+      need(emb, embL4 - emb + EMBEDDED_L4_BYTES, ipEnd, "embedded header");
+      int embProto = u8(b, emb + FrameDecoder.IPV4_PROTOCOL);
+      flow =
+          FlowKey.ofV4(
+              eniMac,
+              embProto,
+              i32(b, be, emb + FrameDecoder.IPV4_SRC),
+              u16(b, be, embL4),
+              i32(b, be, emb + FrameDecoder.IPV4_DST),
+              u16(b, be, embL4 + 2));
+      info.setEmbeddedFlow(flow.toProto());
+      if (embProto != PROTO_TCP) {
+        throw new Reject(
+            RejectReason.NOT_TCP, "embedded protocol " + embProto + " is not TCP (6)");
+      }
+      return trailer(embL4 + EMBEDDED_L4_BYTES, ipEnd, scenario, eni, 4, vsid, flowId, greKey,
+          ChecksumStatus.CHECKSUM_OK);
+    }
+
+    private Redirect icmpv6(int ip, int limit, int vsid, int flowId, long greKey) throws Reject {
+      need(ip, IPV6_HEADER, limit, "inner IPv6 header");
+      if ((u8(b, ip) >>> 4) != 6) {
+        throw new Reject(RejectReason.MALFORMED, "inner IPv6 version " + (u8(b, ip) >>> 4));
+      }
+      int payload = u16(b, be, ip + FrameDecoder.IPV6_PAYLOAD_LENGTH);
+      need(ip, IPV6_HEADER + payload, limit, "inner IPv6 packet");
+      int next = u8(b, ip + FrameDecoder.IPV6_NEXT_HEADER);
+      if (next != PROTO_ICMPV6) {
+        throw new Reject(
+            RejectReason.MALFORMED, "inner IPv6 next header " + next + " is not ICMPv6 (58)");
+      }
+      int icmp = ip + IPV6_HEADER;
+      int ipEnd = icmp + payload;
+      need(icmp, FrameDecoder.ICMP_HEADER, ipEnd, "ICMPv6 header");
+      int icmpType = u8(b, icmp + ICMP_TYPE);
+      if (icmpType != FrameDecoder.ICMPV6_REDIRECT) {
+        throw new Reject(
+            RejectReason.MALFORMED, "ICMPv6 type " + icmpType + " is not redirect (137)");
+      }
+      // Pseudo-header: source, destination, upper-layer length, next header 58.
+      long sum =
+          sum16(b, be, ip + FrameDecoder.IPV6_SRC, 32) + payload + PROTO_ICMPV6
+              + sum16(b, be, icmp, payload);
+      ChecksumStatus checksum =
+          fold(sum) == IPV4_CHECKSUMMED ? ChecksumStatus.CHECKSUM_OK : ChecksumStatus.ICMPV6_MISMATCH;
+      info.setChecksum(checksum);
+      if (checksum == ChecksumStatus.ICMPV6_MISMATCH && config.strictIcmpv6Checksum()) {
+        throw new Reject(
+            RejectReason.ICMPV6_CHECKSUM_STRICT,
+            "ICMPv6 checksum does not verify and strict checking is on");
+      }
+      Scenario scenario = scenario(6, vsid);
+      EniConfig eni = eni();
+
+      // RedirectOption at a fixed offset: real MUXes put 0 in its length byte.
+      int opt = icmp + ICMPV6_OPTION;
+      need(opt, OPTION_SIZE, ipEnd, "redirected-header option");
+      int optType = u8(b, opt);
+      if (optType != OPTION_TYPE_REDIRECTED_HEADER) {
+        throw new Reject(
+            RejectReason.MALFORMED, "ICMPv6 option type " + optType + " is not 4 (redirected header)");
+      }
+      int emb = opt + OPTION_IPV6;
+      if ((u8(b, emb) >>> 4) != 6) {
+        throw new Reject(RejectReason.MALFORMED, "embedded IPv6 version " + (u8(b, emb) >>> 4));
+      }
+      int embProto = u8(b, emb + FrameDecoder.IPV6_NEXT_HEADER);
+      flow =
+          new FlowKey(
+              eniMac,
+              embProto,
+              true,
+              i64(b, be, emb + FrameDecoder.IPV6_SRC),
+              i64(b, be, emb + FrameDecoder.IPV6_SRC + 8),
+              u16(b, be, opt + OPTION_PORTS),
+              i64(b, be, emb + FrameDecoder.IPV6_DST),
+              i64(b, be, emb + FrameDecoder.IPV6_DST + 8),
+              u16(b, be, opt + OPTION_PORTS + 2));
+      info.setEmbeddedFlow(flow.toProto());
+      if (embProto != PROTO_TCP) {
+        throw new Reject(
+            RejectReason.NOT_TCP, "embedded next header " + embProto + " is not TCP (6)");
+      }
+      return trailer(
+          icmp + ICMPV6_TRAILER, ipEnd, scenario, eni, 6, vsid, flowId, greKey, checksum);
+    }
+
+    private Scenario scenario(int family, int vsid) throws Reject {
+      Scenario s = config.scenarioFor(family, vsid);
+      if (s == null) {
+        throw new Reject(
+            RejectReason.UNKNOWN_VSID,
+            "no scenario configured for ICMPv" + family + " redirects with VSID " + vsid);
+      }
+      info.setScenario(s);
+      return s;
+    }
+
+    private EniConfig eni() throws Reject {
+      EniConfig eni = enis.get(eniMac);
+      if (eni == null) {
+        throw new Reject(
+            RejectReason.ENI_MISS,
+            "inner destination MAC " + Macs.format(eniMac) + " is no configured ENI");
+      }
+      if (!eni.muxTrusted(muxIp)) {
+        throw new Reject(
+            RejectReason.MUX_NOT_TRUSTED,
+            "outer source "
+                + IpAddrs.formatV4(muxIp)
+                + " is outside the MUX prefixes of ENI "
+                + eni.name());
+      }
+      return eni;
+    }
+
+    private Redirect trailer(
+        int ri,
+        int limit,
+        Scenario scenario,
+        EniConfig eni,
+        int family,
+        int vsid,
+        int flowId,
+        long greKey,
+        ChecksumStatus checksum)
+        throws Reject {
+      need(ri, RI_MIN_V4, limit, "RedirectInfo (" + Math.max(0, limit - ri) + " bytes)");
+      long version = u32(b, be, ri + RI_VERSION);
+      int paFamily = u16(b, be, ri + RI_PA_FAMILY);
+      int encapWire = u16(b, be, ri + RI_ENCAP_TYPE);
+      long encapId = u32(b, be, ri + RI_ENCAP_ID);
+      info.setVersion((int) version).setPaFamily(paFamily).setEncapId((int) encapId);
+      EncapType encap = encapWire >= 1 && encapWire <= 3 ? EncapType.forNumber(encapWire) : null;
+      if (encap != null) {
+        info.setEncapType(encap);
+      }
+      if (version != 1) {
+        throw new Reject(RejectReason.BAD_VERSION, "RedirectInfo version " + version + ", want 1");
+      }
+      boolean dipV6;
+      if (paFamily == PA_FAMILY_INET) {
+        dipV6 = false;
+      } else if (paFamily == PA_FAMILY_INET6_LINUX || paFamily == PA_FAMILY_INET6_WINDOWS) {
+        dipV6 = true;
+        need(ri, RI_MIN_V6, limit, "RedirectInfo with IPv6 PA (" + (limit - ri) + " bytes)");
+      } else {
+        throw new Reject(
+            RejectReason.BAD_PA_FAMILY, "PA address family " + paFamily + ", want 2, 10 or 23");
+      }
+      if (encap == null) {
+        throw new Reject(
+            RejectReason.BAD_ENCAP_TYPE, "encapsulation type " + encapWire + ", want 1, 2 or 3");
+      }
+      long dipHi = dipV6 ? i64(b, be, ri + RI_DIP) : 0;
+      long dipLo = dipV6 ? i64(b, be, ri + RI_DIP + 8) : u32(b, be, ri + RI_DIP);
+      int macAt = ri + RI_DIP + (dipV6 ? 16 : 4);
+      long vmMac = mac(b, be, macAt);
+      info.setDipPa(ByteString.copyFrom(IpAddrs.toBytes(dipV6, dipHi, dipLo)))
+          .setVmMac(ByteString.copyFrom(Macs.toBytes(vmMac)));
+      if (badPa(dipV6, dipHi, dipLo)) {
+        throw new Reject(
+            RejectReason.BAD_DIP_PA,
+            "DipPA " + IpAddrs.format(dipV6, dipHi, dipLo) + " is zero, multicast or broadcast");
+      }
+      if (Macs.isZero(vmMac) || Macs.isMulticast(vmMac)) {
+        throw new Reject(
+            RejectReason.BAD_VM_MAC,
+            "VMMac " + Macs.format(vmMac) + " is zero, multicast or broadcast");
+      }
+      if (scenario == Scenario.VIP && !eni.encapIdTrusted(encapId)) {
+        throw new Reject(
+            RejectReason.ENCAP_ID_NOT_TRUSTED,
+            "EncapId " + encapId + " is outside the trusted VNI ranges of ENI " + eni.name());
+      }
+      return new Redirect(
+          scenario,
+          family,
+          vsid,
+          flowId,
+          muxIp,
+          eniMac,
+          flow,
+          (int) version,
+          paFamily,
+          encap,
+          encapId,
+          dipV6,
+          dipHi,
+          dipLo,
+          vmMac,
+          checksum,
+          end - start);
+    }
+  }
+
+  static boolean badPa(boolean v6, long hi, long lo) {
+    if (v6) {
+      return (hi == 0 && lo == 0) || (hi >>> 56) == 0xFF;
+    }
+    int v = (int) lo;
+    return v == 0 || v == -1 || (v >>> 28) == 0xE;
+  }
+}

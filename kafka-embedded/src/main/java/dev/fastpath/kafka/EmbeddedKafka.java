@@ -1,0 +1,223 @@
+package dev.fastpath.kafka;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.ByteArrayOutputStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Exit;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A single-node KRaft broker (combined broker and controller) started in this JVM. Its data lives
+ * under a directory the caller names, so a later process started on the same directory sees the
+ * earlier one's log: this is what makes the CLI's embedded default behave like a real deployment.
+ *
+ * <p>The ports are chosen afresh at every start (the log does not depend on them); {@link
+ * #bootstrapServers()} says where the broker listens.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+  private static final String CLUSTER_ID_FILE = "cluster.id";
+
+  private final Path dataDir;
+  private final String bootstrap;
+  private final KafkaRaftServer server;
+
+  private EmbeddedKafka(Path dataDir, String bootstrap, KafkaRaftServer server) {
+    this.dataDir = dataDir;
+    this.bootstrap = bootstrap;
+    this.server = server;
+  }
+
+  /** Starts a broker whose log lives in {@code dataDir} (created and formatted if new). */
+  public static EmbeddedKafka start(Path dataDir) {
+    return start(dataDir, Map.of());
+  }
+
+  /** As {@link #start(Path)}, with extra broker properties (e.g. default partition count). */
+  public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) {
+    guardExit();
+    try {
+      Files.createDirectories(dataDir);
+      Path logDir = dataDir.resolve("kafka-logs");
+      int port = freePort();
+      int controllerPort = freePort();
+      Properties props = new Properties();
+      props.put("process.roles", "broker,controller");
+      props.put("node.id", "1");
+      props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+      props.put(
+          "listeners",
+          "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+      props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+      props.put("controller.listener.names", "CONTROLLER");
+      props.put("inter.broker.listener.name", "PLAINTEXT");
+      props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+      props.put("log.dirs", logDir.toString());
+      props.put("num.partitions", "8");
+      props.put("offsets.topic.replication.factor", "1");
+      props.put("offsets.topic.num.partitions", "4");
+      props.put("transaction.state.log.replication.factor", "1");
+      props.put("transaction.state.log.min.isr", "1");
+      props.put("transaction.state.log.num.partitions", "4");
+      props.put("share.coordinator.state.topic.replication.factor", "1");
+      props.put("share.coordinator.state.topic.min.isr", "1");
+      props.put("group.initial.rebalance.delay.ms", "0");
+      props.put("auto.create.topics.enable", "true");
+      // The default 128 MB dedupe buffer would sit on the host JVM's heap.
+      props.put("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024));
+      // fsync on every append: "durably appended" must mean on disk for a single broker.
+      props.put("log.flush.interval.messages", "1");
+      props.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));
+      props.putAll(overrides);
+
+      Path propsFile = dataDir.resolve("server.properties");
+      try (var out = Files.newBufferedWriter(propsFile)) {
+        props.store(out, "fastpath embedded Kafka broker (rewritten at every start)");
+      }
+      formatIfNew(dataDir, logDir, propsFile);
+
+      KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+      server.startup();
+      String bootstrap = "127.0.0.1:" + port;
+      EmbeddedKafka kafka = new EmbeddedKafka(dataDir, bootstrap, server);
+      kafka.awaitReady(Duration.ofSeconds(60));
+      LOG.info("embedded Kafka broker ready at {} (data {})", bootstrap, dataDir);
+      return kafka;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the embedded Kafka broker in " + dataDir, e);
+    }
+  }
+
+  private static void formatIfNew(Path dataDir, Path logDir, Path propsFile) throws IOException {
+    if (Files.exists(logDir.resolve("meta.properties"))) {
+      return;
+    }
+    Path idFile = dataDir.resolve(CLUSTER_ID_FILE);
+    String clusterId;
+    if (Files.exists(idFile)) {
+      clusterId = Files.readString(idFile).trim();
+    } else {
+      clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
+      Files.writeString(idFile, clusterId);
+    }
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+      kafka.tools.StorageTool.execute(
+          new String[] {"format", "-t", clusterId, "-c", propsFile.toString(), "--ignore-formatted"},
+          out);
+    } catch (Exception e) {
+      throw new IOException("formatting Kafka storage failed: " + buf, e);
+    }
+  }
+
+  private void awaitReady(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try (Admin admin = admin()) {
+        Collection<?> nodes = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+        if (!nodes.isEmpty()) {
+          return;
+        }
+      } catch (Exception e) {
+        last = e;
+      }
+    }
+    close();
+    throw new IllegalStateException("embedded Kafka broker did not become ready in " + timeout, last);
+  }
+
+  /** Kafka calls Exit on fatal errors; in a host JVM that must not kill the process. */
+  private static void guardExit() {
+    Exit.setExitProcedure(
+        (code, msg) -> {
+          throw new IllegalStateException("Kafka requested exit(" + code + "): " + msg);
+        });
+    Exit.setHaltProcedure(
+        (code, msg) -> {
+          throw new IllegalStateException("Kafka requested halt(" + code + "): " + msg);
+        });
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  public String bootstrapServers() {
+    return bootstrap;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public Admin admin() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    return Admin.create(p);
+  }
+
+  /** Creates a topic if it does not exist yet. */
+  public void createTopic(String name, int partitions) {
+    createTopic(name, partitions, Map.of());
+  }
+
+  public void createTopic(String name, int partitions, Map<String, String> configs) {
+    createTopics(bootstrap, List.of(new NewTopic(name, partitions, (short) 1).configs(configs)));
+  }
+
+  /** Creates topics on any broker, ignoring those that exist already. */
+  public static void createTopics(String bootstrapServers, List<NewTopic> topics) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    try (Admin admin = Admin.create(p)) {
+      for (NewTopic t : topics) {
+        try {
+          admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create topic " + t.name(), e.getCause());
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted creating topics", e);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("timed out creating topics on " + bootstrapServers, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.shutdown();
+      server.awaitShutdown();
+    } catch (RuntimeException e) {
+      LOG.warn("embedded Kafka broker shutdown: {}", e.toString());
+    }
+  }
+}

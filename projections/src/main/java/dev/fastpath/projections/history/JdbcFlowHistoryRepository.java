@@ -1,0 +1,702 @@
+package dev.fastpath.projections.history;
+
+import dev.fastpath.ingest.FlowKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+import javax.sql.DataSource;
+
+/**
+ * The history store over JDBC. H2 and PostgreSQL run the same statements: plain INSERT and UPDATE
+ * (the rows a batch touches are read first, so no dialect-specific upsert is needed),
+ * LIMIT/OFFSET, and the SQL:2008 ordered-set aggregate {@code PERCENTILE_DISC} for the time-to-fixup
+ * percentiles, which both engines compute exactly (no interpolation), so they give the same answers.
+ * The subclasses only differ in how they connect and in one column type.
+ */
+public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository {
+  private static final int IN_CHUNK = 200;
+  private static final int READ_POOL = 4;
+
+  private static final String FLOW_COLUMNS =
+      "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
+          + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
+          + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
+          + " rejected, last_seq, last_redirect";
+  private static final String INSERT_FLOW =
+      "INSERT INTO fh_flow ("
+          + FLOW_COLUMNS
+          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  private static final String UPDATE_FLOW =
+      "UPDATE fh_flow SET scenario=?, flow_state=?, pa=?, vm_mac=?, mux=?, sort_time=?,"
+          + " opened_at=?, first_redirect_at=?, fixed_up_at=?, closed_at=?, close_reason=?,"
+          + " packets_out=?, bytes_out=?, packets_in=?, bytes_in=?, redirects=?, duplicates=?,"
+          + " conflicts=?, rejected=?, last_seq=?, last_redirect=? WHERE flow_key=?";
+  private static final String EVENT_COLUMNS =
+      "part, log_offset, flow_key, seq, event_type, event_time, processing_time, node,"
+          + " cause_source, cause_frame, eni, vip, mux, reason, detail";
+  private static final String INSERT_EVENT =
+      "INSERT INTO fh_event (" + EVENT_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+  private final DataSource dataSource;
+  private final FlowHistoryHandler handler = new FlowHistoryHandler();
+  private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_POOL);
+  private final Object writeLock = new Object();
+  private Connection writer;
+  private volatile boolean closed;
+
+  protected JdbcFlowHistoryRepository(DataSource dataSource) {
+    this.dataSource = dataSource;
+    try {
+      writer = dataSource.getConnection();
+      writer.setAutoCommit(false);
+      Schema.migrate(writer, flowKeyType());
+    } catch (SQLException e) {
+      closeQuietly(writer);
+      throw new HistoryStoreException("cannot open the " + engine() + " history store", e);
+    }
+  }
+
+  /** Column type of flow keys: it must sort by code point in both engines. */
+  protected abstract String flowKeyType();
+
+  // ---------------------------------------------------------------- writes
+
+  @Override
+  public Map<Integer, Long> storedOffsets(String projectionId, String topic) {
+    return read(
+        c -> {
+          Map<Integer, Long> out = new TreeMap<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT part, next_offset FROM fh_offset WHERE projection=? AND topic=?")) {
+            ps.setString(1, projectionId);
+            ps.setString(2, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.put(rs.getInt(1), rs.getLong(2));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public BatchResult applyBatch(String projectionId, String topic, List<LogRecord> records) {
+    if (records.isEmpty()) {
+      return new BatchResult(0, 0, 0);
+    }
+    synchronized (writeLock) {
+      ensureOpen();
+      try {
+        BatchResult result = applyInTransaction(projectionId, topic, records);
+        writer.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          writer.rollback();
+        } catch (SQLException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw new HistoryStoreException(
+            "batch of " + records.size() + " records not applied (rolled back)", e);
+      }
+    }
+  }
+
+  private BatchResult applyInTransaction(String projectionId, String topic, List<LogRecord> records)
+      throws SQLException {
+    List<FlowKey> keys = new ArrayList<>(records.size());
+    Set<String> wanted = new HashSet<>();
+    for (LogRecord r : records) {
+      FlowKey k = r.envelope() == null ? null : FlowHistoryHandler.flowKeyOf(r.envelope());
+      keys.add(k);
+      if (k != null) {
+        wanted.add(k.canonical());
+      }
+    }
+    Map<String, FlowAccumulator> flows = loadFlows(wanted);
+    Set<String> existing = new HashSet<>(flows.keySet());
+    Map<String, FlowAccumulator> dirty = new LinkedHashMap<>();
+    List<TimelineRow> events = new ArrayList<>(records.size());
+    Map<Integer, Long> nextOffsets = new HashMap<>();
+    int replays = 0;
+    int undecodable = 0;
+    for (int i = 0; i < records.size(); i++) {
+      LogRecord r = records.get(i);
+      nextOffsets.merge(r.partition(), r.offset() + 1, Math::max);
+      if (r.envelope() == null) {
+        undecodable++;
+        continue;
+      }
+      FlowKey key = keys.get(i);
+      String canonical = key == null ? null : key.canonical();
+      FlowAccumulator current = canonical == null ? null : flows.get(canonical);
+      long seq = r.envelope().getSeq();
+      if (current != null && seq != 0 && seq <= current.lastSeq) {
+        replays++;
+        continue;
+      }
+      FlowAccumulator next = handler.apply(current, key, r.envelope());
+      if (next != null) {
+        flows.put(canonical, next);
+        dirty.put(canonical, next);
+      }
+      events.add(handler.timelineRow(r.envelope(), key, r.partition(), r.offset()));
+    }
+    writeFlows(dirty, existing);
+    writeEvents(events);
+    writeOffsets(projectionId, topic, nextOffsets);
+    return new BatchResult(events.size(), replays, undecodable);
+  }
+
+  private Map<String, FlowAccumulator> loadFlows(Set<String> keys) throws SQLException {
+    Map<String, FlowAccumulator> out = new HashMap<>();
+    List<String> all = new ArrayList<>(keys);
+    for (int from = 0; from < all.size(); from += IN_CHUNK) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+      String sql =
+          "SELECT "
+              + FLOW_COLUMNS
+              + " FROM fh_flow WHERE flow_key IN ("
+              + "?,".repeat(chunk.size() - 1)
+              + "?)";
+      try (PreparedStatement ps = writer.prepareStatement(sql)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            FlowAccumulator f = readFlow(rs);
+            out.put(f.flowKey, f);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private void writeFlows(Map<String, FlowAccumulator> dirty, Set<String> existing)
+      throws SQLException {
+    try (PreparedStatement ins = writer.prepareStatement(INSERT_FLOW);
+        PreparedStatement upd = writer.prepareStatement(UPDATE_FLOW)) {
+      boolean anyIns = false;
+      boolean anyUpd = false;
+      for (FlowAccumulator f : dirty.values()) {
+        if (existing.contains(f.flowKey)) {
+          int i = 1;
+          i = bindMutable(upd, i, f);
+          upd.setString(i, f.flowKey);
+          upd.addBatch();
+          anyUpd = true;
+        } else {
+          int i = 1;
+          ins.setString(i++, f.flowKey);
+          ins.setString(i++, f.eni);
+          ins.setInt(i++, f.proto);
+          ins.setString(i++, f.src);
+          ins.setInt(i++, f.sport);
+          ins.setString(i++, f.dst);
+          ins.setInt(i++, f.dport);
+          ins.setString(i++, f.scenario);
+          ins.setString(i++, f.state.name());
+          ins.setString(i++, f.dst);
+          ins.setString(i++, f.pa);
+          ins.setString(i++, f.vmMac);
+          ins.setString(i++, f.mux);
+          ins.setLong(i++, f.sortTime);
+          setLong(ins, i++, f.openedAt);
+          setLong(ins, i++, f.firstRedirectAt);
+          setLong(ins, i++, f.fixedUpAt);
+          setLong(ins, i++, f.closedAt);
+          ins.setString(i++, f.closeReason);
+          ins.setLong(i++, f.packetsOut);
+          ins.setLong(i++, f.bytesOut);
+          ins.setLong(i++, f.packetsIn);
+          ins.setLong(i++, f.bytesIn);
+          ins.setInt(i++, f.redirects);
+          ins.setInt(i++, f.duplicates);
+          ins.setInt(i++, f.conflicts);
+          ins.setInt(i++, f.rejected);
+          ins.setLong(i++, f.lastSeq);
+          ins.setString(i, f.lastRedirect);
+          ins.addBatch();
+          anyIns = true;
+        }
+      }
+      if (anyIns) {
+        ins.executeBatch();
+      }
+      if (anyUpd) {
+        upd.executeBatch();
+      }
+    }
+  }
+
+  private static int bindMutable(PreparedStatement ps, int i, FlowAccumulator f)
+      throws SQLException {
+    ps.setString(i++, f.scenario);
+    ps.setString(i++, f.state.name());
+    ps.setString(i++, f.pa);
+    ps.setString(i++, f.vmMac);
+    ps.setString(i++, f.mux);
+    ps.setLong(i++, f.sortTime);
+    setLong(ps, i++, f.openedAt);
+    setLong(ps, i++, f.firstRedirectAt);
+    setLong(ps, i++, f.fixedUpAt);
+    setLong(ps, i++, f.closedAt);
+    ps.setString(i++, f.closeReason);
+    ps.setLong(i++, f.packetsOut);
+    ps.setLong(i++, f.bytesOut);
+    ps.setLong(i++, f.packetsIn);
+    ps.setLong(i++, f.bytesIn);
+    ps.setInt(i++, f.redirects);
+    ps.setInt(i++, f.duplicates);
+    ps.setInt(i++, f.conflicts);
+    ps.setInt(i++, f.rejected);
+    ps.setLong(i++, f.lastSeq);
+    ps.setString(i++, f.lastRedirect);
+    return i;
+  }
+
+  private void writeEvents(List<TimelineRow> events) throws SQLException {
+    if (events.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = writer.prepareStatement(INSERT_EVENT)) {
+      for (TimelineRow e : events) {
+        int i = 1;
+        ps.setInt(i++, e.partition());
+        ps.setLong(i++, e.offset());
+        ps.setString(i++, e.flowKey());
+        ps.setLong(i++, e.seq());
+        ps.setString(i++, e.type());
+        ps.setLong(i++, e.eventTime());
+        ps.setLong(i++, e.processingTime());
+        ps.setString(i++, e.node());
+        ps.setString(i++, e.causeSource());
+        ps.setLong(i++, e.causeFrame());
+        ps.setString(i++, e.eni());
+        ps.setString(i++, e.vip());
+        ps.setString(i++, e.mux());
+        ps.setString(i++, e.reason());
+        ps.setString(i, e.detail());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private void writeOffsets(String projectionId, String topic, Map<Integer, Long> next)
+      throws SQLException {
+    try (PreparedStatement upd =
+            writer.prepareStatement(
+                "UPDATE fh_offset SET next_offset=? WHERE projection=? AND topic=? AND part=?");
+        PreparedStatement ins =
+            writer.prepareStatement(
+                "INSERT INTO fh_offset (projection, topic, part, next_offset) VALUES (?,?,?,?)")) {
+      for (Map.Entry<Integer, Long> e : next.entrySet()) {
+        upd.setLong(1, e.getValue());
+        upd.setString(2, projectionId);
+        upd.setString(3, topic);
+        upd.setInt(4, e.getKey());
+        if (upd.executeUpdate() == 0) {
+          ins.setString(1, projectionId);
+          ins.setString(2, topic);
+          ins.setInt(3, e.getKey());
+          ins.setLong(4, e.getValue());
+          ins.executeUpdate();
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  @Override
+  public List<FlowRow> findFlows(FlowQuery q) {
+    List<Object> args = new ArrayList<>();
+    String where = where(q, args);
+    String sql =
+        "SELECT "
+            + FLOW_COLUMNS
+            + " FROM fh_flow"
+            + where
+            + " ORDER BY sort_time, flow_key LIMIT ? OFFSET ?";
+    args.add(q.limit());
+    args.add(q.offset());
+    return read(
+        c -> {
+          List<FlowRow> out = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(readFlow(rs).toRow());
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public long countFlows(FlowQuery q) {
+    List<Object> args = new ArrayList<>();
+    String sql = "SELECT COUNT(*) FROM fh_flow" + where(q, args);
+    return read(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getLong(1);
+            }
+          }
+        });
+  }
+
+  private static String where(FlowQuery q, List<Object> args) {
+    StringBuilder w = new StringBuilder();
+    cond(w, args, "eni = ?", q.eni());
+    cond(w, args, "vip = ?", q.vip());
+    cond(w, args, "pa = ?", q.pa());
+    cond(w, args, "mux = ?", q.mux());
+    cond(w, args, "scenario = ?", q.scenario());
+    cond(w, args, "flow_state = ?", q.state() == null ? null : q.state().name());
+    cond(w, args, "sort_time >= ?", q.from());
+    cond(w, args, "sort_time < ?", q.to());
+    cond(w, args, "src = ?", q.src());
+    cond(w, args, "sport = ?", q.sport());
+    cond(w, args, "dst = ?", q.dst());
+    cond(w, args, "dport = ?", q.dport());
+    cond(w, args, "proto = ?", q.proto());
+    return w.toString();
+  }
+
+  private static void cond(StringBuilder w, List<Object> args, String sql, Object value) {
+    if (value == null) {
+      return;
+    }
+    w.append(w.length() == 0 ? " WHERE " : " AND ").append(sql);
+    args.add(value);
+  }
+
+  @Override
+  public Optional<FlowRow> findFlow(String canonicalKey) {
+    return read(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT " + FLOW_COLUMNS + " FROM fh_flow WHERE flow_key=?")) {
+            ps.setString(1, canonicalKey);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(readFlow(rs).toRow()) : Optional.empty();
+            }
+          }
+        });
+  }
+
+  @Override
+  public List<TimelineRow> timeline(String canonicalKey) {
+    return read(
+        c -> {
+          List<TimelineRow> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + EVENT_COLUMNS
+                      + " FROM fh_event WHERE flow_key=? ORDER BY seq, part, log_offset")) {
+            ps.setString(1, canonicalKey);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new TimelineRow(
+                        rs.getInt("part"),
+                        rs.getLong("log_offset"),
+                        rs.getString("flow_key"),
+                        rs.getLong("seq"),
+                        rs.getString("event_type"),
+                        rs.getLong("event_time"),
+                        rs.getLong("processing_time"),
+                        rs.getString("node"),
+                        rs.getString("cause_source"),
+                        rs.getLong("cause_frame"),
+                        rs.getString("eni"),
+                        rs.getString("vip"),
+                        rs.getString("mux"),
+                        rs.getString("reason"),
+                        rs.getString("detail")));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public List<AggregateRow> aggregates(AggregateBy by, Long from, Long to) {
+    String g = by.column();
+    List<Object> flowArgs = new ArrayList<>();
+    StringBuilder flowWhere = new StringBuilder(" WHERE " + g + " IS NOT NULL");
+    List<Object> eventArgs = new ArrayList<>();
+    StringBuilder eventWhere =
+        new StringBuilder(
+            " WHERE "
+                + g
+                + " IS NOT NULL AND event_type IN"
+                + " ('RedirectDuplicate','RedirectConflict','RedirectRejected')");
+    if (from != null) {
+      flowWhere.append(" AND sort_time >= ?");
+      flowArgs.add(from);
+      eventWhere.append(" AND event_time >= ?");
+      eventArgs.add(from);
+    }
+    if (to != null) {
+      flowWhere.append(" AND sort_time < ?");
+      flowArgs.add(to);
+      eventWhere.append(" AND event_time < ?");
+      eventArgs.add(to);
+    }
+    String flowSql =
+        "SELECT "
+            + g
+            + " AS grp, COUNT(*) AS flows,"
+            + " SUM(CASE WHEN fixed_up_at IS NOT NULL THEN 1 ELSE 0 END) AS fixed,"
+            + " SUM(CASE WHEN first_redirect_at IS NULL THEN 1 ELSE 0 END) AS never,"
+            + " SUM(redirects) AS redirects,"
+            + percentile(0.5, "p50")
+            + ","
+            + percentile(0.95, "p95")
+            + ","
+            + percentile(0.99, "p99")
+            + " FROM fh_flow"
+            + flowWhere
+            + " GROUP BY "
+            + g;
+    String eventSql =
+        "SELECT "
+            + g
+            + " AS grp, event_type, reason, COUNT(*) AS n FROM fh_event"
+            + eventWhere
+            + " GROUP BY "
+            + g
+            + ", event_type, reason";
+    return read(
+        c -> {
+          Map<String, long[]> counts = new TreeMap<>();
+          Map<String, Double[]> pcts = new HashMap<>();
+          try (PreparedStatement ps = c.prepareStatement(flowSql)) {
+            bind(ps, flowArgs);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                long[] n = counts.computeIfAbsent(rs.getString("grp"), k -> new long[6]);
+                n[0] = rs.getLong("flows");
+                n[1] = rs.getLong("fixed");
+                n[2] = rs.getLong("never");
+                n[3] = rs.getLong("redirects");
+                pcts.put(
+                    rs.getString("grp"),
+                    new Double[] {millis(rs, "p50"), millis(rs, "p95"), millis(rs, "p99")});
+              }
+            }
+          }
+          Map<String, TreeMap<String, Long>> reasons = new HashMap<>();
+          try (PreparedStatement ps = c.prepareStatement(eventSql)) {
+            bind(ps, eventArgs);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                String grp = rs.getString("grp");
+                long[] n = counts.computeIfAbsent(grp, k -> new long[6]);
+                long k = rs.getLong("n");
+                switch (rs.getString("event_type")) {
+                  case "RedirectDuplicate":
+                    n[4] += k;
+                    break;
+                  case "RedirectConflict":
+                    n[5] += k;
+                    break;
+                  default:
+                    String reason = rs.getString("reason");
+                    reasons
+                        .computeIfAbsent(grp, x -> new TreeMap<>())
+                        .merge(reason == null ? "REJECT_REASON_UNSPECIFIED" : reason, k, Long::sum);
+                }
+              }
+            }
+          }
+          List<AggregateRow> out = new ArrayList<>(counts.size());
+          for (Map.Entry<String, long[]> e : counts.entrySet()) {
+            long[] n = e.getValue();
+            Double[] p = pcts.getOrDefault(e.getKey(), new Double[3]);
+            TreeMap<String, Long> byReason = reasons.getOrDefault(e.getKey(), new TreeMap<>());
+            long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
+            out.add(
+                new AggregateRow(
+                    e.getKey(), n[0], n[1], n[2], p[0], p[1], p[2], n[3], n[4], n[5], rejected,
+                    byReason));
+          }
+          return out;
+        });
+  }
+
+  private static String percentile(double p, String alias) {
+    return " PERCENTILE_DISC("
+        + p
+        + ") WITHIN GROUP (ORDER BY fixed_up_at - opened_at) AS "
+        + alias;
+  }
+
+  private static Double millis(ResultSet rs, String column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v / 1_000_000.0;
+  }
+
+  @Override
+  public long eventCount() {
+    return read(
+        c -> {
+          try (Statement s = c.createStatement();
+              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM fh_event")) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private static FlowAccumulator readFlow(ResultSet rs) throws SQLException {
+    FlowAccumulator f =
+        new FlowAccumulator(
+            rs.getString("flow_key"),
+            rs.getString("eni"),
+            rs.getInt("proto"),
+            rs.getString("src"),
+            rs.getInt("sport"),
+            rs.getString("dst"),
+            rs.getInt("dport"));
+    f.scenario = rs.getString("scenario");
+    f.state = FlowHistoryState.valueOf(rs.getString("flow_state"));
+    f.pa = rs.getString("pa");
+    f.vmMac = rs.getString("vm_mac");
+    f.mux = rs.getString("mux");
+    f.sortTime = rs.getLong("sort_time");
+    f.openedAt = getLong(rs, "opened_at");
+    f.firstRedirectAt = getLong(rs, "first_redirect_at");
+    f.fixedUpAt = getLong(rs, "fixed_up_at");
+    f.closedAt = getLong(rs, "closed_at");
+    f.closeReason = rs.getString("close_reason");
+    f.packetsOut = rs.getLong("packets_out");
+    f.bytesOut = rs.getLong("bytes_out");
+    f.packetsIn = rs.getLong("packets_in");
+    f.bytesIn = rs.getLong("bytes_in");
+    f.redirects = rs.getInt("redirects");
+    f.duplicates = rs.getInt("duplicates");
+    f.conflicts = rs.getInt("conflicts");
+    f.rejected = rs.getInt("rejected");
+    f.lastSeq = rs.getLong("last_seq");
+    f.lastRedirect = rs.getString("last_redirect");
+    return f;
+  }
+
+  private static Long getLong(ResultSet rs, String column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v;
+  }
+
+  private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, Types.BIGINT);
+    } else {
+      ps.setLong(i, v);
+    }
+  }
+
+  private static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      Object a = args.get(i);
+      if (a instanceof Integer n) {
+        ps.setInt(i + 1, n);
+      } else if (a instanceof Long n) {
+        ps.setLong(i + 1, n);
+      } else {
+        ps.setString(i + 1, (String) a);
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T read(SqlWork<T> work) {
+    ensureOpen();
+    Connection c = readers.poll();
+    try {
+      if (c == null || c.isClosed()) {
+        c = dataSource.getConnection();
+        c.setAutoCommit(true);
+      }
+      T out = work.run(c);
+      if (closed || !readers.offer(c)) {
+        closeQuietly(c);
+      }
+      return out;
+    } catch (SQLException e) {
+      closeQuietly(c);
+      throw new HistoryStoreException(engine() + " history query failed: " + e.getMessage(), e);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("history store is closed");
+    }
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // closing on an error path: the original failure is what matters
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (writeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      Connection c;
+      while ((c = readers.poll()) != null) {
+        closeQuietly(c);
+      }
+      closeQuietly(writer);
+      onClose();
+    }
+  }
+
+  /** Engine-specific cleanup after the connections are closed. */
+  protected void onClose() {}
+
+}
