@@ -72,6 +72,9 @@ public record FlowState(
             .setBytesOutbound(counts.getBytesOutbound())
             .setPacketsInbound(counts.getPacketsInbound())
             .setBytesInbound(counts.getBytesInbound());
+    if (decision != null) {
+      b.setFixedUpSeq(decision.seq());
+    }
     if (opened != null) {
       b.setOpened(opened);
     }
@@ -86,8 +89,7 @@ public record FlowState(
 
   /**
    * Rebuilds a state from its snapshot. The rewrite decision is recomputed from the pinned redirect
-   * and the stored path, so a restored flow forwards exactly as before; its {@code seq} is the
-   * snapshot's seq, the last record of the flow, which is at or after the fixup record.
+   * and the stored path, so a restored flow forwards exactly as before.
    */
   public static FlowState fromSnapshot(FlowSnapshot s) {
     FlowKey key = FlowKey.fromProto(s.getFlow());
@@ -95,7 +97,7 @@ public record FlowState(
     ForwardingPath path = s.hasPath() ? s.getPath() : null;
     RewriteDecision decision =
         pinned != null && path != null && s.getState() == FlowStateKind.FAST_PATH
-            ? decisionFor(key, pinned, path, s.getSeq())
+            ? decisionFor(key, pinned, path, s.getFixedUpSeq())
             : null;
     return new FlowState(
         key,

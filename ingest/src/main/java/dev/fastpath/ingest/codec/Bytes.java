@@ -46,7 +46,7 @@ final class Bytes {
       i += 4;
     }
     if (end - i >= 2) {
-      sum += u16(b, be, i) << 16;
+      sum += (long) u16(b, be, i) << 16;
       i += 2;
     }
     if (i < end) {

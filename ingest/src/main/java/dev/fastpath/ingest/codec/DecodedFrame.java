@@ -123,7 +123,7 @@ public final class DecodedFrame {
     return frameLength;
   }
 
-  /** 802.1Q / 802.1ad tags on the innermost Ethernet header that carries them. */
+  /** 802.1Q / 802.1ad tags, summed over every Ethernet header of the frame. */
   public int vlanCount() {
     return vlanCount;
   }

@@ -245,11 +245,11 @@ public final class FrameDecoder {
         f.innerEthOffset = pos;
         f.ethDst = mac(b, be, pos + ETH_DST);
         f.ethSrc = mac(b, be, pos + ETH_SRC);
-        f.vlanCount = 0;
         int type = u16(b, be, pos + ETH_TYPE);
         pos += ETH_HEADER;
+        int tags = 0;
         while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD) {
-          if (f.vlanCount == MAX_VLANS) {
+          if (tags++ == MAX_VLANS) {
             return DecodeError.TOO_MANY_VLANS;
           }
           if (end - pos < VLAN_TAG) {
@@ -420,7 +420,6 @@ public final class FrameDecoder {
         pushLayer(f, EncapType.IPINIP, 0, ethOff, ipStart, -1);
         ethOff = -1;
         f.innerEthOffset = -1;
-        f.vlanCount = 0;
         next = proto == PROTO_IPIP ? NEXT_IPV4 : NEXT_IPV6;
         continue;
       }

@@ -255,8 +255,8 @@ public final class RedirectDecoder {
 
       Redirect r =
           family == 4
-              ? icmpv4(pos, outerEnd, vsid, flowId, key)
-              : icmpv6(pos, outerEnd, vsid, flowId, key);
+              ? icmpv4(pos, outerEnd, vsid, flowId)
+              : icmpv6(pos, outerEnd, vsid, flowId);
       return r;
     }
 
@@ -287,7 +287,7 @@ public final class RedirectDecoder {
       return ip + total;
     }
 
-    private Redirect icmpv4(int ip, int limit, int vsid, int flowId, long greKey) throws Reject {
+    private Redirect icmpv4(int ip, int limit, int vsid, int flowId) throws Reject {
       int ipEnd = ipv4Header(ip, limit, "inner");
       int proto = u8(b, ip + FrameDecoder.IPV4_PROTOCOL);
       if (proto != PROTO_ICMP) {
@@ -302,6 +302,7 @@ public final class RedirectDecoder {
       if (fold(sum16(b, be, icmp, ipEnd - icmp)) != IPV4_CHECKSUMMED) {
         throw new Reject(RejectReason.BAD_CHECKSUM, "ICMPv4 checksum mismatch");
       }
+      info.setChecksum(ChecksumStatus.CHECKSUM_OK);
       Scenario scenario = scenario(4, vsid);
       EniConfig eni = eni();
 
@@ -329,11 +330,11 @@ public final class RedirectDecoder {
         throw new Reject(
             RejectReason.NOT_TCP, "embedded protocol " + embProto + " is not TCP (6)");
       }
-      return trailer(embL4 + EMBEDDED_L4_BYTES, ipEnd, scenario, eni, 4, vsid, flowId, greKey,
+      return trailer(embL4 + EMBEDDED_L4_BYTES, ipEnd, scenario, eni, 4, vsid, flowId,
           ChecksumStatus.CHECKSUM_OK);
     }
 
-    private Redirect icmpv6(int ip, int limit, int vsid, int flowId, long greKey) throws Reject {
+    private Redirect icmpv6(int ip, int limit, int vsid, int flowId) throws Reject {
       need(ip, IPV6_HEADER, limit, "inner IPv6 header");
       if ((u8(b, ip) >>> 4) != 6) {
         throw new Reject(RejectReason.MALFORMED, "inner IPv6 version " + (u8(b, ip) >>> 4));
@@ -398,7 +399,7 @@ public final class RedirectDecoder {
             RejectReason.NOT_TCP, "embedded next header " + embProto + " is not TCP (6)");
       }
       return trailer(
-          icmp + ICMPV6_TRAILER, ipEnd, scenario, eni, 6, vsid, flowId, greKey, checksum);
+          icmp + ICMPV6_TRAILER, ipEnd, scenario, eni, 6, vsid, flowId, checksum);
     }
 
     private Scenario scenario(int family, int vsid) throws Reject {
@@ -438,7 +439,6 @@ public final class RedirectDecoder {
         int family,
         int vsid,
         int flowId,
-        long greKey,
         ChecksumStatus checksum)
         throws Reject {
       need(ri, RI_MIN_V4, limit, "RedirectInfo (" + Math.max(0, limit - ri) + " bytes)");

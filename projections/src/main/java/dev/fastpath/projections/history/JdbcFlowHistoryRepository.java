@@ -478,16 +478,32 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
             + " AS grp, COUNT(*) AS flows,"
             + " SUM(CASE WHEN fixed_up_at IS NOT NULL THEN 1 ELSE 0 END) AS fixed,"
             + " SUM(CASE WHEN first_redirect_at IS NULL THEN 1 ELSE 0 END) AS never,"
-            + " SUM(redirects) AS redirects,"
-            + percentile(0.5, "p50")
-            + ","
-            + percentile(0.95, "p95")
-            + ","
-            + percentile(0.99, "p99")
+            + " SUM(redirects) AS redirects"
             + " FROM fh_flow"
             + flowWhere
             + " GROUP BY "
             + g;
+    // Nearest-rank percentiles (the value at rank ceil(p * n)), spelled with window functions:
+    // the engines' own PERCENTILE_DISC does not pick the same rank in H2 as in PostgreSQL.
+    String percentileSql =
+        "SELECT grp,"
+            + rank(0.5, "p50")
+            + ","
+            + rank(0.95, "p95")
+            + ","
+            + rank(0.99, "p99")
+            + " FROM (SELECT "
+            + g
+            + " AS grp, fixed_up_at - opened_at AS ttf,"
+            + " ROW_NUMBER() OVER (PARTITION BY "
+            + g
+            + " ORDER BY fixed_up_at - opened_at) AS rn,"
+            + " COUNT(*) OVER (PARTITION BY "
+            + g
+            + ") AS n FROM fh_flow"
+            + flowWhere
+            + " AND fixed_up_at IS NOT NULL AND opened_at IS NOT NULL) ranked"
+            + " GROUP BY grp";
     String eventSql =
         "SELECT "
             + g
@@ -509,6 +525,13 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
                 n[1] = rs.getLong("fixed");
                 n[2] = rs.getLong("never");
                 n[3] = rs.getLong("redirects");
+              }
+            }
+          }
+          try (PreparedStatement ps = c.prepareStatement(percentileSql)) {
+            bind(ps, flowArgs);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
                 pcts.put(
                     rs.getString("grp"),
                     new Double[] {millis(rs, "p50"), millis(rs, "p95"), millis(rs, "p99")});
@@ -554,11 +577,8 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
         });
   }
 
-  private static String percentile(double p, String alias) {
-    return " PERCENTILE_DISC("
-        + p
-        + ") WITHIN GROUP (ORDER BY fixed_up_at - opened_at) AS "
-        + alias;
+  private static String rank(double p, String alias) {
+    return " MIN(CASE WHEN rn = CEILING(" + p + " * n) THEN ttf END) AS " + alias;
   }
 
   private static Double millis(ResultSet rs, String column) throws SQLException {

@@ -1,0 +1,56 @@
+package dev.fastpath.flow.log;
+
+import dev.fastpath.events.Topics;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Where and how the event log is written.
+ *
+ * @param node the writing node's name, stamped into every envelope
+ * @param producerOverrides extra kafka-clients producer properties (tests, tuning)
+ */
+public record KafkaLogSettings(
+    String bootstrapServers,
+    String auditTopic,
+    int auditPartitions,
+    String stateTopic,
+    int statePartitions,
+    String node,
+    Duration startupTimeout,
+    Map<String, String> producerOverrides) {
+
+  public KafkaLogSettings {
+    if (bootstrapServers == null || bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException("Kafka bootstrap servers must be given");
+    }
+    if (auditPartitions < 1 || statePartitions < 1) {
+      throw new IllegalArgumentException("partition counts must be at least 1");
+    }
+    producerOverrides = Map.copyOf(producerOverrides);
+  }
+
+  public static KafkaLogSettings defaults(String bootstrapServers, String node) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        Topics.AUDIT,
+        Topics.DEFAULT_PARTITIONS,
+        Topics.STATE,
+        Topics.DEFAULT_PARTITIONS,
+        node,
+        Duration.ofSeconds(60),
+        Map.of());
+  }
+
+  public KafkaLogSettings withTopics(String audit, String state) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        audit,
+        auditPartitions,
+        state,
+        statePartitions,
+        node,
+        startupTimeout,
+        producerOverrides);
+  }
+}

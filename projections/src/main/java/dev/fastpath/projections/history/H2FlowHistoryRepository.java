@@ -1,0 +1,60 @@
+package dev.fastpath.projections.history;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.h2.jdbcx.JdbcDataSource;
+
+/**
+ * The embedded default: an H2 database in files under the data directory ({@code
+ * <data>/history/h2/history.mv.db}). Why H2: docs/history.md.
+ */
+public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
+  private final String where;
+
+  private H2FlowHistoryRepository(JdbcDataSource ds, String where) {
+    super(ds);
+    this.where = where;
+  }
+
+  /** Opens (creating if needed) the store of a fastpath data directory. */
+  public static H2FlowHistoryRepository open(Path dataDir) {
+    Path dir = dataDir.resolve("history").resolve("h2");
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dir, e);
+    }
+    return openUrl("jdbc:h2:file:" + dir.resolve("history").toAbsolutePath());
+  }
+
+  /** A private in-memory store (tests, benchmarks); it lives until closed. */
+  public static H2FlowHistoryRepository inMemory(String name) {
+    return openUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=0");
+  }
+
+  private static H2FlowHistoryRepository openUrl(String url) {
+    JdbcDataSource ds = new JdbcDataSource();
+    ds.setURL(url);
+    ds.setUser("fastpath");
+    ds.setPassword("");
+    return new H2FlowHistoryRepository(ds, url);
+  }
+
+  @Override
+  protected String flowKeyType() {
+    // H2 compares strings by UTF-16 code unit; keys are ASCII, so that is byte order.
+    return "VARCHAR(200)";
+  }
+
+  @Override
+  public String engine() {
+    return "h2";
+  }
+
+  @Override
+  public String toString() {
+    return "H2FlowHistoryRepository[" + where + "]";
+  }
+}

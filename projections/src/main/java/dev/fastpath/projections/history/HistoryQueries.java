@@ -1,0 +1,365 @@
+package dev.fastpath.projections.history;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fastpath.ingest.json.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The history's answers as JSON nodes, and as tables for people. The HTTP API and the CLI's
+ * {@code history} command both go through here, so they print the same thing.
+ */
+public final class HistoryQueries {
+  private final FlowHistoryRepository repository;
+
+  public HistoryQueries(FlowHistoryRepository repository) {
+    this.repository = repository;
+  }
+
+  public FlowHistoryRepository repository() {
+    return repository;
+  }
+
+  /** One page of flows: {@code {"total","limit","offset","next","flows":[...]}}. */
+  public ObjectNode flows(FlowQuery query) {
+    List<FlowRow> rows = repository.findFlows(query);
+    long total = repository.countFlows(query);
+    ObjectNode page = Json.MAPPER.createObjectNode();
+    page.put("total", total);
+    page.put("limit", query.limit());
+    page.put("offset", query.offset());
+    long next = (long) query.offset() + rows.size();
+    if (next < total && !rows.isEmpty()) {
+      page.put("next", next);
+    } else {
+      page.putNull("next");
+    }
+    ArrayNode flows = page.putArray("flows");
+    rows.forEach(r -> flows.add(flowJson(r)));
+    return page;
+  }
+
+  /** A flow and its timeline ({@code "timeline":[...]}), if the store knows it. */
+  public Optional<ObjectNode> flow(String canonicalKey) {
+    return repository
+        .findFlow(canonicalKey)
+        .map(
+            row -> {
+              ObjectNode n = flowJson(row);
+              ArrayNode t = n.putArray("timeline");
+              repository.timeline(canonicalKey).forEach(e -> t.add(timelineJson(e)));
+              return n;
+            });
+  }
+
+  /** Every flow the query matches with its timeline (all pages, up to the query's limit). */
+  public ArrayNode flowsWithTimelines(FlowQuery query) {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    for (FlowRow r : repository.findFlows(query)) {
+      flow(r.flowKey()).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  public ArrayNode aggregates(AggregateBy by, Long from, Long to) {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    repository.aggregates(by, from, to).forEach(a -> out.add(aggregateJson(by, a)));
+    return out;
+  }
+
+  /** Parses {@code from}/{@code to} (the only parameters aggregates take) and answers. */
+  public ArrayNode aggregates(AggregateBy by, Map<String, String> params) {
+    for (String name : params.keySet()) {
+      if (!name.equals("from") && !name.equals("to")) {
+        throw new BadParameterException(name, "unknown parameter; known: from, to");
+      }
+    }
+    Long from = FlowQuery.instant(params, "from");
+    Long to = FlowQuery.instant(params, "to");
+    if (from != null && to != null && from >= to) {
+      throw new BadParameterException("to", "must be after 'from'");
+    }
+    return aggregates(by, from, to);
+  }
+
+  // ------------------------------------------------------------------ JSON shapes
+
+  public static ObjectNode flowJson(FlowRow r) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("key", r.flowKey());
+    n.put("eni", r.eni());
+    ObjectNode flow = n.putObject("flow");
+    flow.put("src", r.src());
+    flow.put("sport", r.sport());
+    flow.put("dst", r.dst());
+    flow.put("dport", r.dport());
+    String proto = Json.protoName(r.proto());
+    if (proto != null) {
+      flow.put("proto", proto);
+    } else {
+      flow.put("proto", r.proto());
+    }
+    n.put("scenario", r.scenario());
+    n.put("state", r.state().name());
+    n.put("vip", r.vip());
+    n.put("pa", r.pa());
+    n.put("vmMac", r.vmMac());
+    n.put("mux", r.mux());
+    time(n, "openedAt", r.openedAt());
+    time(n, "firstRedirectAt", r.firstRedirectAt());
+    time(n, "fixedUpAt", r.fixedUpAt());
+    time(n, "closedAt", r.closedAt());
+    n.put("closeReason", r.closeReason());
+    Double ttf = r.timeToFixupMillis();
+    if (ttf == null) {
+      n.putNull("timeToFixupMs");
+    } else {
+      n.put("timeToFixupMs", ttf);
+    }
+    ObjectNode packets = n.putObject("packets");
+    packets.put("outbound", r.packetsOut());
+    packets.put("inbound", r.packetsIn());
+    ObjectNode bytes = n.putObject("bytes");
+    bytes.put("outbound", r.bytesOut());
+    bytes.put("inbound", r.bytesIn());
+    n.put("redirects", r.redirects());
+    n.put("duplicates", r.duplicates());
+    n.put("conflicts", r.conflicts());
+    n.put("rejected", r.rejected());
+    n.put("lastSeq", r.lastSeq());
+    return n;
+  }
+
+  public static ObjectNode timelineJson(TimelineRow e) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("seq", e.seq());
+    n.put("type", e.type());
+    n.put("time", Json.time(e.eventTime()));
+    n.put("processingTime", Json.time(e.processingTime()));
+    n.put("node", e.node());
+    ObjectNode cause = n.putObject("cause");
+    cause.put("source", e.causeSource());
+    cause.put("frame", e.causeFrame());
+    n.put("mux", e.mux());
+    n.put("reason", e.reason());
+    try {
+      n.set("detail", Json.MAPPER.readTree(e.detail() == null ? "{}" : e.detail()));
+    } catch (JsonProcessingException ex) {
+      n.put("detail", e.detail());
+    }
+    ObjectNode log = n.putObject("log");
+    log.put("partition", e.partition());
+    log.put("offset", e.offset());
+    return n;
+  }
+
+  public static ObjectNode aggregateJson(AggregateBy by, AggregateRow a) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put(by.column(), a.group());
+    n.put("flows", a.flows());
+    n.put("fixedUp", a.fixedUp());
+    n.put("shareFixedUp", a.shareFixedUp());
+    ObjectNode ttf = n.putObject("timeToFixupMs");
+    number(ttf, "p50", a.ttfP50Millis());
+    number(ttf, "p95", a.ttfP95Millis());
+    number(ttf, "p99", a.ttfP99Millis());
+    n.put("neverRedirected", a.neverRedirected());
+    n.put("redirects", a.redirects());
+    n.put("duplicateRedirects", a.duplicates());
+    n.put("conflicts", a.conflicts());
+    n.put("rejected", a.rejected());
+    ObjectNode reasons = n.putObject("rejectedByReason");
+    a.rejectedByReason().forEach(reasons::put);
+    return n;
+  }
+
+  private static void time(ObjectNode n, String field, Long nanos) {
+    if (nanos == null) {
+      n.putNull(field);
+    } else {
+      n.put(field, Json.time(nanos));
+    }
+  }
+
+  private static void number(ObjectNode n, String field, Double v) {
+    if (v == null) {
+      n.putNull(field);
+    } else {
+      n.put(field, v);
+    }
+  }
+
+  // ------------------------------------------------------------------ tables for people
+
+  /** One line per flow of a {@link #flows} page (or an array of flow nodes). */
+  public static String flowsTable(JsonNode pageOrArray) {
+    JsonNode flows = pageOrArray.has("flows") ? pageOrArray.get("flows") : pageOrArray;
+    List<String[]> rows = new ArrayList<>();
+    rows.add(
+        new String[] {
+          "ENI", "FLOW", "SCENARIO", "STATE", "PA", "VM MAC", "MUX", "OPENED", "FIXED UP",
+          "CLOSED", "TTF ms"
+        });
+    for (JsonNode f : flows) {
+      rows.add(
+          new String[] {
+            text(f, "eni"),
+            flowText(f.get("flow")),
+            text(f, "scenario"),
+            text(f, "state"),
+            text(f, "pa"),
+            text(f, "vmMac"),
+            text(f, "mux"),
+            text(f, "openedAt"),
+            text(f, "fixedUpAt"),
+            text(f, "closedAt"),
+            text(f, "timeToFixupMs")
+          });
+    }
+    StringBuilder sb = new StringBuilder(render(rows));
+    if (pageOrArray.has("total")) {
+      sb.append(
+          String.format(
+              "%d of %d flows (offset %d)%n",
+              flows.size(), pageOrArray.get("total").asLong(), pageOrArray.get("offset").asLong()));
+    }
+    return sb.toString();
+  }
+
+  /** A flow's header line and its timeline, one line per event. */
+  public static String timelineTable(JsonNode flowWithTimeline) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(text(flowWithTimeline, "eni"))
+        .append(' ')
+        .append(flowText(flowWithTimeline.get("flow")))
+        .append("  ")
+        .append(text(flowWithTimeline, "scenario"))
+        .append(' ')
+        .append(text(flowWithTimeline, "state"));
+    if (!flowWithTimeline.path("pa").isNull()) {
+      sb.append("  pa ").append(text(flowWithTimeline, "pa"));
+      sb.append(" vm ").append(text(flowWithTimeline, "vmMac"));
+    }
+    if (!flowWithTimeline.path("mux").isNull()) {
+      sb.append("  mux ").append(text(flowWithTimeline, "mux"));
+    }
+    sb.append(System.lineSeparator());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"  SEQ", "TIME", "EVENT", "CAUSE", "DETAIL"});
+    for (JsonNode e : flowWithTimeline.path("timeline")) {
+      JsonNode cause = e.path("cause");
+      String c =
+          cause.path("source").asText("")
+              + (cause.path("frame").asLong() > 0 ? "#" + cause.path("frame").asLong() : "");
+      rows.add(
+          new String[] {
+            "  " + e.path("seq").asLong(), text(e, "time"), text(e, "type"), c,
+            detailText(e.path("detail"))
+          });
+    }
+    sb.append(render(rows));
+    return sb.toString();
+  }
+
+  /** One line per group of an {@link #aggregates} answer. */
+  public static String aggregatesTable(AggregateBy by, JsonNode aggregates) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(
+        new String[] {
+          by.name(), "FLOWS", "FIXED %", "TTF p50", "p95", "p99 ms", "NEVER", "DUP", "CONFL",
+          "REJECTED"
+        });
+    for (JsonNode a : aggregates) {
+      StringBuilder reasons = new StringBuilder();
+      a.path("rejectedByReason")
+          .properties().forEach(
+              e -> {
+                if (reasons.length() > 0) {
+                  reasons.append(' ');
+                }
+                reasons.append(e.getKey().toLowerCase()).append('=').append(e.getValue().asLong());
+              });
+      JsonNode ttf = a.path("timeToFixupMs");
+      rows.add(
+          new String[] {
+            text(a, by.column()),
+            text(a, "flows"),
+            String.format("%.1f", 100 * a.path("shareFixedUp").asDouble()),
+            text(ttf, "p50"),
+            text(ttf, "p95"),
+            text(ttf, "p99"),
+            text(a, "neverRedirected"),
+            text(a, "duplicateRedirects"),
+            text(a, "conflicts"),
+            a.path("rejected").asLong() + (reasons.length() > 0 ? " (" + reasons + ")" : "")
+          });
+    }
+    return render(rows);
+  }
+
+  private static String flowText(JsonNode f) {
+    if (f == null) {
+      return "-";
+    }
+    boolean v6 = f.path("src").asText().indexOf(':') >= 0;
+    String src = v6 ? "[" + f.path("src").asText() + "]" : f.path("src").asText();
+    String dst = v6 ? "[" + f.path("dst").asText() + "]" : f.path("dst").asText();
+    return f.path("proto").asText()
+        + ' '
+        + src
+        + ':'
+        + f.path("sport").asInt()
+        + " > "
+        + dst
+        + ':'
+        + f.path("dport").asInt();
+  }
+
+  private static String detailText(JsonNode d) {
+    StringBuilder sb = new StringBuilder();
+    d.properties().forEach(
+            e -> {
+              JsonNode v = e.getValue();
+              if (v.isNull() || (v.isContainerNode() ? v.isEmpty() : v.asText().isEmpty())) {
+                return;
+              }
+              if (sb.length() > 0) {
+                sb.append(' ');
+              }
+              sb.append(e.getKey()).append('=').append(v.isArray() ? v.toString() : v.asText());
+            });
+    return sb.toString();
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? "-" : v.asText();
+  }
+
+  private static String render(List<String[]> rows) {
+    int cols = rows.get(0).length;
+    int[] width = new int[cols];
+    for (String[] r : rows) {
+      for (int i = 0; i < cols; i++) {
+        width[i] = Math.max(width[i], r[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String[] r : rows) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < cols; i++) {
+        line.append(r[i]);
+        if (i < cols - 1) {
+          line.append(" ".repeat(width[i] - r[i].length() + 2));
+        }
+      }
+      sb.append(line.toString().stripTrailing()).append(System.lineSeparator());
+    }
+    return sb.toString();
+  }
+}

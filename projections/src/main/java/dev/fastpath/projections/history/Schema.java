@@ -1,0 +1,99 @@
+package dev.fastpath.projections.history;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * The history tables, as numbered migrations applied once each and recorded in {@code
+ * fh_schema_version}. A released migration is never edited: a change is a new entry.
+ */
+final class Schema {
+  private Schema() {}
+
+  /** Migration {@code i} brings the schema to version {@code i + 1}. */
+  private static List<List<String>> migrations(String flowKeyType) {
+    return List.of(
+        List.of(
+            "CREATE TABLE fh_offset ("
+                + " projection VARCHAR(200) NOT NULL, topic VARCHAR(249) NOT NULL,"
+                + " part INT NOT NULL, next_offset BIGINT NOT NULL,"
+                + " PRIMARY KEY (projection, topic, part))",
+            "CREATE TABLE fh_flow ("
+                + " flow_key "
+                + flowKeyType
+                + " NOT NULL PRIMARY KEY,"
+                + " eni VARCHAR(17) NOT NULL, proto INT NOT NULL,"
+                + " src VARCHAR(39) NOT NULL, sport INT NOT NULL,"
+                + " dst VARCHAR(39) NOT NULL, dport INT NOT NULL,"
+                + " scenario VARCHAR(8), flow_state VARCHAR(10) NOT NULL, vip VARCHAR(39) NOT NULL,"
+                + " pa VARCHAR(39), vm_mac VARCHAR(17), mux VARCHAR(39),"
+                + " sort_time BIGINT NOT NULL, opened_at BIGINT, first_redirect_at BIGINT,"
+                + " fixed_up_at BIGINT, closed_at BIGINT, close_reason VARCHAR(32),"
+                + " packets_out BIGINT NOT NULL, bytes_out BIGINT NOT NULL,"
+                + " packets_in BIGINT NOT NULL, bytes_in BIGINT NOT NULL,"
+                + " redirects INT NOT NULL, duplicates INT NOT NULL, conflicts INT NOT NULL,"
+                + " rejected INT NOT NULL, last_seq BIGINT NOT NULL, last_redirect VARCHAR(1100))",
+            "CREATE INDEX fh_flow_time ON fh_flow (sort_time, flow_key)",
+            "CREATE INDEX fh_flow_eni ON fh_flow (eni, sort_time)",
+            "CREATE INDEX fh_flow_vip ON fh_flow (vip, sort_time)",
+            "CREATE INDEX fh_flow_pa ON fh_flow (pa, sort_time)",
+            "CREATE INDEX fh_flow_mux ON fh_flow (mux, sort_time)",
+            "CREATE INDEX fh_flow_src ON fh_flow (src, sport)",
+            "CREATE TABLE fh_event ("
+                + " part INT NOT NULL, log_offset BIGINT NOT NULL, flow_key "
+                + flowKeyType
+                + ", seq BIGINT NOT NULL, event_type VARCHAR(32) NOT NULL,"
+                + " event_time BIGINT NOT NULL, processing_time BIGINT NOT NULL,"
+                + " node VARCHAR(200), cause_source VARCHAR(1024), cause_frame BIGINT NOT NULL,"
+                + " eni VARCHAR(17), vip VARCHAR(39), mux VARCHAR(39), reason VARCHAR(40),"
+                + " detail VARCHAR(8000),"
+                + " PRIMARY KEY (part, log_offset))",
+            "CREATE INDEX fh_event_flow ON fh_event (flow_key, seq)",
+            "CREATE INDEX fh_event_mux ON fh_event (mux, event_type)",
+            "CREATE INDEX fh_event_eni ON fh_event (eni, event_type)",
+            "CREATE INDEX fh_event_vip ON fh_event (vip, event_type)"));
+  }
+
+  static int latest() {
+    return migrations("").size();
+  }
+
+  static void migrate(Connection c, String flowKeyType) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE IF NOT EXISTS fh_schema_version (version INT NOT NULL)");
+      int current = 0;
+      try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM fh_schema_version")) {
+        if (rs.next()) {
+          current = rs.getInt(1);
+        }
+      }
+      List<List<String>> all = migrations(flowKeyType);
+      if (current > all.size()) {
+        throw new SQLException(
+            "history store schema version "
+                + current
+                + " is newer than this build understands ("
+                + all.size()
+                + ")");
+      }
+      for (int v = current; v < all.size(); v++) {
+        for (String ddl : all.get(v)) {
+          s.execute(ddl);
+        }
+        try (PreparedStatement ps =
+            c.prepareStatement("INSERT INTO fh_schema_version (version) VALUES (?)")) {
+          ps.setInt(1, v + 1);
+          ps.executeUpdate();
+        }
+      }
+      c.commit();
+    } catch (SQLException e) {
+      c.rollback();
+      throw e;
+    }
+  }
+}

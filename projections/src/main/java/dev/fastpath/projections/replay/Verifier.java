@@ -1,0 +1,259 @@
+package dev.fastpath.projections.replay;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.config.FastpathConfig;
+import dev.fastpath.ingest.json.Json;
+import dev.fastpath.projections.log.EventJson;
+import dev.fastpath.projections.log.EventLogReader;
+import dev.fastpath.projections.log.LogQuery;
+import dev.fastpath.projections.log.LogRecord;
+import dev.fastpath.projections.replay.VerifyReport.FlowDiff;
+import dev.fastpath.projections.replay.VerifyReport.FrameDiff;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * {@code fastpath replay --verify --pcap FILE [--config FILE]}: re-runs the capture as a dry run
+ * with the given configuration and compares, flow by flow, the decisions with those in the log.
+ *
+ * <p>The log side is the records whose cause names a capture file of the same file name (the path
+ * a run was given may differ from the one given now). If the same capture was run more than once
+ * into one log, each flow's last run is taken: a run starts where the flow's frame numbers go back.
+ */
+public final class Verifier {
+  private final EventLogReader reader;
+  private final DryRun dryRun;
+
+  public Verifier(String bootstrapServers, DryRun dryRun) {
+    this.reader = new EventLogReader(bootstrapServers);
+    this.dryRun = dryRun;
+  }
+
+  public VerifyReport verify(String topic, Path capture, FastpathConfig config) throws Exception {
+    List<Envelope> rerun = dryRun.run(capture, config);
+    EventLogReader.Snapshot s = reader.read(new LogQuery(topic, null, null, Set.of(), null, null));
+    String name = fileName(capture.toString());
+    List<LogRecord> logged = new ArrayList<>();
+    for (LogRecord r : s.records()) {
+      if (name.equals(fileName(r.envelope().getCause().getSource()))) {
+        logged.add(r);
+      }
+    }
+    logged.sort(LogRecord.LOG_ORDER);
+    List<Envelope> loggedEnvelopes = new ArrayList<>(logged.size());
+    logged.forEach(r -> loggedEnvelopes.add(r.envelope()));
+    return compare(capture.toString(), loggedEnvelopes, rerun);
+  }
+
+  /**
+   * Compares two record streams (each flow's records in the order written) flow by flow. Pure, so
+   * it is tested without a broker or a capture.
+   */
+  public static VerifyReport compare(String capture, List<Envelope> log, List<Envelope> rerun) {
+    Map<String, List<Decision>> logged = lastRunPerFlow(byFlow(log));
+    Map<String, List<Decision>> again = byFlow(rerun);
+    Set<String> flows = new TreeSet<>(logged.keySet());
+    flows.addAll(again.keySet());
+    List<FlowDiff> diffs = new ArrayList<>();
+    long nLogged = 0;
+    long nRerun = 0;
+    for (String flow : flows) {
+      List<Decision> a = logged.getOrDefault(flow, List.of());
+      List<Decision> b = again.getOrDefault(flow, List.of());
+      nLogged += a.size();
+      nRerun += b.size();
+      if (!a.equals(b)) {
+        diffs.add(new FlowDiff(FlowKey.parseCanonical(flow), diffByFrame(a, b)));
+      }
+    }
+    return new VerifyReport(capture, flows.size(), nLogged, nRerun, diffs);
+  }
+
+  private static Map<String, List<Decision>> byFlow(List<Envelope> records) {
+    Map<String, List<Decision>> m = new TreeMap<>();
+    for (Envelope e : records) {
+      FlowKey k = EventJson.flowKey(e);
+      Decision d = Decision.of(e);
+      if (k != null && d != null) {
+        m.computeIfAbsent(k.canonical(), x -> new ArrayList<>()).add(d);
+      }
+    }
+    return m;
+  }
+
+  private static Map<String, List<Decision>> lastRunPerFlow(Map<String, List<Decision>> flows) {
+    Map<String, List<Decision>> m = new TreeMap<>();
+    flows.forEach(
+        (flow, ds) -> {
+          int start = 0;
+          long lastFrame = 0;
+          for (int i = 0; i < ds.size(); i++) {
+            long f = ds.get(i).frame();
+            // Frame 0 means "not caused by a frame" (e.g. an idle timeout): it marks no run.
+            if (f == 0) {
+              continue;
+            }
+            if (f < lastFrame) {
+              start = i;
+            }
+            lastFrame = f;
+          }
+          m.put(flow, ds.subList(start, ds.size()));
+        });
+    return m;
+  }
+
+  /**
+   * The decisions that are not common to both sides (longest common subsequence), grouped by the
+   * frame that caused them, so "log: FlowFixedUp at frame 7; re-run: RedirectRejected at frame 7"
+   * reads as one line.
+   */
+  static List<FrameDiff> diffByFrame(List<Decision> a, List<Decision> b) {
+    int[][] lcs = new int[a.size() + 1][b.size() + 1];
+    for (int i = a.size() - 1; i >= 0; i--) {
+      for (int j = b.size() - 1; j >= 0; j--) {
+        lcs[i][j] =
+            a.get(i).equals(b.get(j)) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      }
+    }
+    TreeMap<Long, List<Decision>> onlyA = new TreeMap<>();
+    TreeMap<Long, List<Decision>> onlyB = new TreeMap<>();
+    int i = 0;
+    int j = 0;
+    while (i < a.size() || j < b.size()) {
+      if (i < a.size() && j < b.size() && a.get(i).equals(b.get(j))) {
+        i++;
+        j++;
+      } else if (j >= b.size() || (i < a.size() && lcs[i + 1][j] >= lcs[i][j + 1])) {
+        onlyA.computeIfAbsent(a.get(i).frame(), x -> new ArrayList<>()).add(a.get(i));
+        i++;
+      } else {
+        onlyB.computeIfAbsent(b.get(j).frame(), x -> new ArrayList<>()).add(b.get(j));
+        j++;
+      }
+    }
+    TreeSet<Long> frames = new TreeSet<>(onlyA.keySet());
+    frames.addAll(onlyB.keySet());
+    List<FrameDiff> out = new ArrayList<>();
+    for (long f : frames) {
+      out.add(new FrameDiff(f, onlyA.getOrDefault(f, List.of()), onlyB.getOrDefault(f, List.of())));
+    }
+    return out;
+  }
+
+  public static ObjectNode toJson(VerifyReport r) {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("capture", r.capture());
+    n.put("flowsCompared", r.flowsCompared());
+    n.put("loggedDecisions", r.logged());
+    n.put("rerunDecisions", r.rerun());
+    n.put("flowsDiffering", r.differences().size());
+    ArrayNode diffs = n.putArray("differences");
+    for (FlowDiff d : r.differences()) {
+      ObjectNode o = diffs.addObject();
+      o.put("eni", d.key().eniString());
+      o.set("flow", Json.flow(d.key()));
+      o.put("key", d.key().canonical());
+      ArrayNode frames = o.putArray("frames");
+      for (FrameDiff f : d.frames()) {
+        ObjectNode fo = frames.addObject();
+        fo.put("frame", f.frame());
+        decisions(fo.putArray("log"), f.log());
+        decisions(fo.putArray("rerun"), f.rerun());
+      }
+    }
+    return n;
+  }
+
+  private static void decisions(ArrayNode into, List<Decision> ds) {
+    for (Decision d : ds) {
+      ObjectNode o = into.addObject();
+      o.put("type", d.type());
+      o.put("detail", d.detail());
+    }
+  }
+
+  /** Prints the report as one JSON object, or as a table of differing decisions. */
+  public static void render(VerifyReport r, boolean json, PrintStream out) {
+    if (json) {
+      try {
+        out.println(Json.MAPPER.writeValueAsString(toJson(r)));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+      out.flush();
+      return;
+    }
+    out.println(
+        "verify "
+            + r.capture()
+            + ": "
+            + r.flowsCompared()
+            + " flows compared ("
+            + r.logged()
+            + " decisions in the log, "
+            + r.rerun()
+            + " in the re-run), "
+            + r.differences().size()
+            + (r.differences().size() == 1 ? " flow differs" : " flows differ"));
+    if (r.identical()) {
+      out.flush();
+      return;
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"ENI", "FLOW", "FRAME", "LOG", "RE-RUN"});
+    for (FlowDiff d : r.differences()) {
+      for (FrameDiff f : d.frames()) {
+        rows.add(
+            new String[] {
+              d.key().eniString(),
+              Replayer.flowText(d.key()),
+              Long.toString(f.frame()),
+              join(f.log()),
+              join(f.rerun())
+            });
+      }
+    }
+    int[] w = Table.widths(rows);
+    for (String[] row : rows) {
+      out.println(Table.row(row, w));
+    }
+    out.flush();
+  }
+
+  private static String join(List<Decision> ds) {
+    if (ds.isEmpty()) {
+      return "-";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (Decision d : ds) {
+      if (sb.length() > 0) {
+        sb.append("; ");
+      }
+      sb.append(d);
+    }
+    return sb.toString();
+  }
+
+  private static String fileName(String path) {
+    if (path == null || path.isEmpty()) {
+      return "";
+    }
+    try {
+      Path p = Path.of(path).getFileName();
+      return p == null ? path : p.toString();
+    } catch (RuntimeException notAPath) {
+      return path;
+    }
+  }
+}

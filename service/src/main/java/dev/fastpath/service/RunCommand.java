@@ -1,0 +1,212 @@
+package dev.fastpath.service;
+
+import dev.fastpath.events.v1.Scenario;
+import dev.fastpath.flow.actor.ShardedFlowControl;
+import dev.fastpath.flow.config.FastpathConfigLoader;
+import dev.fastpath.flow.forward.CapturePipeline;
+import dev.fastpath.flow.forward.FastpathCounters;
+import dev.fastpath.flow.forward.ForwardingTable;
+import dev.fastpath.flow.forward.PipelineSummary;
+import dev.fastpath.flow.log.KafkaLogSettings;
+import dev.fastpath.ingest.capture.CaptureException;
+import dev.fastpath.ingest.capture.CaptureFiles;
+import dev.fastpath.ingest.capture.CaptureReader;
+import dev.fastpath.ingest.capture.PcapWriter;
+import dev.fastpath.ingest.config.EniConfig;
+import dev.fastpath.ingest.config.FastpathConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The main job: a capture through ingest, flow actors, Kafka and the forwarding stage. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a capture through the flow actors (every transition persisted to Kafka first) and the"
+          + " forwarding stage; write the rewritten capture and the counters."
+    })
+public final class RunCommand implements Callable<Integer> {
+  @Option(names = "--pcap", required = true, paramLabel = "IN", description = "Capture to process (pcap or pcapng)")
+  Path pcap;
+
+  @Option(names = "--out", paramLabel = "OUT.pcap", description = "Write the forwarded frames here (redirects are consumed)")
+  Path out;
+
+  @Option(names = "--eni", paramLabel = "MAC", description = "An ENI (repeatable; adds to --config's)")
+  List<String> enis = new ArrayList<>();
+
+  @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration (docs/configuration.md)")
+  Path config;
+
+  @Option(names = "--summary", paramLabel = "FILE.json", description = "Write the counters as JSON")
+  Path summary;
+
+  @Option(names = "--node", paramLabel = "NAME", description = "This node's name in the log (default: hostname)")
+  String node;
+
+  @Option(names = "--quiet", description = "No progress bar and no summary on stdout")
+  boolean quiet;
+
+  @Mixin DataOptions data = new DataOptions();
+
+  @Override
+  public Integer call() throws Exception {
+    FastpathConfig cfg = loadConfig(config, enis);
+    Result r = execute(cfg, pcap, out, data, nodeName(node), quiet ? null : System.err);
+    if (summary != null) {
+      writeSummary(summary, r.counters());
+    }
+    if (!quiet) {
+      printSummary(System.out, r, cfg);
+    }
+    return r.summary().controlFailures() > 0 ? Main.EXIT_FAILED : 0;
+  }
+
+  /** The result of one run: what the pipeline did and the counters. */
+  record Result(PipelineSummary summary, FastpathCounters counters, String bootstrap) {}
+
+  static FastpathConfig loadConfig(Path config, List<String> enis) {
+    FastpathConfig cfg = FastpathConfigLoader.load(config, enis);
+    if (cfg.enis().isEmpty()) {
+      throw new Main.UserError(
+          "no ENIs configured: pass --eni MAC (repeatable) or --config FILE with fastpath.enis");
+    }
+    return cfg;
+  }
+
+  static String nodeName(String node) {
+    if (node != null && !node.isBlank()) {
+      return node;
+    }
+    String h = System.getenv("HOSTNAME");
+    if (h == null || h.isBlank()) {
+      try {
+        h = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        h = "fastpath";
+      }
+    }
+    return h;
+  }
+
+  static CaptureReader openCapture(Path pcap) {
+    if (!Files.isRegularFile(pcap)) {
+      throw new Main.UserError("capture not found: " + pcap);
+    }
+    try {
+      return CaptureFiles.open(pcap);
+    } catch (CaptureException e) {
+      throw new Main.UserError("cannot read " + pcap + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs a capture end to end; {@code progressTo} null means no progress bar. */
+  static Result execute(
+      FastpathConfig cfg, Path pcap, Path out, DataOptions data, String node, PrintStream progressTo)
+      throws IOException {
+    try (CaptureReader reader = openCapture(pcap);
+        KafkaEndpoint kafka = KafkaEndpoint.open(data);
+        ShardedFlowControl control =
+            ShardedFlowControl.start(cfg, KafkaLogSettings.defaults(kafka.bootstrapServers(), node));
+        RejectionRecorder rejections = new RejectionRecorder(kafka.bootstrapServers(), node, pcap.toString());
+        PcapWriter writer = out == null ? null : new PcapWriter(out);
+        Progress progress =
+            new Progress(
+                progressTo == null ? System.err : progressTo,
+                "run",
+                reader.sizeBytes(),
+                progressTo == null)) {
+      FastpathCounters counters = new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
+      ForwardingTable table = new ForwardingTable();
+      CapturePipeline pipeline =
+          new CapturePipeline(cfg, control, table, counters, CapturePipeline.Options.defaults(pcap.toString()))
+              .onProgress((frames, bytes, total) -> progress.update(frames, bytes))
+              .onRejection(rejections::record);
+      PipelineSummary s;
+      try {
+        s = pipeline.run(reader, writer == null ? null : writer::write);
+      } catch (CaptureException e) {
+        throw new Main.UserError("cannot read " + pcap + ": " + e.getMessage(), e);
+      }
+      rejections.awaitDurable();
+      return new Result(s, counters, kafka.bootstrapServers());
+    }
+  }
+
+  static void writeSummary(Path file, FastpathCounters counters) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(file, counters.toJsonString() + System.lineSeparator());
+  }
+
+  static void printSummary(PrintStream o, Result r, FastpathConfig cfg) {
+    PipelineSummary s = r.summary();
+    double secs = s.elapsedNanos() / 1e9;
+    o.printf(Locale.ROOT, "frames     %,d in, %,d out (%,d redirects consumed)%n", s.framesIn(), s.framesOut(), s.redirectsConsumed());
+    o.printf(Locale.ROOT, "rewritten  %,d outbound frames of fixed-up flows; %,d passed unchanged%n", s.rewritten(), s.passedUnchanged());
+    o.printf(
+        Locale.ROOT,
+        "flows      %,d opened, %,d closed (%,d idle)%n",
+        s.flowsOpened(),
+        s.flowsClosed(),
+        s.flowsAged());
+    o.printf(
+        Locale.ROOT,
+        "fixups     %,d  (VIP %,d, PE %,d, ILB %,d)%n",
+        s.fixups(),
+        s.fixups(Scenario.VIP),
+        s.fixups(Scenario.PE),
+        s.fixups(Scenario.ILB));
+    FastpathCounters c = r.counters();
+    o.printf(
+        Locale.ROOT,
+        "redirects  %,d received, %,d duplicates, %,d conflicts, %,d flow misses, %,d ENI misses, %,d ICMPv6 checksum mismatches%n",
+        c.port(FastpathCounters.ICMP_IN_PACKETS),
+        c.eniTotal(FastpathCounters.DUPLICATES),
+        c.eniTotal(FastpathCounters.CONFLICTS),
+        c.eniTotal(FastpathCounters.FLOW_MISS),
+        c.port(FastpathCounters.ENI_MISS_PACKETS),
+        c.eniTotal(FastpathCounters.ICMPV6_CHECKSUM_MISMATCH));
+    var rejected = new java.util.TreeMap<String, Long>();
+    var json = c.toJson();
+    json.path("port").fields().forEachRemaining(e -> addRejected(rejected, e));
+    json.path("eni").fields().forEachRemaining(eni -> eni.getValue().fields().forEachRemaining(e -> addRejected(rejected, e)));
+    if (!rejected.isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      for (Map.Entry<String, Long> e : rejected.entrySet()) {
+        sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
+      }
+      o.println("rejected   " + sb);
+    }
+    if (!s.passedByReason().isEmpty()) {
+      o.println("passed     " + new java.util.TreeMap<>(s.passedByReason()));
+    }
+    if (s.controlFailures() > 0) {
+      o.printf(Locale.ROOT, "FAILED     %,d control events could not be persisted; their flows kept the VIP path%n", s.controlFailures());
+    }
+    o.printf(
+        Locale.ROOT,
+        "elapsed    %.2f s, %,.0f frames/s; log in Kafka at %s%n",
+        secs,
+        s.framesPerSecond(),
+        r.bootstrap());
+  }
+
+  private static void addRejected(Map<String, Long> acc, Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e) {
+    if (e.getKey().startsWith(FastpathCounters.REJECTED_PREFIX) && e.getValue().asLong() > 0) {
+      acc.merge(e.getKey().substring(FastpathCounters.REJECTED_PREFIX.length()), e.getValue().asLong(), Long::sum);
+    }
+  }
+}
