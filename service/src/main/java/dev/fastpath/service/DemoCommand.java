@@ -76,7 +76,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     FastpathConfig cfg = FastpathConfigLoader.load(conf, List.of());
     o.printf("2. running it: ingest -> flow actors -> Kafka (embedded, %s) -> forwarding stage%n", data.dataDir().resolve("kafka"));
-    RunCommand.Result r = RunCommand.execute(cfg, pcap, out, data, RunCommand.nodeName(null), null);
+    RunCommand.Result r = RunCommand.execute(
+            cfg, pcap, out, data, com.typesafe.config.ConfigFactory.empty(), RunCommand.nodeName(null), null);
     RunCommand.writeSummary(summary, r.counters());
     RunCommand.printSummary(indent(o), r, cfg);
     o.printf("   rewritten capture: %s, counters: %s%n", out, summary);

@@ -59,10 +59,12 @@ public final class RunCommand implements Callable<Integer> {
 
   @Mixin DataOptions data = new DataOptions();
 
+  @Mixin ClusterOptions cluster = new ClusterOptions();
+
   @Override
   public Integer call() throws Exception {
     FastpathConfig cfg = loadConfig(config, enis);
-    Result r = execute(cfg, pcap, out, data, nodeName(node), quiet ? null : System.err);
+    Result r = execute(cfg, pcap, out, data, cluster.toConfig(), nodeName(node), quiet ? null : System.err);
     if (summary != null) {
       writeSummary(summary, r.counters());
     }
@@ -112,12 +114,19 @@ public final class RunCommand implements Callable<Integer> {
 
   /** Runs a capture end to end; {@code progressTo} null means no progress bar. */
   static Result execute(
-      FastpathConfig cfg, Path pcap, Path out, DataOptions data, String node, PrintStream progressTo)
+      FastpathConfig cfg,
+      Path pcap,
+      Path out,
+      DataOptions data,
+      com.typesafe.config.Config cluster,
+      String node,
+      PrintStream progressTo)
       throws IOException {
     try (CaptureReader reader = openCapture(pcap);
         KafkaEndpoint kafka = KafkaEndpoint.open(data);
         ShardedFlowControl control =
-            ShardedFlowControl.start(cfg, KafkaLogSettings.defaults(kafka.bootstrapServers(), node));
+            ShardedFlowControl.start(
+                cfg, KafkaLogSettings.defaults(kafka.bootstrapServers(), node), cluster);
         RejectionRecorder rejections = new RejectionRecorder(kafka.bootstrapServers(), node, pcap.toString());
         PcapWriter writer = out == null ? null : new PcapWriter(out);
         Progress progress =

@@ -1,7 +1,5 @@
 package dev.fastpath.service;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.forward.CapturePipeline;
@@ -62,14 +60,7 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--node", paramLabel = "NAME", description = "This node's name in the log")
   String node;
 
-  @Option(names = "--cluster-host", paramLabel = "HOST", description = "Address other nodes reach this one at (default 127.0.0.1)")
-  String clusterHost = "127.0.0.1";
-
-  @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster port (default 0: any free port, single node)")
-  int clusterPort;
-
-  @Option(names = "--seed", paramLabel = "HOST:PORT", description = "A seed node (repeatable); none: this node forms its own cluster")
-  List<String> seeds = new ArrayList<>();
+  @Mixin ClusterOptions cluster = new ClusterOptions();
 
   @Option(names = "--http-host", paramLabel = "HOST", description = "HTTP bind address (default 0.0.0.0)")
   String httpHost = "0.0.0.0";
@@ -81,23 +72,6 @@ public final class ServeCommand implements Callable<Integer> {
   boolean noProjection;
 
   @Mixin DataOptions data = new DataOptions();
-
-  /** Cluster settings for Pekko from the command line. */
-  static Config clusterConfig(String host, int port, List<String> seeds) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("pekko.remote.artery.canonical.hostname = \"").append(host).append("\"\n");
-    sb.append("pekko.remote.artery.canonical.port = ").append(port).append('\n');
-    sb.append("pekko.cluster.seed-nodes = [");
-    for (int i = 0; i < seeds.size(); i++) {
-      String s = seeds.get(i).trim();
-      if (!s.matches("[^:\\s]+:\\d{1,5}")) {
-        throw new Main.UserError("--seed wants HOST:PORT, not '" + s + "'");
-      }
-      sb.append(i == 0 ? "" : ", ").append("\"pekko://fastpath@").append(s).append('"');
-    }
-    sb.append("]\n");
-    return ConfigFactory.parseString(sb.toString());
-  }
 
   @Override
   public Integer call() throws Exception {
@@ -112,7 +86,7 @@ public final class ServeCommand implements Callable<Integer> {
             ShardedFlowControl.start(
                 cfg,
                 KafkaLogSettings.defaults(kafka.bootstrapServers(), nodeName),
-                clusterConfig(clusterHost, clusterPort, seeds));
+                cluster.toConfig());
         FlowHistoryRepository repo = noProjection ? null : HistoryStores.open(data, postgres);
         FlowHistoryProjection projection =
             repo == null

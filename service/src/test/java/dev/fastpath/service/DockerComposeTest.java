@@ -58,12 +58,12 @@ class DockerComposeTest {
       ServeCommand serve = (ServeCommand) parsed.subcommand().commandSpec().userObject();
       assertThat(serve.data.kafka).isEqualTo("kafka:9092");
       assertThat(serve.postgres).startsWith("jdbc:postgresql://postgres:5432/");
-      assertThat(serve.clusterHost).isEqualTo(n);
+      assertThat(serve.cluster.clusterHost).isEqualTo(n);
       if (seed == null) {
-        seed = serve.seeds.get(0);
+        seed = serve.cluster.seeds.get(0);
       }
       // One seed for all, so the nodes form one cluster rather than several.
-      assertThat(serve.seeds).containsExactly(seed);
+      assertThat(serve.cluster.seeds).containsExactly(seed);
       Map<String, Object> deps = (Map<String, Object>) node.get("depends_on");
       assertThat(deps).containsKeys("kafka", "postgres");
     }

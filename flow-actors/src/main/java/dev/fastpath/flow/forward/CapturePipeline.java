@@ -43,8 +43,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The main job's engine: frames in capture order through the decoders, control packets to the
- * flow actors, every packet through the {@link ForwardingTable} and {@link PacketRewriter}, and the
+ * The main job's engine: frames in capture order through the decoders, control packets to the flow
+ * actors, every packet through the {@link ForwardingTable} and {@link PacketRewriter}, and the
  * result out in input order.
  *
  * <p><b>Determinism.</b> Every frame is forwarded with the decisions of all earlier frames of its
@@ -52,10 +52,10 @@ import java.util.concurrent.TimeUnit;
  * to Kafka), its later frames wait in that flow's hold queue, as in a virtual router's flow hold
  * queue; other flows go on. When the result arrives the pipeline applies it to the table and
  * releases the held frames in order; a released frame that is itself a control packet is submitted
- * and holding resumes. Because each flow's control events are therefore submitted one at a time,
- * in capture order, and idle ageing runs on capture time, a capture yields the same records every
- * run. Output leaves through a reorder buffer, so it is in input order although frames complete
- * out of order.
+ * and holding resumes. Because each flow's control events are therefore submitted one at a time, in
+ * capture order, and idle ageing runs on capture time, a capture yields the same records every run.
+ * Output leaves through a reorder buffer, so it is in input order although frames complete out of
+ * order.
  *
  * <p><b>Threading.</b> {@link #run} runs on one thread and owns all mutable state. Flow-actor
  * results arrive on other threads and are handed back through a queue; the per-packet path takes no
@@ -76,7 +76,10 @@ public final class CapturePipeline {
     void progress(long framesDone, long bytesDone, long bytesTotal);
   }
 
-  /** Told about every redirect the decoder refused, e.g. to record the ones without a flow. */
+  /**
+   * Told about the redirects the decoder refused that no flow actor records (no open flow to
+   * record them against), so the caller can record them itself.
+   */
   @FunctionalInterface
   public interface RejectionListener {
     void rejected(long frameNumber, long timestampNanos, RedirectResult.Rejected rejected);
@@ -330,8 +333,7 @@ public final class CapturePipeline {
    * Decodes and handles one frame. {@code released}: the frame comes from the head of its flow's
    * hold queue (its bytes live in the slot), so it must not be held again behind its own queue.
    */
-  private void process(
-      long seq, Slot slot, ByteBuffer buf, int off, int len, boolean released) {
+  private void process(long seq, Slot slot, ByteBuffer buf, int off, int len, boolean released) {
     DecodedFrame f = decoder.decode(buf, off, len, decoded);
     if (f.redirectCandidate()) {
       processRedirect(seq, slot, buf, off, len, released);
@@ -488,10 +490,12 @@ public final class CapturePipeline {
       }
       counters.rejected(eniKnown ? r.eniMac() : 0, r.reason());
     }
-    if (rejections != null) {
-      rejections.rejected(slot.frameNumber, slot.ts, r);
-    }
-    if (e != null && e.phase == FlowEntry.Phase.OPEN) {
+    if (e == null || e.phase != FlowEntry.Phase.OPEN) {
+      // Nothing records this refusal against a flow; the listener records it on its own.
+      if (rejections != null) {
+        rejections.rejected(slot.frameNumber, slot.ts, r);
+      }
+    } else {
       RedirectRejected.Builder rej =
           RedirectRejected.newBuilder().setReason(r.reason()).setDetail(nullToEmpty(r.detail()));
       if (r.partial() != null) {
@@ -597,8 +601,8 @@ public final class CapturePipeline {
       e.pendingEnding = null;
       submit(
           e,
-          new ControlEvent.FlowEnding(e.flow, c.event().timestampNanos(), c.event().cause(), reason,
-              e.counts()),
+          new ControlEvent.FlowEnding(
+              e.flow, c.event().timestampNanos(), c.event().cause(), reason, e.counts()),
           Kind.ENDING,
           null);
     } else {

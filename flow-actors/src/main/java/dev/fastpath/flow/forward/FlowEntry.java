@@ -10,8 +10,8 @@ import dev.fastpath.ingest.FlowKey;
  * CapturePipeline}), so the per-packet path takes no locks.
  *
  * <p>It is also its own key in {@link ForwardingTable}: equality and hash are those of the flow's
- * 5-tuple, which is what lets the table be probed with a reused mutable key instead of a new
- * {@link FlowKey} per packet.
+ * 5-tuple, which is what lets the table be probed with a reused mutable key instead of a new {@link
+ * FlowKey} per packet.
  */
 public final class FlowEntry {
 
@@ -39,6 +39,7 @@ public final class FlowEntry {
   long bytesOutbound;
   long packetsInbound;
   long bytesInbound;
+
   /** Capture time of the latest frame read for this flow (held or not); drives idle ageing. */
   long lastSeenNanos;
 

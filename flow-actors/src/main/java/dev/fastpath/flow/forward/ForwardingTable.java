@@ -96,7 +96,14 @@ public final class ForwardingTable {
   }
 
   static int hash(FlowKey k) {
-    return hash(k.eniMac(), k.protocol(), k.srcHi(), k.srcLo(), k.srcPort(), k.dstHi(), k.dstLo(),
+    return hash(
+        k.eniMac(),
+        k.protocol(),
+        k.srcHi(),
+        k.srcLo(),
+        k.srcPort(),
+        k.dstHi(),
+        k.dstLo(),
         k.dstPort());
   }
 

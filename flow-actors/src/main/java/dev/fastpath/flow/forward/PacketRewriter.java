@@ -92,8 +92,8 @@ public final class PacketRewriter {
    * Rewrites the frame {@code f} describes (decoded from {@code in}) into {@code out} at {@code
    * outOffset}.
    *
-   * @return the length of the rewritten frame, or a negative {@link RewriteError} code; {@code
-   *     out} then holds garbage in the range that may have been written
+   * @return the length of the rewritten frame, or a negative {@link RewriteError} code; {@code out}
+   *     then holds garbage in the range that may have been written
    */
   public int rewrite(
       ByteBuffer in, DecodedFrame f, RewriteDecision d, ByteBuffer out, int outOffset) {

@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A real flow control (e.g. LocalFlowControl) answered on other threads after a small random
- * delay, like Kafka acknowledgements arriving out of order: exercises hold queues and reordering.
- * Events matching {@code gated} wait until {@link #openGate()}.
+ * A real flow control (e.g. LocalFlowControl) answered on other threads after a small random delay,
+ * like Kafka acknowledgements arriving out of order: exercises hold queues and reordering. Events
+ * matching {@code gated} wait until {@link #openGate()}.
  */
 final class AsyncFlowControl implements FlowControl {
   private final FlowControl delegate;
@@ -47,10 +47,9 @@ final class AsyncFlowControl implements FlowControl {
     }
     CompletableFuture<Void> start =
         gated.test(event) ? gate : CompletableFuture.completedFuture(null);
-    return start
-        .thenComposeAsync(
-            v -> delegate.submit(event),
-            CompletableFuture.delayedExecutor(delay, TimeUnit.MICROSECONDS, pool));
+    return start.thenComposeAsync(
+        v -> delegate.submit(event),
+        CompletableFuture.delayedExecutor(delay, TimeUnit.MICROSECONDS, pool));
   }
 
   @Override

@@ -45,8 +45,7 @@ class CapturePipelineTest {
   static final long SECOND = 1_000_000_000L;
   static final long T0 = 1_700_000_000L * SECOND;
 
-  final FastpathConfig config =
-      FastpathConfig.defaults(List.of(EniConfig.allEnabled(ENI, "eni0")));
+  final FastpathConfig config = FastpathConfig.defaults(List.of(EniConfig.allEnabled(ENI, "eni0")));
 
   static int v4(String s) {
     return (int) IpAddrs.lo(IpAddrs.parse(s));
@@ -76,8 +75,7 @@ class CapturePipelineTest {
     s.flowSrcPort = 9728 + n;
     s.flowDstPort = 443;
     s.gateway = DIP_PA;
-    s.redirectInfo =
-        PacketBuilder.redirectInfoV4(PacketBuilder.ENCAP_NVGRE, 0x100, DIP_PA, VM_MAC);
+    s.redirectInfo = PacketBuilder.redirectInfoV4(PacketBuilder.ENCAP_NVGRE, 0x100, DIP_PA, VM_MAC);
     return PacketBuilder.icmpv4Redirect(s);
   }
 
@@ -157,7 +155,9 @@ class CapturePipelineTest {
       for (int i = 0; i < 3; i++) {
         assertThat(r.out().get(i).bytes()).isEqualTo(c.frames.get(i).bytes());
       }
-      assertThat(isVipRewrite(r.out().get(3).bytes())).as("first frame after the redirect").isTrue();
+      assertThat(isVipRewrite(r.out().get(3).bytes()))
+          .as("first frame after the redirect")
+          .isTrue();
       assertThat(r.out().get(4).bytes()).as("inbound").isEqualTo(c.frames.get(5).bytes());
       assertThat(isVipRewrite(r.out().get(5).bytes())).isTrue();
       assertThat(isVipRewrite(r.out().get(6).bytes())).as("outbound FIN").isTrue();
@@ -204,17 +204,20 @@ class CapturePipelineTest {
         .until(
             () ->
                 local.records().stream()
-                    .anyMatch(e -> e.hasFlowFixedUp() && FlowKey.fromProto(e.getFlow()).equals(flow(1))));
+                    .anyMatch(
+                        e -> e.hasFlowFixedUp() && FlowKey.fromProto(e.getFlow()).equals(flow(1))));
     assertThat(local.records()).noneMatch(e -> FlowKey.fromProto(e.getFlow()).equals(flow(0)));
     assertThat(running).isNotDone();
 
     control.openGate();
     Run r = running.get(20, TimeUnit.SECONDS);
     assertThat(r.out()).hasSize(c.frames.size() - 1);
-    assertThat(r.out().get(3).bytes()).as("flow 1's ACK after its redirect").satisfies(b ->
-        assertThat(isVipRewrite(b)).isTrue());
+    assertThat(r.out().get(3).bytes())
+        .as("flow 1's ACK after its redirect")
+        .satisfies(b -> assertThat(isVipRewrite(b)).isTrue());
     assertThat(r.out().get(4).bytes()).as("flow 0 untouched").isEqualTo(out(0, TCP_ACK));
-    assertThat(r.out().subList(5, r.out().size())).allSatisfy(f -> assertThat(isVipRewrite(f.bytes())).isTrue());
+    assertThat(r.out().subList(5, r.out().size()))
+        .allSatisfy(f -> assertThat(isVipRewrite(f.bytes())).isTrue());
     assertThat(r.summary().maxHeldFrames()).isPositive();
   }
 
@@ -247,7 +250,8 @@ class CapturePipelineTest {
   @Test
   void idleFlowsAgeOutOnCaptureTimeAndALaterPacketOpensANewFlow() throws Exception {
     FastpathConfig cfg =
-        new FastpathConfig(config.enis(), FastpathConfig.defaultVsidMap(), false, "pin", "vsid", 5_000);
+        new FastpathConfig(
+            config.enis(), FastpathConfig.defaultVsidMap(), false, "pin", "vsid", 5_000);
     Capture c = new Capture();
     c.at(T0, out(0, TCP_SYN)).at(T0 + SECOND, in(0, TCP_SYN | TCP_ACK));
     c.at(T0 + SECOND, out(1, TCP_SYN));
@@ -259,7 +263,9 @@ class CapturePipelineTest {
     Run r = run(cfg, c, new AsyncFlowControl(local, 3, 1000), 1000);
 
     List<Envelope> flow0 =
-        local.records().stream().filter(e -> FlowKey.fromProto(e.getFlow()).equals(flow(0))).toList();
+        local.records().stream()
+            .filter(e -> FlowKey.fromProto(e.getFlow()).equals(flow(0)))
+            .toList();
     assertThat(flow0.stream().map(e -> e.getEventCase().name()).toList())
         .containsExactly("FLOW_OPENED", "FLOW_CLOSED", "FLOW_OPENED");
     Envelope closed = flow0.get(1);
@@ -288,7 +294,9 @@ class CapturePipelineTest {
     List<String> first = recordsByFlow(c, 11);
     List<String> second = recordsByFlow(c, 12);
     assertThat(second).isEqualTo(first);
-    assertThat(first).anyMatch(s -> s.contains("flow_fixed_up")).anyMatch(s -> s.contains("redirect_duplicate"));
+    assertThat(first)
+        .anyMatch(s -> s.contains("flow_fixed_up"))
+        .anyMatch(s -> s.contains("redirect_duplicate"));
   }
 
   private List<String> recordsByFlow(Capture c, long seed) throws Exception {
@@ -296,14 +304,21 @@ class CapturePipelineTest {
     run(config, c, new AsyncFlowControl(local, seed, 2000), 64);
     return local.records().stream()
         .map(e -> e.toBuilder().clearProcessingTimeNanos().clearNode().build())
-        .map(e -> FlowKey.fromProto(e.getFlow()) + " " + e.getSeq() + " " + e.toString().replace('\n', ' '))
+        .map(
+            e ->
+                FlowKey.fromProto(e.getFlow())
+                    + " "
+                    + e.getSeq()
+                    + " "
+                    + e.toString().replace('\n', ' '))
         .sorted()
         .toList();
   }
 
   @Test
   void countersAsJsonHaveThePortAndEniShapeWithTheSpecNames() throws Exception {
-    Capture c = new Capture().add(out(0, TCP_SYN)).add(redirect(0)).add(redirect(0)).add(redirect(5));
+    Capture c =
+        new Capture().add(out(0, TCP_SYN)).add(redirect(0)).add(redirect(0)).add(redirect(5));
     Run r = run(config, c, new AsyncFlowControl(new LocalFlowControl(config), 1, 100), 100);
     JsonNode json = new ObjectMapper().readTree(r.counters().toJsonString());
     assertThat(json.fieldNames()).toIterable().containsExactly("port", "eni");
@@ -320,13 +335,16 @@ class CapturePipelineTest {
   @Test
   void framesWithoutAFlowPassUnchangedAndAreCountedByReason() throws Exception {
     byte[] foreign =
-        PacketBuilder.tcpV4Frame(GW, Macs.parse("02:00:00:00:00:01"), 1, 2, 3, 4, TCP_SYN, 0, 0, DATA);
+        PacketBuilder.tcpV4Frame(
+            GW, Macs.parse("02:00:00:00:00:01"), 1, 2, 3, 4, TCP_SYN, 0, 0, DATA);
     byte[] truncated = java.util.Arrays.copyOf(out(0, TCP_SYN), 30);
     Capture c = new Capture().add(foreign).add(truncated);
     Run r = run(config, c, new AsyncFlowControl(new LocalFlowControl(config), 1, 0), 100);
     assertThat(r.out().stream().map(MemoryCapture.Frame::bytes).toList())
         .containsExactly(foreign, truncated);
-    assertThat(r.summary().passedByReason()).containsEntry("no-eni", 1L).containsEntry("truncated-ipv4", 1L);
+    assertThat(r.summary().passedByReason())
+        .containsEntry("no-eni", 1L)
+        .containsEntry("truncated-ipv4", 1L);
     assertThat(r.summary().controlEvents()).isZero();
   }
 

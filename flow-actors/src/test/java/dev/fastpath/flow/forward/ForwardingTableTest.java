@@ -32,7 +32,8 @@ class ForwardingTableTest {
     assertThat(table.lookup(decoder.decode(ByteBuffer.wrap(out), 0, out.length, null))).isSameAs(e);
     assertThat(table.lookup(decoder.decode(ByteBuffer.wrap(in), 0, in.length, null))).isSameAs(e);
     byte[] other = CapturePipelineTest.out(4, TCP_ACK);
-    assertThat(table.lookup(decoder.decode(ByteBuffer.wrap(other), 0, other.length, null))).isNull();
+    assertThat(table.lookup(decoder.decode(ByteBuffer.wrap(other), 0, other.length, null)))
+        .isNull();
     assertThat(table.decision(CapturePipelineTest.flow(3))).isSameAs(d);
     assertThat(table.activeFixups()).isEqualTo(1);
     table.remove(e);

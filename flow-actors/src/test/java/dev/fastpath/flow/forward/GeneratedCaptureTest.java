@@ -116,7 +116,8 @@ class GeneratedCaptureTest {
       }
       ManifestCheck.assertOutputMatches(traffic, config, input, r.output());
 
-      Map<String, List<Envelope>> audit = TopicReader.auditByKey(kafka.bootstrapServers(), log.auditTopic());
+      Map<String, List<Envelope>> audit =
+          TopicReader.auditByKey(kafka.bootstrapServers(), log.auditTopic());
       for (FlowPlan p : traffic.flows()) {
         long fixups =
             audit.getOrDefault(p.flow().canonical(), List.of()).stream()
@@ -132,7 +133,13 @@ class GeneratedCaptureTest {
               transitions.put(
                   key,
                   records.stream()
-                      .map(e -> e.toBuilder().clearProcessingTimeNanos().clearNode().build().toString())
+                      .map(
+                          e ->
+                              e.toBuilder()
+                                  .clearProcessingTimeNanos()
+                                  .clearNode()
+                                  .build()
+                                  .toString())
                       .collect(Collectors.toList())));
       if (first == null) {
         first = transitions;

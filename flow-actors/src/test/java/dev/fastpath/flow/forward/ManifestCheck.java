@@ -26,9 +26,9 @@ import java.util.Set;
 
 /**
  * Compares a pipeline's output capture with what the generator's manifest says a correct service
- * does: redirect frames gone, every outbound frame of a fixed-up flow from {@code
- * rewriteFromFrame} on rewritten per spec section 3, every other frame byte-identical. Rewritten
- * frames are judged by decoding them with the ingest decoder, not by re-running the rewriter.
+ * does: redirect frames gone, every outbound frame of a fixed-up flow from {@code rewriteFromFrame}
+ * on rewritten per spec section 3, every other frame byte-identical. Rewritten frames are judged by
+ * decoding them with the ingest decoder, not by re-running the rewriter.
  */
 final class ManifestCheck {
   private ManifestCheck() {}
@@ -97,7 +97,9 @@ final class ManifestCheck {
     if (plan.scenario() == Scenario.VIP) {
       assertThat(b.layerType(0)).isEqualTo(fx.encapType());
       if (fx.encapType() == EncapType.NVGRE) {
-        assertThat(b.layerKey(0)).as(what + ": GRE key = EncapId << 8").isEqualTo(fx.encapId() << 8);
+        assertThat(b.layerKey(0))
+            .as(what + ": GRE key = EncapId << 8")
+            .isEqualTo(fx.encapId() << 8);
       }
       assertThat(b.layerSrcLo(0)).as(what + ": outer source = packet source").isEqualTo(a.srcLo());
     } else {
@@ -106,7 +108,9 @@ final class ManifestCheck {
       assertThat(b.layerKey(0)).as(what + ": key kept").isEqualTo(a.layerKey(last));
       assertThat(b.layerSrcLo(0)).as(what + ": outer source kept").isEqualTo(a.layerSrcLo(last));
     }
-    assertThat(innerIpPacket(out, b)).as(what + ": inner IP packet unchanged").isEqualTo(innerIpPacket(in, a));
+    assertThat(innerIpPacket(out, b))
+        .as(what + ": inner IP packet unchanged")
+        .isEqualTo(innerIpPacket(in, a));
     assertThat(Arrays.copyOfRange(out, 0, 12))
         .as(what + ": outer Ethernet addresses unchanged")
         .isEqualTo(Arrays.copyOfRange(in, 0, 12));

@@ -20,7 +20,9 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 
-/** Whatever frame the decoder accepts, the rewriter answers with a length or a code: never throws. */
+/**
+ * Whatever frame the decoder accepts, the rewriter answers with a length or a code: never throws.
+ */
 class PacketRewriterProperties {
   static final FastpathConfig CONFIG =
       FastpathConfig.defaults(List.of(EniConfig.allEnabled(PacketRewriterTest.ENI, "eni0")));
@@ -88,7 +90,16 @@ class PacketRewriterProperties {
                                 .map(
                                     v6 ->
                                         new RewriteDecision(
-                                            null, s, e, 0x12345, v6, v6 ? -1 : 0, 0x0A0B0C0D, 1, 2, 1))));
+                                            null,
+                                            s,
+                                            e,
+                                            0x12345,
+                                            v6,
+                                            v6 ? -1 : 0,
+                                            0x0A0B0C0D,
+                                            1,
+                                            2,
+                                            1))));
   }
 
   @Property(tries = 2000)

@@ -65,7 +65,8 @@ class PacketRewriterTest {
   }
 
   static RewriteDecision decision(Scenario s, EncapType type, long keyField, int dip) {
-    return new RewriteDecision(null, s, type, keyField, false, 0, dip & 0xFFFFFFFFL, VM_MAC, ENI, 3);
+    return new RewriteDecision(
+        null, s, type, keyField, false, 0, dip & 0xFFFFFFFFL, VM_MAC, ENI, 3);
   }
 
   byte[] rewrite(byte[] frame, RewriteDecision d) {
@@ -114,8 +115,7 @@ class PacketRewriterTest {
     assertThat(outer.getHeader().getSrcAddr().getHostAddress()).isEqualTo("52.150.136.193");
     int innerAt = 14 + 20 + 8;
     assertThat(ByteBuffer.wrap(after, 14 + 20 + 4, 4).getInt()).isEqualTo(0x10000);
-    EthernetPacket innerEth =
-        eth(Arrays.copyOfRange(after, innerAt, after.length));
+    EthernetPacket innerEth = eth(Arrays.copyOfRange(after, innerAt, after.length));
     assertThat(innerEth.getHeader().getDstAddr().toString()).isEqualTo("00:22:48:c2:a4:bf");
     assertThat(innerEth.getHeader().getSrcAddr().toString()).isEqualTo("60:45:bd:25:fe:3b");
     IpV4Packet innerIp = innerEth.get(IpV4Packet.class);
@@ -174,7 +174,10 @@ class PacketRewriterTest {
     byte[] after = rewrite(before, decision(Scenario.VIP, EncapType.IPINIP, 0, DIP_PA));
     byte[] expected =
         PacketBuilder.ethernet(
-            GW, ENI, ETHERTYPE_IPV4, PacketBuilder.ipv4(SNAT_SRC, DIP_PA, PROTO_IPIP, ipPacketOf(before)));
+            GW,
+            ENI,
+            ETHERTYPE_IPV4,
+            PacketBuilder.ipv4(SNAT_SRC, DIP_PA, PROTO_IPIP, ipPacketOf(before)));
     assertThat(after).isEqualTo(expected);
     IpV4Packet outer = eth(after).get(IpV4Packet.class);
     assertThat(outer.getHeader().hasValidChecksum(false)).isTrue();
@@ -198,8 +201,7 @@ class PacketRewriterTest {
     assertThat(after).isEqualTo(peOutbound(DIP_PA, VM_MAC));
     IpV4Packet outer = eth(after).get(IpV4Packet.class);
     assertThat(outer.getHeader().hasValidChecksum(false)).isTrue();
-    EthernetPacket inner =
-        eth(Arrays.copyOfRange(after, 14 + 20 + 8, after.length));
+    EthernetPacket inner = eth(Arrays.copyOfRange(after, 14 + 20 + 8, after.length));
     IpV6Packet ip6 = inner.get(IpV6Packet.class);
     TcpPacket tcp = ip6.get(TcpPacket.class);
     assertThat(
@@ -222,7 +224,8 @@ class PacketRewriterTest {
     int nsgKey = PacketBuilder.nvgreKey(0x4455, 0);
     byte[] before =
         PacketBuilder.vlan(
-            PacketBuilder.nvgre(HOST_MAC, TOR_MAC, HOST_PA, NSG_PA, nsgKey, peOutbound(MUX_PA, PL_MAC)),
+            PacketBuilder.nvgre(
+                HOST_MAC, TOR_MAC, HOST_PA, NSG_PA, nsgKey, peOutbound(MUX_PA, PL_MAC)),
             7);
     byte[] after = rewrite(before, decision(Scenario.PE, EncapType.NVGRE, 0, DIP_PA));
     assertThat(after).isEqualTo(PacketBuilder.vlan(peOutbound(DIP_PA, VM_MAC), 7));
@@ -244,7 +247,8 @@ class PacketRewriterTest {
 
   @Test
   void ilbOverVxlanKeepsTheVniAndZeroesTheOuterUdpChecksum() {
-    byte[] before = PacketBuilder.vxlan(HOST_MAC, TOR_MAC, HOST_PA, MUX_PA, 51000, 0x5001, ilbInner(PL_MAC));
+    byte[] before =
+        PacketBuilder.vxlan(HOST_MAC, TOR_MAC, HOST_PA, MUX_PA, 51000, 0x5001, ilbInner(PL_MAC));
     assertThat(ByteBuffer.wrap(before, 14 + 20 + 6, 2).getShort()).isNotZero();
     byte[] after = rewrite(before, decision(Scenario.ILB, EncapType.VXLAN, 0, DIP_PA));
     byte[] expected =
@@ -277,16 +281,23 @@ class PacketRewriterTest {
     ByteBuffer in = ByteBuffer.wrap(plain);
     DecodedFrame f = decoder.decode(in, 0, plain.length, null);
     ByteBuffer out = PacketRewriter.outputBuffer(plain.length);
-    assertThat(RewriteError.fromCode(
-            rewriter.rewrite(in, f, decision(Scenario.PE, EncapType.NVGRE, 0, DIP_PA), out, 0)))
+    assertThat(
+            RewriteError.fromCode(
+                rewriter.rewrite(in, f, decision(Scenario.PE, EncapType.NVGRE, 0, DIP_PA), out, 0)))
         .isEqualTo(RewriteError.MISSING_ENCAPSULATION);
     RewriteDecision v6Pa =
-        new RewriteDecision(null, Scenario.VIP, EncapType.NVGRE, 1, true, 0xfd00L << 48, 1, VM_MAC, ENI, 1);
+        new RewriteDecision(
+            null, Scenario.VIP, EncapType.NVGRE, 1, true, 0xfd00L << 48, 1, VM_MAC, ENI, 1);
     assertThat(RewriteError.fromCode(rewriter.rewrite(in, f, v6Pa, out, 0)))
         .isEqualTo(RewriteError.ADDRESS_FAMILY);
-    assertThat(RewriteError.fromCode(
-            rewriter.rewrite(
-                in, f, decision(Scenario.VIP, EncapType.NVGRE, 1, DIP_PA), ByteBuffer.allocate(40), 0)))
+    assertThat(
+            RewriteError.fromCode(
+                rewriter.rewrite(
+                    in,
+                    f,
+                    decision(Scenario.VIP, EncapType.NVGRE, 1, DIP_PA),
+                    ByteBuffer.allocate(40),
+                    0)))
         .isEqualTo(RewriteError.OUTPUT_TOO_SMALL);
   }
 
@@ -304,7 +315,8 @@ class PacketRewriterTest {
 
   private static void assertValidTcp(IpV4Packet ip) {
     TcpPacket tcp = ip.get(TcpPacket.class);
-    assertThat(tcp.hasValidChecksum(ip.getHeader().getSrcAddr(), ip.getHeader().getDstAddr(), false))
+    assertThat(
+            tcp.hasValidChecksum(ip.getHeader().getSrcAddr(), ip.getHeader().getDstAddr(), false))
         .isTrue();
   }
 

@@ -3,8 +3,8 @@ package dev.fastpath.ingest.codec;
 import java.nio.ByteBuffer;
 
 /**
- * Network-order reads that do not depend on the buffer's byte order: capture readers may hand us
- * a little-endian buffer (pcap headers are host order), and the wire is always big-endian.
+ * Network-order reads that do not depend on the buffer's byte order: capture readers may hand us a
+ * little-endian buffer (pcap headers are host order), and the wire is always big-endian.
  */
 final class Bytes {
   private Bytes() {}

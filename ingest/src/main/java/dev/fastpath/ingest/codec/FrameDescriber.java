@@ -95,7 +95,16 @@ public final class FrameDescriber {
 
   public static String tableHeader() {
     return String.format(
-        ROW_FORMAT, "FRAME", "TIME", "LEN", "DIR", "ENI", "ENCAP", "PROTO", "SOURCE", "DESTINATION",
+        ROW_FORMAT,
+        "FRAME",
+        "TIME",
+        "LEN",
+        "DIR",
+        "ENI",
+        "ENCAP",
+        "PROTO",
+        "SOURCE",
+        "DESTINATION",
         "INFO");
   }
 
@@ -214,7 +223,9 @@ public final class FrameDescriber {
     return n;
   }
 
-  /** What a rejected redirect got as far as: proto3 defaults mean "not decoded" and are left out. */
+  /**
+   * What a rejected redirect got as far as: proto3 defaults mean "not decoded" and are left out.
+   */
   static ObjectNode partial(RedirectResult.Rejected r) {
     ObjectNode n = Json.MAPPER.createObjectNode();
     RedirectInfo p = r.partial();

@@ -186,7 +186,8 @@ public final class RedirectDecoder {
       if (type != FrameDecoder.ETHERTYPE_IPV4) {
         throw new Reject(
             RejectReason.NOT_GRE,
-            String.format("outer EtherType 0x%04x is not IPv4 (redirects arrive in IPv4 GRE)", type));
+            String.format(
+                "outer EtherType 0x%04x is not IPv4 (redirects arrive in IPv4 GRE)", type));
       }
 
       // Outer IPv4: protocol GRE, source = MUX.
@@ -254,9 +255,7 @@ public final class RedirectDecoder {
       eniMac = innerDst;
 
       Redirect r =
-          family == 4
-              ? icmpv4(pos, outerEnd, vsid, flowId)
-              : icmpv6(pos, outerEnd, vsid, flowId);
+          family == 4 ? icmpv4(pos, outerEnd, vsid, flowId) : icmpv6(pos, outerEnd, vsid, flowId);
       return r;
     }
 
@@ -266,8 +265,7 @@ public final class RedirectDecoder {
       int vihl = u8(b, ip);
       if ((vihl >>> 4) != 4 || (vihl & 0x0F) < 5) {
         throw new Reject(
-            RejectReason.MALFORMED,
-            String.format("%s IPv4 version/IHL byte 0x%02x", which, vihl));
+            RejectReason.MALFORMED, String.format("%s IPv4 version/IHL byte 0x%02x", which, vihl));
       }
       int hlen = (vihl & 0x0F) * 4;
       need(ip, hlen, limit, which + " IPv4 header");
@@ -327,10 +325,16 @@ public final class RedirectDecoder {
               u16(b, be, embL4 + 2));
       info.setEmbeddedFlow(flow.toProto());
       if (embProto != PROTO_TCP) {
-        throw new Reject(
-            RejectReason.NOT_TCP, "embedded protocol " + embProto + " is not TCP (6)");
+        throw new Reject(RejectReason.NOT_TCP, "embedded protocol " + embProto + " is not TCP (6)");
       }
-      return trailer(embL4 + EMBEDDED_L4_BYTES, ipEnd, scenario, eni, 4, vsid, flowId,
+      return trailer(
+          embL4 + EMBEDDED_L4_BYTES,
+          ipEnd,
+          scenario,
+          eni,
+          4,
+          vsid,
+          flowId,
           ChecksumStatus.CHECKSUM_OK);
     }
 
@@ -356,10 +360,14 @@ public final class RedirectDecoder {
       }
       // Pseudo-header: source, destination, upper-layer length, next header 58.
       long sum =
-          sum16(b, be, ip + FrameDecoder.IPV6_SRC, 32) + payload + PROTO_ICMPV6
+          sum16(b, be, ip + FrameDecoder.IPV6_SRC, 32)
+              + payload
+              + PROTO_ICMPV6
               + sum16(b, be, icmp, payload);
       ChecksumStatus checksum =
-          fold(sum) == IPV4_CHECKSUMMED ? ChecksumStatus.CHECKSUM_OK : ChecksumStatus.ICMPV6_MISMATCH;
+          fold(sum) == IPV4_CHECKSUMMED
+              ? ChecksumStatus.CHECKSUM_OK
+              : ChecksumStatus.ICMPV6_MISMATCH;
       info.setChecksum(checksum);
       if (checksum == ChecksumStatus.ICMPV6_MISMATCH && config.strictIcmpv6Checksum()) {
         throw new Reject(
@@ -375,7 +383,8 @@ public final class RedirectDecoder {
       int optType = u8(b, opt);
       if (optType != OPTION_TYPE_REDIRECTED_HEADER) {
         throw new Reject(
-            RejectReason.MALFORMED, "ICMPv6 option type " + optType + " is not 4 (redirected header)");
+            RejectReason.MALFORMED,
+            "ICMPv6 option type " + optType + " is not 4 (redirected header)");
       }
       int emb = opt + OPTION_IPV6;
       if ((u8(b, emb) >>> 4) != 6) {
@@ -398,8 +407,7 @@ public final class RedirectDecoder {
         throw new Reject(
             RejectReason.NOT_TCP, "embedded next header " + embProto + " is not TCP (6)");
       }
-      return trailer(
-          icmp + ICMPV6_TRAILER, ipEnd, scenario, eni, 6, vsid, flowId, checksum);
+      return trailer(icmp + ICMPV6_TRAILER, ipEnd, scenario, eni, 6, vsid, flowId, checksum);
     }
 
     private Scenario scenario(int family, int vsid) throws Reject {

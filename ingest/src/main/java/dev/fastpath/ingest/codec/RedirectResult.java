@@ -12,8 +12,8 @@ public sealed interface RedirectResult {
   record Accepted(Redirect redirect) implements RedirectResult {}
 
   /**
-   * @param partial as much of the redirect as was decoded before the rejection; null when too little
-   *     decoded (before the GRE key)
+   * @param partial as much of the redirect as was decoded before the rejection; null when too
+   *     little decoded (before the GRE key)
    * @param eniMac the inner destination MAC if it was reached, else 0
    * @param flow the embedded flow if it was decoded, else null
    * @param muxIp the outer IPv4 source if it was reached, else 0

@@ -327,7 +327,9 @@ public final class TrafficGenerator {
       }
       double u = r.nextDouble();
       Fault bad = exclusiveFault(u);
-      if (bad == Fault.NONE) {
+      if (bad == null) {
+        // The MUX sends nothing: the flow stays on the VIP path (spec 2 rule 1).
+      } else if (bad == Fault.NONE) {
         int at = 0;
         Fault fault = Fault.NONE;
         double late = r.nextDouble();
@@ -372,7 +374,7 @@ public final class TrafficGenerator {
           d.spec.badChecksum = badCsum;
           after.get(Math.max(at, closeStart - 1)).add(d);
         }
-      } else if (bad != Fault.FLOW_MISS) {
+      } else {
         after.get(0).add(badRedirect(bad, r, mux, flowId, isnC, dip, badCsum));
       }
 
@@ -393,14 +395,14 @@ public final class TrafficGenerator {
       }
     }
 
-    /** NEVER_SENT is returned as FLOW_MISS's opposite: no redirect at all (see callers). */
+    /** The exclusive fault for a draw in [0, 1): null for "never sent", NONE for a valid redirect. */
     private Fault exclusiveFault(double u) {
       double[] ps = {
         cfg.pNeverSent(), cfg.pSpoofedMux(), cfg.pWrongVsid(), cfg.pUnknownEni(), cfg.pNotGre(),
         cfg.pNonTcp(), cfg.pMalformed()
       };
       Fault[] fs = {
-        Fault.FLOW_MISS, Fault.SPOOFED_MUX, Fault.WRONG_VSID, Fault.UNKNOWN_ENI, Fault.NOT_GRE,
+        null, Fault.SPOOFED_MUX, Fault.WRONG_VSID, Fault.UNKNOWN_ENI, Fault.NOT_GRE,
         Fault.NON_TCP, Fault.MALFORMED
       };
       double acc = 0;
@@ -555,9 +557,6 @@ public final class TrafficGenerator {
       }
       // Slots are dropped once written so long runs keep only active flows in memory.
       slots.set(cursor - 1, null);
-      if (cursor < slots.size()) {
-        // keep nextTs() valid
-      }
       sink.accept(s.ts, bytes);
     }
 

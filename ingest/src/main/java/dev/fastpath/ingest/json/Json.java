@@ -33,7 +33,15 @@ public final class Json {
 
   /** The flow object {@code {"src","sport","dst","dport","proto"}}. */
   public static ObjectNode flow(FlowKey k) {
-    return flow(k.protocol(), k.ipv6(), k.srcHi(), k.srcLo(), k.srcPort(), k.dstHi(), k.dstLo(), k.dstPort());
+    return flow(
+        k.protocol(),
+        k.ipv6(),
+        k.srcHi(),
+        k.srcLo(),
+        k.srcPort(),
+        k.dstHi(),
+        k.dstLo(),
+        k.dstPort());
   }
 
   public static ObjectNode flow(

@@ -15,10 +15,10 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
-import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import net.jqwik.api.lifecycle.AfterContainer;
 
 /**
  * Random truncations and mutations of every sample never throw and never read outside the frame:
@@ -45,7 +45,8 @@ class CodecPropertiesTest {
   Arbitrary<Mutant> mutants() {
     Arbitrary<Integer> sample = Arbitraries.integers().between(0, SAMPLES.size() - 1);
     Arbitrary<List<int[]>> edits =
-        Combinators.combine(Arbitraries.integers().between(0, 400), Arbitraries.integers().between(0, 255))
+        Combinators.combine(
+                Arbitraries.integers().between(0, 400), Arbitraries.integers().between(0, 255))
             .as((at, value) -> new int[] {at, value})
             .list()
             .ofMaxSize(6);
@@ -92,7 +93,8 @@ class CodecPropertiesTest {
 
   @Property
   void aSampleDecodesTheSameAtAnyOffset(
-      @ForAll @IntRange(min = 0, max = 12) int which, @ForAll @IntRange(min = 0, max = 500) int at) {
+      @ForAll @IntRange(min = 0, max = 12) int which,
+      @ForAll @IntRange(min = 0, max = 500) int at) {
     byte[] frame = SAMPLES.get(which % SAMPLES.size());
     byte[] big = new byte[at + frame.length + 7];
     Arrays.fill(big, (byte) 0xA5);

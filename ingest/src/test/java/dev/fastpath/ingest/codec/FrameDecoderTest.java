@@ -193,7 +193,12 @@ class FrameDecoderTest {
   @Test
   void ipv6FragmentsAndEspAreNamed() {
     byte[] frag = {6, 0, 0, 8, 0, 0, 0, 1}; // offset 1
-    byte[] f1 = eth(GATEWAY, ENI_PE, 0x86DD, ipv6("2001:db8::1", "2001:db8::2", 44, cat(frag, new byte[8])));
+    byte[] f1 =
+        eth(
+            GATEWAY,
+            ENI_PE,
+            0x86DD,
+            ipv6("2001:db8::1", "2001:db8::2", 44, cat(frag, new byte[8])));
     assertThat(decode(f1).error()).isEqualTo(DecodeError.IPV6_FRAGMENT);
     byte[] atomic = {6, 0, 0, 0, 0, 0, 0, 1};
     byte[] f2 =
@@ -256,7 +261,8 @@ class FrameDecoderTest {
 
     byte[] fragment = Samples.plainTcpOut();
     fragment[20] = 0x20; // MF
-    assertThat(decode(fragment).error()).isIn(DecodeError.IPV4_FRAGMENT, DecodeError.BAD_IPV4_CHECKSUM);
+    assertThat(decode(fragment).error())
+        .isIn(DecodeError.IPV4_FRAGMENT, DecodeError.BAD_IPV4_CHECKSUM);
 
     byte[] badOffset = Samples.plainTcpOut();
     badOffset[34 + 12] = 0x40;
@@ -283,7 +289,8 @@ class FrameDecoderTest {
     assertThat(f.error()).isEqualTo(DecodeError.BAD_IPV4_CHECKSUM);
     assertThat(f.dstPort()).isEqualTo(443);
     assertThat(f.flowKey()).isNull();
-    DecodedFrame lenient = new FrameDecoder(config(), false).decode(exact(frame), 0, frame.length, null);
+    DecodedFrame lenient =
+        new FrameDecoder(config(), false).decode(exact(frame), 0, frame.length, null);
     assertThat(lenient.error()).isEqualTo(DecodeError.NONE);
   }
 
@@ -311,7 +318,9 @@ class FrameDecoderTest {
       assertThat(decode(frame).error()).as(e.getKey()).isEqualTo(DecodeError.NONE);
       for (int len = 0; len < frame.length; len++) {
         DecodedFrame f = decode(Arrays.copyOf(frame, len));
-        assertThat(f.error()).as("%s cut to %d bytes", e.getKey(), len).isNotEqualTo(DecodeError.NONE);
+        assertThat(f.error())
+            .as("%s cut to %d bytes", e.getKey(), len)
+            .isNotEqualTo(DecodeError.NONE);
         assertThat(f.flowKey()).isNull();
       }
     }

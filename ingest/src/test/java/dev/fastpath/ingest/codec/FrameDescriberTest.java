@@ -17,7 +17,8 @@ class FrameDescriberTest {
 
   private JsonNode describe(byte[] frame) throws Exception {
     DecodedFrame f = frames.decode(exact(frame), 0, frame.length, null);
-    RedirectResult r = f.redirectCandidate() ? redirects.decode(exact(frame), 0, frame.length) : null;
+    RedirectResult r =
+        f.redirectCandidate() ? redirects.decode(exact(frame), 0, frame.length) : null;
     String line = FrameDescriber.jsonLine(7, T, f, r);
     assertThat(line).doesNotContain("\n");
     return Json.MAPPER.readTree(line);
@@ -104,6 +105,9 @@ class FrameDescriberTest {
     String header = FrameDescriber.tableHeader();
     assertThat(header).startsWith("  FRAME TIME");
     assertThat(row.indexOf("2023-11-14T")).isEqualTo(header.indexOf("TIME"));
-    assertThat(row).contains("redirect VIP").contains("dip=10.126.24.81").contains("60:45:bd:25:fe:3b");
+    assertThat(row)
+        .contains("redirect VIP")
+        .contains("dip=10.126.24.81")
+        .contains("60:45:bd:25:fe:3b");
   }
 }

@@ -131,7 +131,8 @@ class Pcap4jCrossCheckTest {
       assertThat(udp).as(name).isNotNull();
       assertThat(udp.getHeader().getSrcPort().valueAsInt()).isEqualTo(f.srcPort());
       assertThat(udp.getHeader().getDstPort().valueAsInt()).isEqualTo(f.dstPort());
-      assertThat(f.payloadLength()).isEqualTo(udp.getPayload() == null ? 0 : udp.getPayload().length());
+      assertThat(f.payloadLength())
+          .isEqualTo(udp.getPayload() == null ? 0 : udp.getPayload().length());
     } else if (f.protocol() == 1) {
       assertThat(ip.get(IcmpV4CommonPacket.class).getHeader().getType().value() & 0xFF)
           .isEqualTo(f.icmpType());
@@ -183,18 +184,26 @@ class Pcap4jCrossCheckTest {
               ? TestFrames.eth(dst, src, type, ip)
               : TestFrames.ethVlan(dst, src, new int[] {rnd.nextInt(4095)}, type, ip);
       if (rnd.nextInt(3) == 0) {
-        byte[] outer = TestFrames.ipv4(randomV4(rnd), randomV4(rnd), 47, TestFrames.gre(rnd.nextInt(), frame));
+        byte[] outer =
+            TestFrames.ipv4(randomV4(rnd), randomV4(rnd), 47, TestFrames.gre(rnd.nextInt(), frame));
         frame = TestFrames.eth(src, dst, 0x0800, outer);
       }
       frames.add(frame);
     }
     for (int i = 0; i < frames.size(); i++) {
-      crossCheck("random #" + i + " " + Arrays.toString(Arrays.copyOf(frames.get(i), 8)), frames.get(i));
+      crossCheck(
+          "random #" + i + " " + Arrays.toString(Arrays.copyOf(frames.get(i), 8)), frames.get(i));
     }
   }
 
   private static String randomV4(Random rnd) {
-    return (1 + rnd.nextInt(223)) + "." + rnd.nextInt(256) + "." + rnd.nextInt(256) + "." + (1 + rnd.nextInt(254));
+    return (1 + rnd.nextInt(223))
+        + "."
+        + rnd.nextInt(256)
+        + "."
+        + rnd.nextInt(256)
+        + "."
+        + (1 + rnd.nextInt(254));
   }
 
   private static String randomV6(Random rnd) {

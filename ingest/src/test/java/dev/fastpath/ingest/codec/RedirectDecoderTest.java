@@ -28,29 +28,40 @@ class RedirectDecoderTest {
   // Hand-assembled from spec section 4 (checksums computed outside this code base).
   static final String VIP_REDIRECT_HEX =
       "000d3aaabbcc123456789abc0800" // outer Ethernet: host NIC <- MUX side, type IPv4
-      + "4500008400554000402fc1ac64400a050a010004" // outer IPv4: 100.64.10.5 (MUX) -> 10.1.0.4, proto 47 (GRE)
-      + "200065580000fd00" // GRE: key present, 0x6558, key 0x0000FD00 = VSID 253 FlowID 0
-      + "6045bd25fe3b000d3a1122330800" // inner Ethernet: dst = ENI 60:45:bd:25:fe:3b, type IPv4
-      + "4500005a0007400040014bc214451d3e349688c1" // inner IPv4: 20.69.29.62 -> 52.150.136.193, proto 1 (ICMP)
-      + "05005a980a7e1851" // ICMP type 5 code 0, checksum, gateway 10.126.24.81
-      + "4500003e123440008006f9ab349688c114451d3e" // embedded IPv4: 52.150.136.193 -> 20.69.29.62 TCP, total length counts the trailer
-      + "260001bb11223344" // embedded TCP: 9728 -> 443, seq
-      + "0000000100020001000001000a7e1851002248c2a4bf" // RedirectInfo: v1, family 2, NVGRE, EncapId 0x100, DipPA 10.126.24.81, VMMac 00:22:48:c2:a4:bf
-      + "000000000000000000000000"; // zero padding to 34 bytes
+          + "4500008400554000402fc1ac64400a050a010004" // outer IPv4: 100.64.10.5 (MUX) -> 10.1.0.4,
+          // proto 47 (GRE)
+          + "200065580000fd00" // GRE: key present, 0x6558, key 0x0000FD00 = VSID 253 FlowID 0
+          + "6045bd25fe3b000d3a1122330800" // inner Ethernet: dst = ENI 60:45:bd:25:fe:3b, type IPv4
+          + "4500005a0007400040014bc214451d3e349688c1" // inner IPv4: 20.69.29.62 -> 52.150.136.193,
+          // proto 1 (ICMP)
+          + "05005a980a7e1851" // ICMP type 5 code 0, checksum, gateway 10.126.24.81
+          + "4500003e123440008006f9ab349688c114451d3e" // embedded IPv4: 52.150.136.193 ->
+          // 20.69.29.62 TCP, total length counts the
+          // trailer
+          + "260001bb11223344" // embedded TCP: 9728 -> 443, seq
+          + "0000000100020001000001000a7e1851002248c2a4bf" // RedirectInfo: v1, family 2, NVGRE,
+          // EncapId 0x100, DipPA 10.126.24.81,
+          // VMMac 00:22:48:c2:a4:bf
+          + "000000000000000000000000"; // zero padding to 34 bytes
 
   static final String PE_REDIRECT_HEX =
       "000d3aaabbcc123456789abc0800" // outer Ethernet
-      + "450000d400564000402fc15a64400a060a010004" // outer IPv4: 100.64.10.6 (MUX) -> 10.1.0.4, GRE
-      + "200065580000fe00" // GRE key 0x0000FE00 = VSID 254
-      + "6045bd000002000d3a11223386dd" // inner Ethernet: dst = ENI 60:45:bd:00:00:02, type IPv6
-      + "6000000000823afffd000020000000000000000000000009fd000010000000000000000000000004" // inner IPv6: fd00:20::9 -> fd00:10::4, next header 58
-      + "8900408000000000" // ICMPv6 type 137 code 0, checksum that does NOT verify, reserved
-      + "fd000020000000000000000000000009fd000020000000000000000000000009" // target and destination: fd00:20::9
-      + "0400000000000000" // RedirectOption: type 4, length 0 (as real MUXes send), reserved
-      + "6000000000140640fd000010000000000000000000000004fd000020000000000000000000000009" // original IPv6 header: fd00:10::4 -> fd00:20::9, next header 6
-      + "c35001bbaabbccdd" // source port 50000, destination port 443, sequence
-      + "0000000100020001000050000ac803040022480a0b0c" // RedirectInfo: v1, family 2 (IPv4 PA), NVGRE, EncapId 0x5000, DipPA 10.200.3.4, VMMac 00:22:48:0a:0b:0c
-      + "000000000000000000000000"; // zero padding
+          + "450000d400564000402fc15a64400a060a010004" // outer IPv4: 100.64.10.6 (MUX) -> 10.1.0.4,
+          // GRE
+          + "200065580000fe00" // GRE key 0x0000FE00 = VSID 254
+          + "6045bd000002000d3a11223386dd" // inner Ethernet: dst = ENI 60:45:bd:00:00:02, type IPv6
+          + "6000000000823afffd000020000000000000000000000009fd000010000000000000000000000004" // inner IPv6: fd00:20::9 -> fd00:10::4, next header 58
+          + "8900408000000000" // ICMPv6 type 137 code 0, checksum that does NOT verify, reserved
+          + "fd000020000000000000000000000009fd000020000000000000000000000009" // target and
+          // destination:
+          // fd00:20::9
+          + "0400000000000000" // RedirectOption: type 4, length 0 (as real MUXes send), reserved
+          + "6000000000140640fd000010000000000000000000000004fd000020000000000000000000000009" // original IPv6 header: fd00:10::4 -> fd00:20::9, next header 6
+          + "c35001bbaabbccdd" // source port 50000, destination port 443, sequence
+          + "0000000100020001000050000ac803040022480a0b0c" // RedirectInfo: v1, family 2 (IPv4 PA),
+          // NVGRE, EncapId 0x5000, DipPA
+          // 10.200.3.4, VMMac 00:22:48:0a:0b:0c
+          + "000000000000000000000000"; // zero padding
 
   private final RedirectDecoder decoder = new RedirectDecoder(config());
 
@@ -84,8 +95,7 @@ class RedirectDecoderTest {
     assertThat(r.muxString()).isEqualTo("100.64.10.5");
     assertThat(Macs.format(r.eniMac())).isEqualTo("60:45:bd:25:fe:3b");
     assertThat(r.flow())
-        .isEqualTo(
-            FlowKey.of(ENI_VIP, 6, ip("52.150.136.193"), 9728, ip("20.69.29.62"), 443));
+        .isEqualTo(FlowKey.of(ENI_VIP, 6, ip("52.150.136.193"), 9728, ip("20.69.29.62"), 443));
     assertThat(r.version()).isEqualTo(1);
     assertThat(r.paFamily()).isEqualTo(2);
     assertThat(r.encapType()).isEqualTo(EncapType.NVGRE);
@@ -114,7 +124,8 @@ class RedirectDecoderTest {
     assertThat(r.vsid()).isEqualTo(254);
     assertThat(r.muxString()).isEqualTo("100.64.10.6");
     assertThat(r.eniMac()).isEqualTo(ENI_PE);
-    assertThat(r.flow()).isEqualTo(FlowKey.of(ENI_PE, 6, ip("fd00:10::4"), 50000, ip("fd00:20::9"), 443));
+    assertThat(r.flow())
+        .isEqualTo(FlowKey.of(ENI_PE, 6, ip("fd00:10::4"), 50000, ip("fd00:20::9"), 443));
     assertThat(r.flow().srcIpString()).isEqualTo("fd00:10::4");
     assertThat(r.paFamily()).isEqualTo(2);
     assertThat(r.dipPaString()).isEqualTo("10.200.3.4");
@@ -169,7 +180,8 @@ class RedirectDecoderTest {
     assertThat(r.flowId()).isEqualTo(7);
     assertThat(r.encapType()).isEqualTo(EncapType.VXLAN);
     assertThat(r.encapId()).isEqualTo(0xABCDEF);
-    assertThat(r.flow()).isEqualTo(FlowKey.of(ENI_VIP, 6, ip("10.0.0.5"), 33000, ip("10.0.1.100"), 80));
+    assertThat(r.flow())
+        .isEqualTo(FlowKey.of(ENI_VIP, 6, ip("10.0.0.5"), 33000, ip("10.0.1.100"), 80));
   }
 
   @Test
@@ -310,7 +322,9 @@ class RedirectDecoderTest {
 
   @Test
   void truncatedRedirectInfo() {
-    rejected(v4(b -> b.riOverride = hex("00000001 0002 0001 00000100 0a7e1851 002248c2a4")), RejectReason.TRUNCATED);
+    rejected(
+        v4(b -> b.riOverride = hex("00000001 0002 0001 00000100 0a7e1851 002248c2a4")),
+        RejectReason.TRUNCATED);
   }
 
   @Test
@@ -383,14 +397,28 @@ class RedirectDecoderTest {
     assertThat(((RedirectResult.Rejected) r).reason()).isEqualTo(RejectReason.MALFORMED);
   }
 
-  /** FLOW_MISS, SCENARIO_DISABLED and SCENARIO_MISMATCH need flow state: the flow actors own them. */
+  /**
+   * FLOW_MISS, SCENARIO_DISABLED and SCENARIO_MISMATCH need flow state: the flow actors own them.
+   */
   @ParameterizedTest
   @EnumSource(
       value = RejectReason.class,
       names = {
-        "NOT_GRE", "UNKNOWN_VSID", "MUX_NOT_TRUSTED", "BAD_VERSION", "BAD_PA_FAMILY",
-        "BAD_ENCAP_TYPE", "BAD_DIP_PA", "BAD_VM_MAC", "NOT_TCP", "TRUNCATED", "ENCAP_ID_NOT_TRUSTED",
-        "ENI_MISS", "BAD_CHECKSUM", "ICMPV6_CHECKSUM_STRICT", "MALFORMED"
+        "NOT_GRE",
+        "UNKNOWN_VSID",
+        "MUX_NOT_TRUSTED",
+        "BAD_VERSION",
+        "BAD_PA_FAMILY",
+        "BAD_ENCAP_TYPE",
+        "BAD_DIP_PA",
+        "BAD_VM_MAC",
+        "NOT_TCP",
+        "TRUNCATED",
+        "ENCAP_ID_NOT_TRUSTED",
+        "ENI_MISS",
+        "BAD_CHECKSUM",
+        "ICMPV6_CHECKSUM_STRICT",
+        "MALFORMED"
       })
   void everyReasonTheDecoderOwnsIsReachable(RejectReason reason) {
     assertThat(ReasonSamples.sample(reason)).as("a sample frame for " + reason).isNotNull();

@@ -61,26 +61,29 @@ final class Samples {
 
   static byte[] peInner() {
     return eth(
-        PEER,
-        ENI_PE,
-        0x86DD,
-        ipv6("fd00:10::4", "fd00:20::9", 6, tcp(50000, 443, 0x10, PAYLOAD)));
+        PEER, ENI_PE, 0x86DD, ipv6("fd00:10::4", "fd00:20::9", 6, tcp(50000, 443, 0x10, PAYLOAD)));
   }
 
   /** Private Link: NVGRE with the PE key carrying Ethernet + IPv6 + TCP. */
   static byte[] nvgreIpv6() {
-    return eth(GATEWAY, HOST, 0x0800, ipv4("10.1.0.4", "10.50.0.1", 47, gre(0x00ABCD00L, peInner())));
+    return eth(
+        GATEWAY, HOST, 0x0800, ipv4("10.1.0.4", "10.50.0.1", 47, gre(0x00ABCD00L, peInner())));
   }
 
   /** Private Link behind an NSG appliance: NVGRE towards the NSG around the PE's NVGRE. */
   static byte[] nvgreInNvgre() {
-    byte[] pe = eth(PEER, HOST, 0x0800, ipv4("10.1.0.4", "10.50.0.1", 47, gre(0x00ABCD00L, peInner())));
+    byte[] pe =
+        eth(PEER, HOST, 0x0800, ipv4("10.1.0.4", "10.50.0.1", 47, gre(0x00ABCD00L, peInner())));
     return eth(GATEWAY, HOST, 0x0800, ipv4("10.1.0.4", "10.70.0.1", 47, gre(0x00001100L, pe)));
   }
 
   static byte[] vxlanIpv4() {
     byte[] inner =
-        eth(PEER, ENI_VIP, 0x0800, ipv4("10.0.0.5", "10.0.1.100", 6, tcp(33000, 80, 0x01, new byte[0])));
+        eth(
+            PEER,
+            ENI_VIP,
+            0x0800,
+            ipv4("10.0.0.5", "10.0.1.100", 6, tcp(33000, 80, 0x01, new byte[0])));
     return eth(GATEWAY, HOST, 0x0800, ipv4("10.1.0.4", "10.60.0.1", 17, vxlan(5000, inner)));
   }
 
@@ -101,7 +104,11 @@ final class Samples {
   }
 
   static byte[] udpIpv4() {
-    return eth(GATEWAY, ENI_VIP, 0x0800, ipv4("10.0.0.5", "8.8.8.8", 17, udp(40001, 53, "dns".getBytes())));
+    return eth(
+        GATEWAY,
+        ENI_VIP,
+        0x0800,
+        ipv4("10.0.0.5", "8.8.8.8", 17, udp(40001, 53, "dns".getBytes())));
   }
 
   static byte[] icmpIpv4() {

@@ -19,6 +19,7 @@ final class TestFrames {
 
   static final long ENI_VIP = Macs.parse("60:45:bd:25:fe:3b");
   static final long ENI_PE = Macs.parse("60:45:bd:00:00:02");
+
   /** Configured with MUX prefix 100.64.0.0/16 and trusted VNIs 0x100-0x1ff. */
   static final long ENI_STRICT = Macs.parse("60:45:bd:00:00:03");
 
@@ -59,7 +60,9 @@ final class TestFrames {
     return out.toByteArray();
   }
 
-  /** A buffer holding exactly the frame, offset inside a larger array, so any read outside throws. */
+  /**
+   * A buffer holding exactly the frame, offset inside a larger array, so any read outside throws.
+   */
   static ByteBuffer exact(byte[] frame) {
     byte[] padded = new byte[frame.length + 16];
     System.arraycopy(frame, 0, padded, 8, frame.length);

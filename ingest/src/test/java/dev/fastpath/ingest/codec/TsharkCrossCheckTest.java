@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The decoder against tshark's field output for the same frames; skipped where tshark is absent. */
+/**
+ * The decoder against tshark's field output for the same frames; skipped where tshark is absent.
+ */
 class TsharkCrossCheckTest {
   private static final String[] FIELDS = {
     "frame.number", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
@@ -41,7 +43,9 @@ class TsharkCrossCheckTest {
     return null;
   }
 
-  /** Minimal classic pcap writer (microsecond, little-endian magic as written by tcpdump on x86). */
+  /**
+   * Minimal classic pcap writer (microsecond, little-endian magic as written by tcpdump on x86).
+   */
   private static void writePcap(Path file, List<byte[]> frames) throws IOException {
     try (OutputStream out = Files.newOutputStream(file);
         DataOutputStream d = new DataOutputStream(out)) {
@@ -80,7 +84,8 @@ class TsharkCrossCheckTest {
     Path pcap = dir.resolve("samples.pcap");
     writePcap(pcap, frames);
 
-    List<String> cmd = new ArrayList<>(List.of(tshark.toString(), "-n", "-r", pcap.toString(), "-T", "fields"));
+    List<String> cmd =
+        new ArrayList<>(List.of(tshark.toString(), "-n", "-r", pcap.toString(), "-T", "fields"));
     for (String f : FIELDS) {
       cmd.add("-e");
       cmd.add(f);
@@ -129,8 +134,12 @@ class TsharkCrossCheckTest {
       assertPrefix(name + " ip.src", values(cells[1]), ipSrc, quoting);
       assertPrefix(name + " ip.dst", values(cells[2]), ipDst, quoting);
       assertPrefix(name + " ipv6.src", values(cells[3]), ip6Src, quoting);
-      assertThat(values(cells[10]).stream().map(Long::decode).toList()).as(name + " gre.key").isEqualTo(greKeys);
-      assertThat(values(cells[11]).stream().map(Long::decode).toList()).as(name + " vxlan.vni").isEqualTo(vnis);
+      assertThat(values(cells[10]).stream().map(Long::decode).toList())
+          .as(name + " gre.key")
+          .isEqualTo(greKeys);
+      assertThat(values(cells[11]).stream().map(Long::decode).toList())
+          .as(name + " vxlan.vni")
+          .isEqualTo(vnis);
       if (f.protocol() == 6) {
         assertThat(values(cells[5])).as(name).containsExactly(Integer.toString(f.srcPort()));
         assertThat(values(cells[6])).as(name).containsExactly(Integer.toString(f.dstPort()));
@@ -150,7 +159,8 @@ class TsharkCrossCheckTest {
     }
   }
 
-  private static void assertPrefix(String what, List<String> tshark, List<String> ours, boolean quoting) {
+  private static void assertPrefix(
+      String what, List<String> tshark, List<String> ours, boolean quoting) {
     if (quoting) {
       assertThat(tshark.subList(0, Math.min(ours.size(), tshark.size()))).as(what).isEqualTo(ours);
     } else {

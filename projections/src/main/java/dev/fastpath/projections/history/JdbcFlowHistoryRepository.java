@@ -24,9 +24,9 @@ import javax.sql.DataSource;
 /**
  * The history store over JDBC. H2 and PostgreSQL run the same statements: plain INSERT and UPDATE
  * (the rows a batch touches are read first, so no dialect-specific upsert is needed),
- * LIMIT/OFFSET, and the SQL:2008 ordered-set aggregate {@code PERCENTILE_DISC} for the time-to-fixup
- * percentiles, which both engines compute exactly (no interpolation), so they give the same answers.
- * The subclasses only differ in how they connect and in one column type.
+ * LIMIT/OFFSET, and window functions for the time-to-fixup percentiles (nearest rank, computed the
+ * same way in both engines, so they give the same answers). The subclasses only differ in how
+ * they connect and in the collation of flow keys.
  */
 public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository {
   private static final int IN_CHUNK = 200;

@@ -97,15 +97,22 @@ public final class Verifier {
         (flow, ds) -> {
           int start = 0;
           long lastFrame = 0;
+          Set<Decision> atLastFrame = new java.util.HashSet<>();
           for (int i = 0; i < ds.size(); i++) {
-            long f = ds.get(i).frame();
+            Decision d = ds.get(i);
+            long f = d.frame();
             // Frame 0 means "not caused by a frame" (e.g. an idle timeout): it marks no run.
             if (f == 0) {
               continue;
             }
-            if (f < lastFrame) {
+            // One frame never causes the same decision twice, so seeing it again is a new run.
+            if (f < lastFrame || (f == lastFrame && atLastFrame.contains(d))) {
               start = i;
             }
+            if (f != lastFrame || i == start) {
+              atLastFrame.clear();
+            }
+            atLastFrame.add(d);
             lastFrame = f;
           }
           m.put(flow, ds.subList(start, ds.size()));

@@ -1,0 +1,151 @@
+package dev.fastpath.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fastpath.flow.forward.FastpathCounters;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CLI as a new user drives it: generate a capture, run it twice into two fresh logs, inspect
+ * it, export the log. Each command runs in its own JVM with the embedded broker.
+ */
+class CliEndToEndTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path dir;
+  static Path pcap;
+  static Path conf;
+
+  @BeforeAll
+  static void generate() throws Exception {
+    pcap = dir.resolve("t.pcap");
+    Cli.Result g = Cli.run(dir, "generate", "--out", pcap.toString(), "--flows", "30", "--enis", "3", "--seed", "11", "--duplicate", "0.3", "--conflict", "0.1");
+    assertThat(g.exitCode()).as(g.toString()).isZero();
+    conf = dir.resolve("t.conf");
+    assertThat(conf).exists();
+    assertThat(dir.resolve("t.manifest.json")).exists();
+  }
+
+  @Test
+  void runTwiceIntoFreshLogsGivesIdenticalOutputAndTransitions() throws Exception {
+    List<String> transitions = new ArrayList<>();
+    List<byte[]> outputs = new ArrayList<>();
+    for (String run : List.of("a", "b")) {
+      Path data = dir.resolve("data-" + run);
+      Path out = dir.resolve("out-" + run + ".pcap");
+      Path summary = dir.resolve("summary-" + run + ".json");
+      Cli.Result r =
+          Cli.run(dir, "run", "--pcap", pcap.toString(), "--config", conf.toString(), "--out", out.toString(), "--summary", summary.toString(), "--data", data.toString());
+      assertThat(r.exitCode()).as(r.toString()).isZero();
+      assertThat(r.out()).contains("fixups").contains("frames/s");
+
+      JsonNode counters = JSON.readTree(summary.toFile());
+      assertThat(counters.has("port")).isTrue();
+      assertThat(counters.path("port").has(FastpathCounters.ICMP_IN_PACKETS)).isTrue();
+      assertThat(counters.path("port").path(FastpathCounters.ICMP_IN_PACKETS).asLong()).isPositive();
+      assertThat(counters.path("eni").size()).isEqualTo(3);
+      long redirected = 0;
+      for (JsonNode eni : counters.path("eni")) {
+        assertThat(eni.has(FastpathCounters.FLOW_REDIRECTED)).isTrue();
+        assertThat(eni.has(FastpathCounters.ACTIVE_FLOWS)).isTrue();
+        redirected += eni.path(FastpathCounters.FLOW_REDIRECTED).asLong();
+      }
+      assertThat(redirected).isPositive();
+
+      Cli.Result log = Cli.run(dir, "log", "export", "--data", data.toString());
+      assertThat(log.exitCode()).as(log.toString()).isZero();
+      StringBuilder t = new StringBuilder();
+      long fixedUp = 0;
+      for (String line : log.out().split("\n")) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode e = JSON.readTree(line);
+        assertThat(e.has("type")).isTrue();
+        assertThat(e.has("seq")).isTrue();
+        assertThat(e.has("eni")).isTrue();
+        assertThat(e.has("flow")).isTrue();
+        assertThat(e.has("time")).isTrue();
+        assertThat(e.has("cause")).isTrue();
+        if (e.path("type").asText().equals("FlowFixedUp")) {
+          fixedUp++;
+        }
+        // Processing time and node differ between runs by nature; everything else must not.
+        ((com.fasterxml.jackson.databind.node.ObjectNode) e).remove(List.of("processedAt", "node"));
+        t.append(e).append('\n');
+      }
+      assertThat(fixedUp).isEqualTo(redirected);
+      transitions.add(t.toString());
+      outputs.add(Files.readAllBytes(out));
+    }
+    assertThat(transitions.get(1)).isEqualTo(transitions.get(0));
+    assertThat(outputs.get(1)).isEqualTo(outputs.get(0));
+  }
+
+  @Test
+  void inspectJsonHasTheContractKeys() throws Exception {
+    Cli.Result r = Cli.run(dir, "inspect", "--pcap", pcap.toString(), "--config", conf.toString(), "--json");
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    String[] lines = r.out().split("\n");
+    int redirects = 0;
+    long frame = 0;
+    for (String line : lines) {
+      JsonNode f = JSON.readTree(line);
+      assertThat(f.path("frame").asLong()).isEqualTo(++frame);
+      assertThat(f.has("encap")).isTrue();
+      assertThat(f.has("flow")).isTrue();
+      assertThat(f.has("error")).isTrue();
+      JsonNode rd = f.path("redirect");
+      if (!rd.isMissingNode() && f.path("error").isNull()) {
+        redirects++;
+        for (String k : List.of("scenario", "vsid", "mux", "eni", "flow", "version", "encapType", "encapId", "dipPa", "vmMac", "checksum")) {
+          assertThat(rd.has(k)).as("redirect key %s in %s", k, line).isTrue();
+        }
+        assertThat(rd.path("scenario").asText()).isIn("VIP", "PE", "ILB");
+        assertThat(rd.path("encapType").asText()).isIn("NVGRE", "VXLAN", "IPINIP");
+        assertThat(rd.path("checksum").asText()).isIn("ok", "icmpv6-mismatch");
+        assertThat(rd.path("vmMac").asText()).matches("([0-9a-f]{2}:){5}[0-9a-f]{2}");
+        for (String k : List.of("src", "sport", "dst", "dport", "proto")) {
+          assertThat(rd.path("flow").has(k)).isTrue();
+        }
+      }
+    }
+    assertThat(frame).isGreaterThan(100);
+    assertThat(redirects).isPositive();
+  }
+
+  @Test
+  void badInputGetsAClearMessageAndExitCode2() throws Exception {
+    Path garbage = dir.resolve("garbage.pcap");
+    Files.write(garbage, "this is not a capture at all".getBytes());
+    Cli.Result r = Cli.run(dir, "inspect", "--pcap", garbage.toString());
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
+    assertThat(r.err()).contains("garbage.pcap").doesNotContain("Exception in thread");
+
+    Cli.Result missing = Cli.run(dir, "run", "--pcap", dir.resolve("nope.pcap").toString(), "--eni", "02:00:00:00:00:01", "--data", dir.resolve("d-missing").toString());
+    assertThat(missing.exitCode()).as(missing.toString()).isEqualTo(2);
+    assertThat(missing.err()).contains("nope.pcap");
+
+    Path badConf = dir.resolve("bad.conf");
+    Files.writeString(badConf, "fastpath.conflict-policy = sometimes\n");
+    Cli.Result bad = Cli.run(dir, "run", "--pcap", pcap.toString(), "--config", badConf.toString(), "--data", dir.resolve("d-bad").toString());
+    assertThat(bad.exitCode()).as(bad.toString()).isEqualTo(2);
+    assertThat(bad.err()).contains("fastpath.conflict-policy").contains("sometimes");
+
+    Cli.Result noEni = Cli.run(dir, "run", "--pcap", pcap.toString(), "--data", dir.resolve("d-noeni").toString());
+    assertThat(noEni.exitCode()).isEqualTo(2);
+    assertThat(noEni.err()).contains("--eni");
+
+    Cli.Result unknownOption = Cli.run(dir, "run", "--frobnicate");
+    assertThat(unknownOption.exitCode()).isEqualTo(2);
+    assertThat(unknownOption.err()).contains("frobnicate");
+  }
+}
