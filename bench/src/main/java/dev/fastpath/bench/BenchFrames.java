@@ -43,6 +43,7 @@ public final class BenchFrames {
   public static final byte[] OVERLAY_SRC = IpAddrs.parse("fd00::4");
   public static final byte[] OVERLAY_DST = IpAddrs.parse("fd00:1::10");
   public static final long VIP_ENCAP_ID = 0x100;
+
   /** A Private Link NVGRE key field: VSID 0x7788, FlowID 0x11. */
   public static final int PL_KEY = PacketBuilder.nvgreKey(0x7788, 0x11);
 
@@ -81,14 +82,19 @@ public final class BenchFrames {
 
   /** A VIP-scenario ICMPv4 redirect from the MUX (VSID 253) for the {@link #plainTcpV4()} flow. */
   public static byte[] vipRedirect() {
+    return vipRedirect(SNAT_SRC, 9728);
+  }
+
+  /** As {@link #vipRedirect()} for the flow from {@code src:sport} to the VIP on 443. */
+  public static byte[] vipRedirect(int src, int sport) {
     RedirectSpec s = new RedirectSpec();
     s.muxIp = MUX;
     s.hostPa = HOST_PA;
     s.vsid = FastpathConfig.DEFAULT_VIP_VSID;
     s.eniMac = ENI;
-    s.flowSrcIp = IpAddrs.toBytes(false, 0, SNAT_SRC & 0xFFFFFFFFL);
+    s.flowSrcIp = IpAddrs.toBytes(false, 0, src & 0xFFFFFFFFL);
     s.flowDstIp = IpAddrs.toBytes(false, 0, VIP & 0xFFFFFFFFL);
-    s.flowSrcPort = 9728;
+    s.flowSrcPort = sport;
     s.flowDstPort = 443;
     s.gateway = DIP_PA;
     s.redirectInfo =

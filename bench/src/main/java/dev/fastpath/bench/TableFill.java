@@ -35,7 +35,8 @@ final class TableFill {
       s.setAccessible(true);
       MethodHandles.Lookup l = MethodHandles.lookup();
       GET_OR_CREATE =
-          l.unreflect(g).asType(MethodType.methodType(FlowEntry.class, ForwardingTable.class, FlowKey.class));
+          l.unreflect(g)
+              .asType(MethodType.methodType(FlowEntry.class, ForwardingTable.class, FlowKey.class));
       SET_DECISION =
           l.unreflect(s)
               .asType(

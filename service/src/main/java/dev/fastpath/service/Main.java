@@ -74,7 +74,9 @@ public final class Main implements Runnable {
   }
 
   private static int exitCodeFor(Throwable t) {
-    if (t instanceof UserError || t instanceof BadConfigException) {
+    if (t instanceof UserError
+        || t instanceof BadConfigException
+        || t instanceof CommandLine.ParameterException) {
       return EXIT_USAGE;
     }
     return EXIT_FAILED;

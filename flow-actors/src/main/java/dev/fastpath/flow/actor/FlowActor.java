@@ -135,7 +135,9 @@ public final class FlowActor {
     context.pipeToSelf(
         deps.journal().append(key, step.records(), snapshot),
         (ok, err) ->
-            err == null ? new Persisted(step, h.replyTo()) : new PersistFailed(step, h.replyTo(), err));
+            err == null
+                ? new Persisted(step, h.replyTo())
+                : new PersistFailed(step, h.replyTo(), err));
     return persisting();
   }
 
@@ -150,7 +152,9 @@ public final class FlowActor {
    * whose asks then time out, and the next command restarts the flow from its durable snapshot.
    */
   private Behavior<Command> onPersistFailed(PersistFailed f) {
-    context.getLog().error("flow {}: append failed, flow restarts from its snapshot", key, f.cause());
+    context
+        .getLog()
+        .error("flow {}: append failed, flow restarts from its snapshot", key, f.cause());
     return Behaviors.stopped();
   }
 

@@ -31,9 +31,9 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
- * Binary form of the messages that cross nodes: {@link FlowActor.Handle} and {@link
- * ControlResult}. Protobuf parts (flow key, cause, FlowOpened, the redirect as RedirectInfo, ...)
- * are written as length-prefixed protobuf, the rest as fixed fields.
+ * Binary form of the messages that cross nodes: {@link FlowActor.Handle} and {@link ControlResult}.
+ * Protobuf parts (flow key, cause, FlowOpened, the redirect as RedirectInfo, ...) are written as
+ * length-prefixed protobuf, the rest as fixed fields.
  *
  * <pre>
  * Handle:        tag=1 | replyTo (UTF) | kind (1) | flow (pb) | timestamp (8) | cause (pb) | body
@@ -154,7 +154,8 @@ public final class FlowMessageSerializer extends JSerializer {
     long ts = in.readLong();
     Cause cause = readPb(in, Cause.parser());
     return switch (kind) {
-      case KIND_STARTED -> new ControlEvent.FlowStarted(flow, ts, cause, readPb(in, FlowOpened.parser()));
+      case KIND_STARTED ->
+          new ControlEvent.FlowStarted(flow, ts, cause, readPb(in, FlowOpened.parser()));
       case KIND_REDIRECT ->
           new ControlEvent.RedirectArrived(
               Redirect.fromProto(readPb(in, RedirectInfo.parser())), ts, cause);
@@ -162,7 +163,8 @@ public final class FlowMessageSerializer extends JSerializer {
           new ControlEvent.RedirectRefused(flow, ts, cause, readPb(in, RedirectRejected.parser()));
       case KIND_ENDING -> {
         CloseReason reason = CloseReason.forNumber(in.readInt());
-        yield new ControlEvent.FlowEnding(flow, ts, cause, reason, readPb(in, FlowCounted.parser()));
+        yield new ControlEvent.FlowEnding(
+            flow, ts, cause, reason, readPb(in, FlowCounted.parser()));
       }
       case KIND_TRAFFIC ->
           new ControlEvent.FlowTraffic(flow, ts, cause, readPb(in, FlowCounted.parser()));

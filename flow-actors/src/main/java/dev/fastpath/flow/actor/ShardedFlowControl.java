@@ -2,26 +2,31 @@ package dev.fastpath.flow.actor;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
+import dev.fastpath.flow.RewriteDecision;
 import dev.fastpath.flow.log.EventJournal;
 import dev.fastpath.flow.log.FlowSnapshotStore;
 import dev.fastpath.flow.log.KafkaEventWriter;
 import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.flow.log.KafkaSnapshotStore;
+import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.config.FastpathConfig;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +46,16 @@ public final class ShardedFlowControl implements FlowControl {
   private final ActorSystem<Void> system;
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final FlowSnapshotStore store;
   private final AutoCloseable[] owned;
 
   private ShardedFlowControl(
-      ActorSystem<Void> system, Duration askTimeout, AutoCloseable... owned) {
+      ActorSystem<Void> system,
+      Duration askTimeout,
+      FlowSnapshotStore store,
+      AutoCloseable... owned) {
     this.system = system;
+    this.store = store;
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
     this.owned = owned;
@@ -83,10 +93,7 @@ public final class ShardedFlowControl implements FlowControl {
       FastpathConfig config, EventJournal journal, FlowSnapshotStore store, Config overrides) {
     Config loaded = overrides.withFallback(ConfigFactory.load());
     Config pekko =
-        overrides
-            .withFallback(loaded.getConfig("fastpath.cluster"))
-            .withFallback(loaded)
-            .resolve();
+        overrides.withFallback(loaded.getConfig("fastpath.cluster")).withFallback(loaded).resolve();
     Config flow = pekko.getConfig("fastpath.flow");
     FlowActor.Deps deps =
         new FlowActor.Deps(
@@ -114,8 +121,7 @@ public final class ShardedFlowControl implements FlowControl {
       system.terminate();
       throw e;
     }
-    return new ShardedFlowControl(
-        system, flow.getDuration("ask-timeout"), journal, store);
+    return new ShardedFlowControl(system, flow.getDuration("ask-timeout"), store, journal, store);
   }
 
   private static void awaitUp(Cluster cluster) {
@@ -140,6 +146,25 @@ public final class ShardedFlowControl implements FlowControl {
     return sharding
         .entityRefFor(FlowActor.TYPE_KEY, event.flow().canonical())
         .ask(replyTo -> new FlowActor.Handle(event, replyTo), askTimeout);
+  }
+
+  /**
+   * The decisions of every flow on the fast path as of the last durable snapshot: a restarted
+   * forwarding stage seeds its table with these, so packets of flows fixed up before the restart
+   * are rewritten without waiting for a control packet to reach their actor.
+   */
+  public List<RewriteDecision> activeDecisions() {
+    List<RewriteDecision> out = new ArrayList<>();
+    store.forEach(
+        s -> {
+          if (s.getState() == FlowStateKind.FAST_PATH) {
+            RewriteDecision d = FlowState.fromSnapshot(s).decision();
+            if (d != null) {
+              out.add(d);
+            }
+          }
+        });
+    return out;
   }
 
   public ActorSystem<Void> system() {

@@ -3,6 +3,7 @@ package dev.fastpath.flow.log;
 import dev.fastpath.events.v1.FlowSnapshot;
 import dev.fastpath.ingest.FlowKey;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /** Each flow's latest durable state, read by a flow actor when it (re)starts. */
 public interface FlowSnapshotStore extends AutoCloseable {
@@ -13,6 +14,12 @@ public interface FlowSnapshotStore extends AutoCloseable {
   void put(FlowSnapshot snapshot);
 
   long size();
+
+  /**
+   * Every stored snapshot, in no particular order (e.g. to seed a forwarding table at start). A
+   * store that cannot enumerate yields nothing.
+   */
+  default void forEach(Consumer<FlowSnapshot> action) {}
 
   @Override
   default void close() {}
@@ -30,12 +37,19 @@ public interface FlowSnapshotStore extends AutoCloseable {
       @Override
       public void put(FlowSnapshot s) {
         map.merge(
-            FlowKey.fromProto(s.getFlow()), s, (old, neu) -> neu.getSeq() >= old.getSeq() ? neu : old);
+            FlowKey.fromProto(s.getFlow()),
+            s,
+            (old, neu) -> neu.getSeq() >= old.getSeq() ? neu : old);
       }
 
       @Override
       public long size() {
         return map.size();
+      }
+
+      @Override
+      public void forEach(Consumer<FlowSnapshot> action) {
+        map.values().forEach(action);
       }
     };
   }

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * re-sending after a timeout) is what keeps a retried record from being written twice.
  *
  * <p>{@code send} can block for metadata, so sends run on one dedicated thread instead of the
- * caller's (an actor's dispatcher); one thread also keeps every caller's records in submission order.
+ * caller's (an actor's dispatcher); one thread also keeps every caller's records in submission
+ * order.
  */
 public final class KafkaEventWriter implements EventJournal {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventWriter.class);
@@ -121,7 +122,10 @@ public final class KafkaEventWriter implements EventJournal {
           } catch (java.util.concurrent.TimeoutException e) {
             if (System.nanoTime() > deadline) {
               throw new IllegalStateException(
-                  "Kafka at " + s.bootstrapServers() + " did not answer within " + s.startupTimeout(),
+                  "Kafka at "
+                      + s.bootstrapServers()
+                      + " did not answer within "
+                      + s.startupTimeout(),
                   e);
             }
           }
@@ -134,8 +138,7 @@ public final class KafkaEventWriter implements EventJournal {
   }
 
   @Override
-  public CompletionStage<Void> append(
-      FlowKey flow, List<Envelope> records, FlowSnapshot snapshot) {
+  public CompletionStage<Void> append(FlowKey flow, List<Envelope> records, FlowSnapshot snapshot) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (records.isEmpty() && snapshot == null) {
       done.complete(null);
@@ -180,8 +183,7 @@ public final class KafkaEventWriter implements EventJournal {
         producer.send(new ProducerRecord<>(settings.auditTopic(), key, value), cb);
       }
       if (snapshot != null) {
-        producer.send(
-            new ProducerRecord<>(settings.stateTopic(), key, snapshot.toByteArray()), cb);
+        producer.send(new ProducerRecord<>(settings.stateTopic(), key, snapshot.toByteArray()), cb);
       }
     } catch (RuntimeException e) {
       done.completeExceptionally(e);

@@ -1,5 +1,6 @@
 package dev.fastpath.flow.log;
 
+import com.typesafe.config.Config;
 import dev.fastpath.events.Topics;
 import java.time.Duration;
 import java.util.Map;
@@ -39,6 +40,31 @@ public record KafkaLogSettings(
         Topics.DEFAULT_PARTITIONS,
         node,
         Duration.ofSeconds(60),
+        Map.of());
+  }
+
+  /**
+   * Reads {@code fastpath.kafka} (see fastpath-kafka.conf). {@code bootstrapServers}, when not
+   * null, replaces the configured one (the CLI's {@code --kafka} or its embedded broker).
+   */
+  public static KafkaLogSettings fromConfig(Config root, String bootstrapServers) {
+    Config k = root.getConfig("fastpath.kafka");
+    String node = k.getString("node");
+    if (node.isBlank()) {
+      try {
+        node = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        node = "fastpath";
+      }
+    }
+    return new KafkaLogSettings(
+        bootstrapServers != null ? bootstrapServers : k.getString("bootstrap-servers"),
+        k.getString("audit-topic"),
+        k.getInt("audit-partitions"),
+        k.getString("state-topic"),
+        k.getInt("state-partitions"),
+        node,
+        k.getDuration("startup-timeout"),
         Map.of());
   }
 

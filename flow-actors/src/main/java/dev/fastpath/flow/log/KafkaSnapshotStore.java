@@ -153,6 +153,11 @@ public final class KafkaSnapshotStore implements FlowSnapshotStore {
   }
 
   @Override
+  public void forEach(java.util.function.Consumer<FlowSnapshot> action) {
+    map.forEach(action);
+  }
+
+  @Override
   public long size() {
     return map.size();
   }

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastpath.events.v1.FlowSnapshot;
 import dev.fastpath.ingest.FlowKey;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Snapshots kept as protobuf bytes under the flow's canonical key: every flow ever seen stays here
@@ -54,5 +55,16 @@ public final class SerializedSnapshotMap implements FlowSnapshotStore {
   @Override
   public long size() {
     return map.size();
+  }
+
+  @Override
+  public void forEach(Consumer<FlowSnapshot> action) {
+    for (byte[] v : map.values()) {
+      try {
+        action.accept(FlowSnapshot.parseFrom(v));
+      } catch (InvalidProtocolBufferException e) {
+        // refused at put time; cannot happen
+      }
+    }
   }
 }

@@ -46,14 +46,34 @@ public record FlowState(
 
   FlowState withSeq(long seq) {
     return new FlowState(
-        key, kind, scenario, opened, pinned, path, decision, seq, openedAtNanos, fixedUpAtNanos,
-        closedAtNanos, counts);
+        key,
+        kind,
+        scenario,
+        opened,
+        pinned,
+        path,
+        decision,
+        seq,
+        openedAtNanos,
+        fixedUpAtNanos,
+        closedAtNanos,
+        counts);
   }
 
   FlowState withCounts(FlowCounted c, long seq) {
     return new FlowState(
-        key, kind, scenario, opened, pinned, path, decision, seq, openedAtNanos, fixedUpAtNanos,
-        closedAtNanos, c);
+        key,
+        kind,
+        scenario,
+        opened,
+        pinned,
+        path,
+        decision,
+        seq,
+        openedAtNanos,
+        fixedUpAtNanos,
+        closedAtNanos,
+        c);
   }
 
   /** The compacted-topic form: everything needed to restore this state after a restart. */

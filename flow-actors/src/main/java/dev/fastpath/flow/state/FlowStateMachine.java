@@ -34,15 +34,15 @@ import java.util.List;
 
 /**
  * The rules of spec section 2 as a pure function of (state, event, configuration). The flow actor,
- * {@code LocalFlowControl} (dry runs) and replay all call {@link #apply}, so the log, a replay and a
- * re-run of a capture agree record for record.
+ * {@code LocalFlowControl} (dry runs) and replay all call {@link #apply}, so the log, a replay and
+ * a re-run of a capture agree record for record.
  *
  * <p>Nothing here reads a clock: event time comes from the event (the capture timestamp); the
  * writer adds processing time and node. Sequence numbers are assigned here, {@code lastSeq + 1}
  * onwards, so they are a function of the flow's history alone.
  *
- * <p>Records that belong to no flow (a redirect for an unknown or closed flow) carry {@code seq = 0},
- * meaning "not part of a flow sequence": they are keyed by the redirect's flow like every other
+ * <p>Records that belong to no flow (a redirect for an unknown or closed flow) carry {@code seq =
+ * 0}, meaning "not part of a flow sequence": they are keyed by the redirect's flow like every other
  * record, but create no state and do not advance any flow's sequence.
  */
 public final class FlowStateMachine {
@@ -128,7 +128,8 @@ public final class FlowStateMachine {
     }
     EniConfig eni = eni(config, r.flow().eniMac());
     if (eni == null) {
-      return reject(s, e, r, RejectReason.ENI_MISS, "ENI " + r.flow().eniString() + " not configured");
+      return reject(
+          s, e, r, RejectReason.ENI_MISS, "ENI " + r.flow().eniString() + " not configured");
     }
     // Rule 11: a disabled scenario drops the redirect; flows already fixed up stay fixed up.
     if (!eni.enabled(r.scenario())) {
@@ -158,7 +159,8 @@ public final class FlowStateMachine {
     RedirectConflict conflict =
         RedirectConflict.newBuilder()
             .setRedirect(r.toProto())
-            .setPinnedDipPa(FlowState.ip(s.pinned().dipV6(), s.pinned().dipHi(), s.pinned().dipLo()))
+            .setPinnedDipPa(
+                FlowState.ip(s.pinned().dipV6(), s.pinned().dipHi(), s.pinned().dipLo()))
             .setPinnedVmMac(FlowState.mac(s.pinned().vmMac()))
             .setPolicy(config.conflictPolicy())
             .setApplied(latest)
@@ -388,7 +390,8 @@ public final class FlowStateMachine {
     } else {
       b.setEncap(vipPath.getEncap()).setKey(vipPath.getKey());
       // Private Link behind an NSG appliance: the outer encapsulation towards the NSG goes.
-      b.setStripOuterEncap(r.scenario() == Scenario.PE && opened != null && opened.getEncapCount() >= 2);
+      b.setStripOuterEncap(
+          r.scenario() == Scenario.PE && opened != null && opened.getEncapCount() >= 2);
     }
     return b.build();
   }

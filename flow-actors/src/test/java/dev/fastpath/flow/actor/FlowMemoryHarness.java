@@ -31,7 +31,8 @@ class FlowMemoryHarness {
   private static final int WINDOW = 2_000;
 
   static FlowKey flow(int i) {
-    return FlowKey.ofV4(ENI, FlowKey.TCP, 0x0A000000 | (i >>> 16), 1024 + (i & 0xFFFF), 0x14451D3E, 443);
+    return FlowKey.ofV4(
+        ENI, FlowKey.TCP, 0x0A000000 | (i >>> 16), 1024 + (i & 0xFFFF), 0x14451D3E, 443);
   }
 
   static long usedHeap() {
@@ -47,7 +48,8 @@ class FlowMemoryHarness {
     SerializedSnapshotMap store = new SerializedSnapshotMap();
     var journal = new MemoryJournal(store, false);
     var overrides = ConfigFactory.parseMap(Map.of("fastpath.flow.passivate-after", "1h"));
-    try (ShardedFlowControl control = ShardedFlowControl.start(config(), journal, store, overrides)) {
+    try (ShardedFlowControl control =
+        ShardedFlowControl.start(config(), journal, store, overrides)) {
       drive(control, 0, 2_000);
       long before = usedHeap();
       drive(control, 2_000, 2_000 + n);
@@ -64,10 +66,7 @@ class FlowMemoryHarness {
       ControlEvent start = started(f, Scenario.VIP, 1);
       ControlEvent redirect = vipRedirect(f, 2);
       inFlight.add(
-          control
-              .submit(start)
-              .thenCompose(r -> control.submit(redirect))
-              .toCompletableFuture());
+          control.submit(start).thenCompose(r -> control.submit(redirect)).toCompletableFuture());
       if (inFlight.size() >= WINDOW) {
         drain(inFlight);
       }
@@ -100,7 +99,7 @@ class FlowMemoryHarness {
   @Test
   @Tag("slow")
   void memoryPerTrackedFlow() {
-    int n = Integer.getInteger("fastpath.memory.flows", 100_000);
+    int n = Integer.getInteger("fastpath.memory.flows", 20_000);
     report(n);
   }
 

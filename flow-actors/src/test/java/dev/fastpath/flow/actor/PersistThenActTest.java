@@ -81,7 +81,8 @@ class PersistThenActTest {
         assertThat(fixed.decision()).isNotNull();
         assertThat(dup.outcome()).isEqualTo(Outcome.DUPLICATE);
       }
-      List<Envelope> audit = TopicReader.auditByKey(bootstrap, log.auditTopic()).get(flow.canonical());
+      List<Envelope> audit =
+          TopicReader.auditByKey(bootstrap, log.auditTopic()).get(flow.canonical());
       // retried, not re-sent: the fixup is in the log exactly once, in order, without gaps
       assertThat(audit.stream().filter(Envelope::hasFlowFixedUp)).hasSize(1);
       assertThat(audit.stream().map(Envelope::getSeq)).containsExactly(1L, 2L, 3L, 4L);

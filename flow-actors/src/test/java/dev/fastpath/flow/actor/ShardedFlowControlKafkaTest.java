@@ -53,7 +53,11 @@ class ShardedFlowControlKafkaTest {
   }
 
   private static ControlResult ask(FlowControl control, ControlEvent e) {
-    return control.submit(e).toCompletableFuture().orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join();
+    return control
+        .submit(e)
+        .toCompletableFuture()
+        .orTimeout(60, java.util.concurrent.TimeUnit.SECONDS)
+        .join();
   }
 
   private static List<EventCase> kinds(List<Envelope> records) {
@@ -132,14 +136,16 @@ class ShardedFlowControlKafkaTest {
     }
     ControlResult dup;
     ControlResult conflict;
+    List<dev.fastpath.flow.RewriteDecision> seeded;
     try (ShardedFlowControl second = ShardedFlowControl.start(config(), log)) {
+      seeded = second.activeDecisions();
       dup = ask(second, vipRedirect(flow, 10));
-      conflict =
-          ask(second, arrived(redirect(flow, Scenario.VIP, DIP_2, VM_MAC_2, 0x100), 11));
+      conflict = ask(second, arrived(redirect(flow, Scenario.VIP, DIP_2, VM_MAC_2, 0x100), 11));
     }
     assertThat(fixed.outcome()).isEqualTo(Outcome.FIXED_UP);
     assertThat(dup.outcome()).isEqualTo(Outcome.DUPLICATE);
     assertThat(dup.decision()).isEqualTo(fixed.decision());
+    assertThat(seeded).containsExactly(fixed.decision());
     assertThat(conflict.outcome()).isEqualTo(Outcome.CONFLICT_PINNED);
 
     List<Envelope> audit =

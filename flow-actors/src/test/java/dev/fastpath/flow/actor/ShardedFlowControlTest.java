@@ -32,12 +32,14 @@ class ShardedFlowControlTest {
 
   static int liveEntities(ShardedFlowControl control) {
     ShardRegion.CurrentShardRegionState state =
-        AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
-                ShardRegion.CurrentShardRegionState>ask(
-                ClusterSharding.get(control.system()).shardState(),
-                replyTo -> new GetShardRegionState(FlowActor.TYPE_KEY, replyTo),
-                Duration.ofSeconds(5),
-                control.system().scheduler())
+        AskPattern
+            .<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+                ShardRegion.CurrentShardRegionState>
+                ask(
+                    ClusterSharding.get(control.system()).shardState(),
+                    replyTo -> new GetShardRegionState(FlowActor.TYPE_KEY, replyTo),
+                    Duration.ofSeconds(5),
+                    control.system().scheduler())
             .toCompletableFuture()
             .join();
     return state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum();
@@ -46,7 +48,10 @@ class ShardedFlowControlTest {
   private static List<ControlEvent> everyKindOfEvent() {
     FlowKey vip = vipFlow();
     RedirectRejected rej =
-        RedirectRejected.newBuilder().setReason(RejectReason.MUX_NOT_TRUSTED).setDetail("x").build();
+        RedirectRejected.newBuilder()
+            .setReason(RejectReason.MUX_NOT_TRUSTED)
+            .setDetail("x")
+            .build();
     return List.of(
         started(vip, 1),
         started(peFlow(), 2),
@@ -62,7 +67,8 @@ class ShardedFlowControlTest {
   void everyMessageRoundTripsThroughTheConfiguredSerializer() {
     var journal = new MemoryJournal(FlowSnapshotStore.inMemory(), true);
     try (ShardedFlowControl control =
-        ShardedFlowControl.start(config(), journal, FlowSnapshotStore.inMemory(), ConfigFactory.empty())) {
+        ShardedFlowControl.start(
+            config(), journal, FlowSnapshotStore.inMemory(), ConfigFactory.empty())) {
       Serialization ser = SerializationExtension.get(control.system());
       ActorRef<ControlResult> ref = control.system().ignoreRef();
       LocalFlowControl local = new LocalFlowControl(config());
@@ -75,7 +81,8 @@ class ShardedFlowControlTest {
           assertThat(serializer).isInstanceOf(FlowMessageSerializer.class);
           byte[] bytes = ser.serialize(m).get();
           Object back =
-              ser.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, m))
+              ser.deserialize(
+                      bytes, serializer.identifier(), Serializers.manifestFor(serializer, m))
                   .get();
           assertThat(back).isEqualTo(m);
         }
@@ -91,7 +98,8 @@ class ShardedFlowControlTest {
     try (ShardedFlowControl control =
         ShardedFlowControl.start(config(), journal, FlowSnapshotStore.inMemory(), overrides)) {
       for (ControlEvent e : everyKindOfEvent()) {
-        ControlResult actual = control.submit(e).toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+        ControlResult actual =
+            control.submit(e).toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
         assertThat(actual).isEqualTo(local.submit(e).toCompletableFuture().join());
       }
       assertThat(journal.records()).containsExactlyInAnyOrderElementsOf(local.records());

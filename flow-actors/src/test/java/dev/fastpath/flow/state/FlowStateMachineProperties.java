@@ -33,7 +33,8 @@ class FlowStateMachineProperties {
                 i -> {
                   FlowKey f = flows.get(i % flows.size());
                   int what = i / flows.size();
-                  Scenario sc = f.ipv6() ? Scenario.PE : f.equals(ilbFlow()) ? Scenario.ILB : Scenario.VIP;
+                  Scenario sc =
+                      f.ipv6() ? Scenario.PE : f.equals(ilbFlow()) ? Scenario.ILB : Scenario.VIP;
                   return switch (what) {
                     case 0 -> started(f, 1);
                     case 1, 2 -> arrived(redirect(f, sc, DIP, VM_MAC, 0x100), 2);

@@ -131,9 +131,15 @@ class FlowStateMachineTest {
   void rule5_nonTcpRedirectIsRejected() {
     FlowKey udp =
         FlowKey.of(
-            ENI, FlowKey.UDP, IpAddrs.parse("52.150.136.193"), 53, IpAddrs.parse("20.69.29.62"), 53);
+            ENI,
+            FlowKey.UDP,
+            IpAddrs.parse("52.150.136.193"),
+            53,
+            IpAddrs.parse("20.69.29.62"),
+            53);
     FlowState st = open(udp);
-    Step s = FlowStateMachine.apply(st, arrived(redirect(udp, Scenario.VIP, DIP, VM_MAC, 1), 2), cfg);
+    Step s =
+        FlowStateMachine.apply(st, arrived(redirect(udp, Scenario.VIP, DIP, VM_MAC, 1), 2), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.REJECTED);
     assertThat(s.result().rejectReason()).isEqualTo(RejectReason.NOT_TCP);
@@ -159,7 +165,12 @@ class FlowStateMachineTest {
   void rule7_redirectForAnUnconfiguredEniIsAnEniMiss() {
     FlowKey other =
         FlowKey.of(
-            OTHER_ENI, FlowKey.TCP, IpAddrs.parse("52.150.136.193"), 1, IpAddrs.parse("20.69.29.62"), 443);
+            OTHER_ENI,
+            FlowKey.TCP,
+            IpAddrs.parse("52.150.136.193"),
+            1,
+            IpAddrs.parse("20.69.29.62"),
+            443);
     FlowState st = open(other);
     Step s = FlowStateMachine.apply(st, vipRedirect(other, 2), cfg);
 
@@ -202,7 +213,8 @@ class FlowStateMachineTest {
     assertThat(seqs(s)).containsExactly(4L, 5L, 6L);
     var fixed = s.records().get(2).getFlowFixedUp();
     assertThat(fixed.getReplacedConflicting()).isTrue();
-    assertThat(fixed.getOldPath().getOuterDstIp()).isEqualTo(ByteString.copyFrom(IpAddrs.parse(DIP)));
+    assertThat(fixed.getOldPath().getOuterDstIp())
+        .isEqualTo(ByteString.copyFrom(IpAddrs.parse(DIP)));
     assertThat(fixed.getNewPath().getOuterDstIp())
         .isEqualTo(ByteString.copyFrom(IpAddrs.parse(DIP_2)));
     assertThat(s.result().decision().vmMac()).isEqualTo(VM_MAC_2);
@@ -259,8 +271,10 @@ class FlowStateMachineTest {
     // spec section 3 example: EncapId 0x100 is VSID 0x100, GRE key field 0x00010000
     assertThat(fixed.getNewPath().getKey()).isEqualTo(0x00010000);
     assertThat(fixed.getNewPath().getEncap()).isEqualTo(EncapType.NVGRE);
-    assertThat(fixed.getNewPath().getOuterDstIp()).isEqualTo(ByteString.copyFrom(IpAddrs.parse(DIP)));
-    assertThat(fixed.getNewPath().getInnerDstMac()).isEqualTo(ByteString.copyFrom(Macs.toBytes(VM_MAC)));
+    assertThat(fixed.getNewPath().getOuterDstIp())
+        .isEqualTo(ByteString.copyFrom(IpAddrs.parse(DIP)));
+    assertThat(fixed.getNewPath().getInnerDstMac())
+        .isEqualTo(ByteString.copyFrom(Macs.toBytes(VM_MAC)));
     assertThat(fixed.getOldPath().getOuterDstIp())
         .isEqualTo(ByteString.copyFrom(IpAddrs.parse("20.69.29.62")));
     assertThat(fixed.getOldPath().getEncap()).isEqualTo(EncapType.NONE);
@@ -286,9 +300,23 @@ class FlowStateMachineTest {
     Redirect r = redirect(vipFlow(), Scenario.VIP, DIP, VM_MAC, 5000);
     Redirect vx =
         new Redirect(
-            r.scenario(), r.icmpFamily(), r.vsid(), r.flowId(), r.muxIp(), r.eniMac(), r.flow(),
-            r.version(), r.paFamily(), EncapType.VXLAN, r.encapId(), r.dipV6(), r.dipHi(), r.dipLo(),
-            r.vmMac(), r.checksum(), r.frameLength());
+            r.scenario(),
+            r.icmpFamily(),
+            r.vsid(),
+            r.flowId(),
+            r.muxIp(),
+            r.eniMac(),
+            r.flow(),
+            r.version(),
+            r.paFamily(),
+            EncapType.VXLAN,
+            r.encapId(),
+            r.dipV6(),
+            r.dipHi(),
+            r.dipLo(),
+            r.vmMac(),
+            r.checksum(),
+            r.frameLength());
     Step s = FlowStateMachine.apply(open(vipFlow()), arrived(vx, 2), cfg);
     assertThat(s.result().decision().encapType()).isEqualTo(EncapType.VXLAN);
     assertThat(s.result().decision().keyField()).isEqualTo(5000L);
@@ -314,12 +342,15 @@ class FlowStateMachineTest {
     Redirect r = redirect(peFlow(), Scenario.PE, DIP, VM_MAC, 0x999);
     FlowState one = FlowStateMachine.apply(null, started(peFlow(), Scenario.PE, 1), cfg).next();
     ForwardingPath plain =
-        FlowStateMachine.apply(one, arrived(r, 2), cfg).records().get(1).getFlowFixedUp().getNewPath();
+        FlowStateMachine.apply(one, arrived(r, 2), cfg)
+            .records()
+            .get(1)
+            .getFlowFixedUp()
+            .getNewPath();
     assertThat(plain.getKey()).isEqualTo(PE_KEY_FIELD);
     assertThat(plain.getStripOuterEncap()).isFalse();
 
-    var behindNsg =
-        new ControlEvent.FlowStarted(peFlow(), 1000, cause(1), opened(Scenario.PE, 2));
+    var behindNsg = new ControlEvent.FlowStarted(peFlow(), 1000, cause(1), opened(Scenario.PE, 2));
     FlowState two = FlowStateMachine.apply(null, behindNsg, cfg).next();
     Step s = FlowStateMachine.apply(two, arrived(r, 2), cfg);
     ForwardingPath np = s.records().get(1).getFlowFixedUp().getNewPath();
@@ -357,7 +388,8 @@ class FlowStateMachineTest {
     Step counts = FlowStateMachine.apply(closed, traffic(vipFlow(), 12), cfg);
     assertThat(counts.result().outcome()).isEqualTo(Outcome.IGNORED);
     assertThat(counts.records()).isEmpty();
-    assertThat(FlowStateMachine.apply(closed, ending(vipFlow(), CloseReason.FIN, 13), cfg).records())
+    assertThat(
+            FlowStateMachine.apply(closed, ending(vipFlow(), CloseReason.FIN, 13), cfg).records())
         .isEmpty();
   }
 

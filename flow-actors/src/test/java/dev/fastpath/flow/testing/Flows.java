@@ -60,7 +60,12 @@ public final class Flows {
 
   public static FlowKey vipFlow(int sport) {
     return FlowKey.of(
-        ENI, FlowKey.TCP, IpAddrs.parse("52.150.136.193"), sport, IpAddrs.parse("20.69.29.62"), 443);
+        ENI,
+        FlowKey.TCP,
+        IpAddrs.parse("52.150.136.193"),
+        sport,
+        IpAddrs.parse("20.69.29.62"),
+        443);
   }
 
   public static FlowKey ilbFlow() {

@@ -3,8 +3,8 @@ package dev.fastpath.ingest.capture;
 import java.nio.ByteBuffer;
 
 /**
- * One frame of a capture. Readers fill one instance over and over, so reading allocates nothing
- * per frame. {@link #data()} is a read-only, big-endian (network order) view that stays valid only
+ * One frame of a capture. Readers fill one instance over and over, so reading allocates nothing per
+ * frame. {@link #data()} is a read-only, big-endian (network order) view that stays valid only
  * until the next {@link CaptureReader#next} call; the frame is at positions {@code [offset(),
  * offset() + capturedLength())}. Use absolute gets only: the view is shared between frames.
  */

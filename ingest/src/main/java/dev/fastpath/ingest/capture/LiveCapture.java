@@ -11,8 +11,8 @@ import org.pcap4j.core.PcapNetworkInterface;
 import org.pcap4j.core.Pcaps;
 
 /**
- * Live capture and injection through pcap4j, which needs the native libpcap. Files never go
- * through here: {@link CaptureFiles} reads them in pure Java.
+ * Live capture and injection through pcap4j, which needs the native libpcap. Files never go through
+ * here: {@link CaptureFiles} reads them in pure Java.
  */
 public final class LiveCapture implements AutoCloseable {
   public static final String LIBPCAP_MISSING =
@@ -81,8 +81,7 @@ public final class LiveCapture implements AutoCloseable {
       if (handle != null) {
         handle.close();
       }
-      throw new CaptureException(
-          "cannot capture on '" + interfaceName + "': " + e.getMessage(), e);
+      throw new CaptureException("cannot capture on '" + interfaceName + "': " + e.getMessage(), e);
     } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
       throw new CaptureException(LIBPCAP_MISSING, e);
     }
@@ -116,8 +115,7 @@ public final class LiveCapture implements AutoCloseable {
           (byte[] packet) -> {
             frames++;
             java.sql.Timestamp ts = handle.getTimestamp();
-            long nanos =
-                ts == null ? System.currentTimeMillis() * 1_000_000L : epochNanos(ts);
+            long nanos = ts == null ? System.currentTimeMillis() * 1_000_000L : epochNanos(ts);
             Integer orig = handle.getOriginalLength();
             record.set(
                 ByteBuffer.wrap(packet).asReadOnlyBuffer(),

@@ -80,7 +80,8 @@ final class MappedFile implements AutoCloseable {
       header = m.duplicate().order(order);
       data = m.asReadOnlyBuffer().order(ByteOrder.BIG_ENDIAN);
     } catch (IOException e) {
-      throw new CaptureException("cannot map " + path + " at byte " + pos + ": " + e.getMessage(), e);
+      throw new CaptureException(
+          "cannot map " + path + " at byte " + pos + ": " + e.getMessage(), e);
     }
     windowStart = pos;
     windowLength = (int) mapLength;

@@ -24,6 +24,7 @@ final class PcapFileReader implements CaptureReader {
   static final int OFF_TS_FRAC = 4;
   static final int OFF_INCL_LEN = 8;
   static final int OFF_ORIG_LEN = 12;
+
   /** Larger than any real snaplen (libpcap's maximum is 256 KiB); anything above is corruption. */
   static final int MAX_RECORD = 16 << 20;
 

@@ -29,7 +29,8 @@ public final class PcapWriter implements AutoCloseable {
 
   public PcapWriter(Path file, boolean nanos, int snaplen) throws IOException {
     if (snaplen <= 0 || snaplen > PcapFileReader.MAX_RECORD) {
-      throw new IllegalArgumentException("snaplen " + snaplen + " not in 1.." + PcapFileReader.MAX_RECORD);
+      throw new IllegalArgumentException(
+          "snaplen " + snaplen + " not in 1.." + PcapFileReader.MAX_RECORD);
     }
     this.nanos = nanos;
     this.snaplen = snaplen;

@@ -5,9 +5,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * pcapng: section header blocks in either byte order, interface description blocks with their
- * own link type, snaplen and timestamp resolution, enhanced, simple and obsolete packet blocks;
- * every other block is skipped.
+ * pcapng: section header blocks in either byte order, interface description blocks with their own
+ * link type, snaplen and timestamp resolution, enhanced, simple and obsolete packet blocks; every
+ * other block is skipped.
  *
  * <pre>
  * generic block                    SHB body                      IDB body
@@ -62,6 +62,7 @@ final class PcapngFileReader implements CaptureReader {
   private int interfaces;
   private int[] linkTypes = new int[4];
   private int[] snaplens = new int[4];
+
   /** Per interface: timestamp units per second as a power of 10 (>= 0) or of 2 (encoded ~n). */
   private int[] tsResol = new int[4];
 
@@ -250,7 +251,11 @@ final class PcapngFileReader implements CaptureReader {
   private void simplePacket(CaptureRecord rec, int i, int len, long at) throws CaptureException {
     if (interfaces == 0) {
       throw new CaptureException(
-          "simple packet block at byte " + at + " (frame " + (frame + 1) + ") before any interface");
+          "simple packet block at byte "
+              + at
+              + " (frame "
+              + (frame + 1)
+              + ") before any interface");
     }
     int orig = file.header().getInt(i + OFF_SPB_ORIGLEN);
     int cap = len - OFF_SPB_DATA - 4;

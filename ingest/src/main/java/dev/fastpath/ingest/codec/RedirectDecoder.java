@@ -140,7 +140,23 @@ public final class RedirectDecoder {
     final boolean be;
     final int start;
     final int end;
-    RedirectInfo.Builder info;
+    // What was decoded so far; turned into a protobuf only when the redirect is rejected.
+    boolean haveKey;
+    int vsid;
+    int flowId;
+    int family;
+    Scenario scenario;
+    ChecksumStatus checksum;
+    boolean haveTrailer;
+    long version;
+    int paFamily;
+    EncapType encap;
+    long encapId;
+    boolean haveDip;
+    boolean dipV6;
+    long dipHi;
+    long dipLo;
+    long vmMac;
     long eniMac;
     FlowKey flow;
     int muxIp;
@@ -157,8 +173,43 @@ public final class RedirectDecoder {
         return new RedirectResult.Accepted(decode());
       } catch (Reject r) {
         return new RedirectResult.Rejected(
-            r.reason, r.getMessage(), info == null ? null : info.build(), eniMac, flow, muxIp);
+            r.reason, r.getMessage(), partial(), eniMac, flow, muxIp);
       }
+    }
+
+    private RedirectInfo partial() {
+      if (!haveKey) {
+        return null;
+      }
+      RedirectInfo.Builder info =
+          RedirectInfo.newBuilder()
+              .setVsid(vsid)
+              .setFlowId(flowId)
+              .setMuxIp(ByteString.copyFrom(IpAddrs.toBytes(false, 0, muxIp & 0xFFFF_FFFFL)))
+              .setFrameLength(end - start);
+      if (family != 0) {
+        info.setIcmpFamily(family).setEniMac(ByteString.copyFrom(Macs.toBytes(eniMac)));
+      }
+      if (scenario != null) {
+        info.setScenario(scenario);
+      }
+      if (checksum != null) {
+        info.setChecksum(checksum);
+      }
+      if (flow != null) {
+        info.setEmbeddedFlow(flow.toProto());
+      }
+      if (haveTrailer) {
+        info.setVersion((int) version).setPaFamily(paFamily).setEncapId((int) encapId);
+        if (encap != null) {
+          info.setEncapType(encap);
+        }
+      }
+      if (haveDip) {
+        info.setDipPa(ByteString.copyFrom(IpAddrs.toBytes(dipV6, dipHi, dipLo)))
+            .setVmMac(ByteString.copyFrom(Macs.toBytes(vmMac)));
+      }
+      return info.build();
     }
 
     private void need(int at, int bytes, int limit, String what) throws Reject {
@@ -226,14 +277,9 @@ public final class RedirectDecoder {
       }
       need(pos, greEnd - pos, outerEnd, "GRE header");
       long key = u32(b, be, keyAt);
-      int vsid = (int) (key >>> 8);
-      int flowId = (int) (key & 0xFF);
-      info =
-          RedirectInfo.newBuilder()
-              .setVsid(vsid)
-              .setFlowId(flowId)
-              .setMuxIp(ByteString.copyFrom(IpAddrs.toBytes(false, 0, muxIp & 0xFFFF_FFFFL)))
-              .setFrameLength(end - start);
+      vsid = (int) (key >>> 8);
+      flowId = (int) (key & 0xFF);
+      haveKey = true;
       pos = greEnd;
 
       // Inner Ethernet: destination = the ENI.
@@ -241,7 +287,6 @@ public final class RedirectDecoder {
       long innerDst = mac(b, be, pos + FrameDecoder.ETH_DST);
       int innerType = u16(b, be, pos + FrameDecoder.ETH_TYPE);
       pos += FrameDecoder.ETH_HEADER;
-      int family;
       if (innerType == FrameDecoder.ETHERTYPE_IPV4) {
         family = 4;
       } else if (innerType == FrameDecoder.ETHERTYPE_IPV6) {
@@ -251,12 +296,8 @@ public final class RedirectDecoder {
             RejectReason.MALFORMED,
             String.format("inner EtherType 0x%04x is neither IPv4 nor IPv6", innerType));
       }
-      info.setIcmpFamily(family).setEniMac(ByteString.copyFrom(Macs.toBytes(innerDst)));
       eniMac = innerDst;
-
-      Redirect r =
-          family == 4 ? icmpv4(pos, outerEnd, vsid, flowId) : icmpv6(pos, outerEnd, vsid, flowId);
-      return r;
+      return family == 4 ? icmpv4(pos, outerEnd) : icmpv6(pos, outerEnd);
     }
 
     /** Validates an IPv4 header at ip; returns the packet's end. */
@@ -285,7 +326,7 @@ public final class RedirectDecoder {
       return ip + total;
     }
 
-    private Redirect icmpv4(int ip, int limit, int vsid, int flowId) throws Reject {
+    private Redirect icmpv4(int ip, int limit) throws Reject {
       int ipEnd = ipv4Header(ip, limit, "inner");
       int proto = u8(b, ip + FrameDecoder.IPV4_PROTOCOL);
       if (proto != PROTO_ICMP) {
@@ -300,8 +341,8 @@ public final class RedirectDecoder {
       if (fold(sum16(b, be, icmp, ipEnd - icmp)) != IPV4_CHECKSUMMED) {
         throw new Reject(RejectReason.BAD_CHECKSUM, "ICMPv4 checksum mismatch");
       }
-      info.setChecksum(ChecksumStatus.CHECKSUM_OK);
-      Scenario scenario = scenario(4, vsid);
+      checksum = ChecksumStatus.CHECKSUM_OK;
+      scenario(4);
       EniConfig eni = eni();
 
       // The embedded header's total length counts the trailer, so only IHL locates it.
@@ -323,22 +364,13 @@ public final class RedirectDecoder {
               u16(b, be, embL4),
               i32(b, be, emb + FrameDecoder.IPV4_DST),
               u16(b, be, embL4 + 2));
-      info.setEmbeddedFlow(flow.toProto());
       if (embProto != PROTO_TCP) {
         throw new Reject(RejectReason.NOT_TCP, "embedded protocol " + embProto + " is not TCP (6)");
       }
-      return trailer(
-          embL4 + EMBEDDED_L4_BYTES,
-          ipEnd,
-          scenario,
-          eni,
-          4,
-          vsid,
-          flowId,
-          ChecksumStatus.CHECKSUM_OK);
+      return trailer(embL4 + EMBEDDED_L4_BYTES, ipEnd, eni);
     }
 
-    private Redirect icmpv6(int ip, int limit, int vsid, int flowId) throws Reject {
+    private Redirect icmpv6(int ip, int limit) throws Reject {
       need(ip, IPV6_HEADER, limit, "inner IPv6 header");
       if ((u8(b, ip) >>> 4) != 6) {
         throw new Reject(RejectReason.MALFORMED, "inner IPv6 version " + (u8(b, ip) >>> 4));
@@ -364,17 +396,16 @@ public final class RedirectDecoder {
               + payload
               + PROTO_ICMPV6
               + sum16(b, be, icmp, payload);
-      ChecksumStatus checksum =
+      checksum =
           fold(sum) == IPV4_CHECKSUMMED
               ? ChecksumStatus.CHECKSUM_OK
               : ChecksumStatus.ICMPV6_MISMATCH;
-      info.setChecksum(checksum);
       if (checksum == ChecksumStatus.ICMPV6_MISMATCH && config.strictIcmpv6Checksum()) {
         throw new Reject(
             RejectReason.ICMPV6_CHECKSUM_STRICT,
             "ICMPv6 checksum does not verify and strict checking is on");
       }
-      Scenario scenario = scenario(6, vsid);
+      scenario(6);
       EniConfig eni = eni();
 
       // RedirectOption at a fixed offset: real MUXes put 0 in its length byte.
@@ -402,23 +433,21 @@ public final class RedirectDecoder {
               i64(b, be, emb + FrameDecoder.IPV6_DST),
               i64(b, be, emb + FrameDecoder.IPV6_DST + 8),
               u16(b, be, opt + OPTION_PORTS + 2));
-      info.setEmbeddedFlow(flow.toProto());
       if (embProto != PROTO_TCP) {
         throw new Reject(
             RejectReason.NOT_TCP, "embedded next header " + embProto + " is not TCP (6)");
       }
-      return trailer(icmp + ICMPV6_TRAILER, ipEnd, scenario, eni, 6, vsid, flowId, checksum);
+      return trailer(icmp + ICMPV6_TRAILER, ipEnd, eni);
     }
 
-    private Scenario scenario(int family, int vsid) throws Reject {
+    private void scenario(int family) throws Reject {
       Scenario s = config.scenarioFor(family, vsid);
       if (s == null) {
         throw new Reject(
             RejectReason.UNKNOWN_VSID,
             "no scenario configured for ICMPv" + family + " redirects with VSID " + vsid);
       }
-      info.setScenario(s);
-      return s;
+      scenario = s;
     }
 
     private EniConfig eni() throws Reject {
@@ -439,30 +468,17 @@ public final class RedirectDecoder {
       return eni;
     }
 
-    private Redirect trailer(
-        int ri,
-        int limit,
-        Scenario scenario,
-        EniConfig eni,
-        int family,
-        int vsid,
-        int flowId,
-        ChecksumStatus checksum)
-        throws Reject {
+    private Redirect trailer(int ri, int limit, EniConfig eni) throws Reject {
       need(ri, RI_MIN_V4, limit, "RedirectInfo (" + Math.max(0, limit - ri) + " bytes)");
-      long version = u32(b, be, ri + RI_VERSION);
-      int paFamily = u16(b, be, ri + RI_PA_FAMILY);
+      version = u32(b, be, ri + RI_VERSION);
+      paFamily = u16(b, be, ri + RI_PA_FAMILY);
       int encapWire = u16(b, be, ri + RI_ENCAP_TYPE);
-      long encapId = u32(b, be, ri + RI_ENCAP_ID);
-      info.setVersion((int) version).setPaFamily(paFamily).setEncapId((int) encapId);
-      EncapType encap = encapWire >= 1 && encapWire <= 3 ? EncapType.forNumber(encapWire) : null;
-      if (encap != null) {
-        info.setEncapType(encap);
-      }
+      encapId = u32(b, be, ri + RI_ENCAP_ID);
+      encap = encapWire >= 1 && encapWire <= 3 ? EncapType.forNumber(encapWire) : null;
+      haveTrailer = true;
       if (version != 1) {
         throw new Reject(RejectReason.BAD_VERSION, "RedirectInfo version " + version + ", want 1");
       }
-      boolean dipV6;
       if (paFamily == PA_FAMILY_INET) {
         dipV6 = false;
       } else if (paFamily == PA_FAMILY_INET6_LINUX || paFamily == PA_FAMILY_INET6_WINDOWS) {
@@ -476,12 +492,10 @@ public final class RedirectDecoder {
         throw new Reject(
             RejectReason.BAD_ENCAP_TYPE, "encapsulation type " + encapWire + ", want 1, 2 or 3");
       }
-      long dipHi = dipV6 ? i64(b, be, ri + RI_DIP) : 0;
-      long dipLo = dipV6 ? i64(b, be, ri + RI_DIP + 8) : u32(b, be, ri + RI_DIP);
-      int macAt = ri + RI_DIP + (dipV6 ? 16 : 4);
-      long vmMac = mac(b, be, macAt);
-      info.setDipPa(ByteString.copyFrom(IpAddrs.toBytes(dipV6, dipHi, dipLo)))
-          .setVmMac(ByteString.copyFrom(Macs.toBytes(vmMac)));
+      dipHi = dipV6 ? i64(b, be, ri + RI_DIP) : 0;
+      dipLo = dipV6 ? i64(b, be, ri + RI_DIP + 8) : u32(b, be, ri + RI_DIP);
+      vmMac = mac(b, be, ri + RI_DIP + (dipV6 ? 16 : 4));
+      haveDip = true;
       if (badPa(dipV6, dipHi, dipLo)) {
         throw new Reject(
             RejectReason.BAD_DIP_PA,

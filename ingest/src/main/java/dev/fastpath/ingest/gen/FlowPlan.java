@@ -77,8 +77,8 @@ public record FlowPlan(
   /**
    * One redirect frame.
    *
-   * @param reason the rejection reason when {@code outcome == REJECTED} (also ENI_MISS for an
-   *     ENI miss), else null
+   * @param reason the rejection reason when {@code outcome == REJECTED} (also ENI_MISS for an ENI
+   *     miss), else null
    * @param eniMac the inner destination MAC the redirect names
    * @param carried the DipPA / VMMac / EncapType / EncapId the redirect carries (null when
    *     malformed beyond decoding)

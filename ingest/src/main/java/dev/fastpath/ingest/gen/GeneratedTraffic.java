@@ -34,8 +34,7 @@ public record GeneratedTraffic(
 
   /** The manifest as JSON (format in docs/generator.md). */
   public void writeManifest(Path json) {
-    try (JsonGenerator g =
-        new JsonFactory().createGenerator(json.toFile(), JsonEncoding.UTF8)) {
+    try (JsonGenerator g = new JsonFactory().createGenerator(json.toFile(), JsonEncoding.UTF8)) {
       g.useDefaultPrettyPrinter();
       g.writeStartObject();
       g.writeNumberField("frames", frames);
@@ -138,7 +137,12 @@ public record GeneratedTraffic(
       sb.append(", trusted-vnis = [");
       for (int i = 0; i < e.trustedVnis().size(); i++) {
         EniConfig.VniRange r = e.trustedVnis().get(i);
-        sb.append(i > 0 ? ", " : "").append('"').append(r.from()).append('-').append(r.to()).append('"');
+        sb.append(i > 0 ? ", " : "")
+            .append('"')
+            .append(r.from())
+            .append('-')
+            .append(r.to())
+            .append('"');
       }
       sb.append("], mux-prefixes = [");
       for (int i = 0; i < e.muxPrefixes().size(); i++) {

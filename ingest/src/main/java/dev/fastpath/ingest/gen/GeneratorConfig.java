@@ -2,11 +2,11 @@ package dev.fastpath.ingest.gen;
 
 /**
  * What {@link TrafficGenerator} writes (docs/generator.md). Shares are relative weights of the
- * three scenarios. The redirect faults {@code pNeverSent}, {@code pSpoofedMux}, {@code
- * pWrongVsid}, {@code pUnknownEni}, {@code pNotGre}, {@code pNonTcp} and {@code pMalformed} are
- * exclusive (at most one per flow, their sum at most 1); a flow with one of them gets that bad
- * redirect instead of a valid one. {@code pLost}, {@code pDuplicate}, {@code pConflict} and the
- * lateness probabilities apply independently to flows whose redirect is valid.
+ * three scenarios. The redirect faults {@code pNeverSent}, {@code pSpoofedMux}, {@code pWrongVsid},
+ * {@code pUnknownEni}, {@code pNotGre}, {@code pNonTcp} and {@code pMalformed} are exclusive (at
+ * most one per flow, their sum at most 1); a flow with one of them gets that bad redirect instead
+ * of a valid one. {@code pLost}, {@code pDuplicate}, {@code pConflict} and the lateness
+ * probabilities apply independently to flows whose redirect is valid.
  *
  * @param durationSeconds 0: {@code flows} flows at {@code flowsPerSecond}; otherwise {@code
  *     round(flowsPerSecond * durationSeconds)} flows, ignoring {@code flows}
@@ -75,9 +75,23 @@ public record GeneratorConfig(
       throw new IllegalArgumentException("scenario shares must be >= 0 and not all 0");
     }
     double[] ps = {
-      pNeverSent, pLost, pDuplicate, pLateAfterSynAck, pLateAfterData, pConflict, pSpoofedMux,
-      pWrongVsid, pUnknownEni, pNotGre, pNonTcp, pMalformed, pRst, pFlowMiss, pIcmpv6BadChecksum,
-      ilbVxlanShare, pEmbeddedIpOptions
+      pNeverSent,
+      pLost,
+      pDuplicate,
+      pLateAfterSynAck,
+      pLateAfterData,
+      pConflict,
+      pSpoofedMux,
+      pWrongVsid,
+      pUnknownEni,
+      pNotGre,
+      pNonTcp,
+      pMalformed,
+      pRst,
+      pFlowMiss,
+      pIcmpv6BadChecksum,
+      ilbVxlanShare,
+      pEmbeddedIpOptions
     };
     for (double p : ps) {
       if (!(p >= 0 && p <= 1)) {
@@ -111,7 +125,9 @@ public record GeneratorConfig(
 
   /** The number of flows actually generated. */
   public int effectiveFlows() {
-    return durationSeconds > 0 ? (int) Math.max(1, Math.round(flowsPerSecond * durationSeconds)) : flows;
+    return durationSeconds > 0
+        ? (int) Math.max(1, Math.round(flowsPerSecond * durationSeconds))
+        : flows;
   }
 
   public static Builder builder() {
@@ -330,11 +346,35 @@ public record GeneratorConfig(
 
     public GeneratorConfig build() {
       return new GeneratorConfig(
-          seed, flows, enis, vipShare, peShare, ilbShare, flowsPerSecond, durationSeconds,
-          dataPacketsPerFlow, pNeverSent, pLost, pDuplicate, pLateAfterSynAck, pLateAfterData,
-          pConflict, pSpoofedMux, pWrongVsid, pUnknownEni, pNotGre, pNonTcp, pMalformed, pRst,
-          peBehindNsg, pFlowMiss, pIcmpv6BadChecksum, ilbVxlanShare, pEmbeddedIpOptions,
-          payloadBytes, startEpochSeconds);
+          seed,
+          flows,
+          enis,
+          vipShare,
+          peShare,
+          ilbShare,
+          flowsPerSecond,
+          durationSeconds,
+          dataPacketsPerFlow,
+          pNeverSent,
+          pLost,
+          pDuplicate,
+          pLateAfterSynAck,
+          pLateAfterData,
+          pConflict,
+          pSpoofedMux,
+          pWrongVsid,
+          pUnknownEni,
+          pNotGre,
+          pNonTcp,
+          pMalformed,
+          pRst,
+          peBehindNsg,
+          pFlowMiss,
+          pIcmpv6BadChecksum,
+          ilbVxlanShare,
+          pEmbeddedIpOptions,
+          payloadBytes,
+          startEpochSeconds);
     }
   }
 }

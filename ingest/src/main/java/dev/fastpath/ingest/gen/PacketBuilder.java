@@ -5,9 +5,9 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * Builds byte-exact frames with every length and checksum right: plain TCP/UDP over IPv4 and
- * IPv6, NVGRE, VXLAN, IP-in-IP and 802.1Q wrapping, and Fast Path redirects laid out as SLB MUXes
- * send them (spec section 4). The generator, tests and benchmarks all build their frames here.
+ * Builds byte-exact frames with every length and checksum right: plain TCP/UDP over IPv4 and IPv6,
+ * NVGRE, VXLAN, IP-in-IP and 802.1Q wrapping, and Fast Path redirects laid out as SLB MUXes send
+ * them (spec section 4). The generator, tests and benchmarks all build their frames here.
  * Control-path code: it allocates freely.
  *
  * <pre>
@@ -162,7 +162,9 @@ public final class PacketBuilder {
 
   public static byte[] udp(byte[] srcIp, byte[] dstIp, int sport, int dport, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(UDP_HEADER + payload.length);
-    b.putShort((short) sport).putShort((short) dport).putShort((short) (UDP_HEADER + payload.length));
+    b.putShort((short) sport)
+        .putShort((short) dport)
+        .putShort((short) (UDP_HEADER + payload.length));
     b.putShort((short) 0).put(payload);
     byte[] s = b.array();
     int c = checksum(s, 0, s.length, pseudoHeaderSum(srcIp, dstIp, PROTO_UDP, s.length));
@@ -177,7 +179,10 @@ public final class PacketBuilder {
   /** GRE with only the key-present bit, as NVGRE uses it. */
   public static byte[] greKeyed(int protocolType, int keyField, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(GRE_KEYED_HEADER + payload.length);
-    b.putShort((short) GRE_KEY_PRESENT).putShort((short) protocolType).putInt(keyField).put(payload);
+    b.putShort((short) GRE_KEY_PRESENT)
+        .putShort((short) protocolType)
+        .putInt(keyField)
+        .put(payload);
     return b.array();
   }
 
@@ -230,7 +235,8 @@ public final class PacketBuilder {
       int keyField,
       byte[] innerEthernetFrame) {
     byte[] gre = greKeyed(ETHERTYPE_TEB, keyField, innerEthernetFrame);
-    return ethernet(outerDstMac, outerSrcMac, ETHERTYPE_IPV4, ipv4(outerSrcIp, outerDstIp, PROTO_GRE, gre));
+    return ethernet(
+        outerDstMac, outerSrcMac, ETHERTYPE_IPV4, ipv4(outerSrcIp, outerDstIp, PROTO_GRE, gre));
   }
 
   /** The NVGRE key field for a VSID and FlowID: VSID in the high 24 bits. */
@@ -250,7 +256,8 @@ public final class PacketBuilder {
     ByteBuffer v = ByteBuffer.allocate(VXLAN_HEADER + innerEthernetFrame.length);
     v.putInt(0x08000000).putInt(vni << 8).put(innerEthernetFrame);
     byte[] u = udp(v4(outerSrcIp), v4(outerDstIp), srcPort, VXLAN_PORT, v.array());
-    return ethernet(outerDstMac, outerSrcMac, ETHERTYPE_IPV4, ipv4(outerSrcIp, outerDstIp, PROTO_UDP, u));
+    return ethernet(
+        outerDstMac, outerSrcMac, ETHERTYPE_IPV4, ipv4(outerSrcIp, outerDstIp, PROTO_UDP, u));
   }
 
   /**
@@ -258,11 +265,16 @@ public final class PacketBuilder {
    * IPv4 header (protocol 4 for IPv4, 41 for IPv6).
    */
   public static byte[] ipInIp(
-      long outerSrcMac, long outerDstMac, int outerSrcIp, int outerDstIp, byte[] innerEthernetFrame) {
+      long outerSrcMac,
+      long outerDstMac,
+      int outerSrcIp,
+      int outerDstIp,
+      byte[] innerEthernetFrame) {
     int type = ((innerEthernetFrame[12] & 0xFF) << 8) | (innerEthernetFrame[13] & 0xFF);
     int proto = type == ETHERTYPE_IPV6 ? PROTO_IPV6 : PROTO_IPIP;
     byte[] inner = Arrays.copyOfRange(innerEthernetFrame, ETH_HEADER, innerEthernetFrame.length);
-    return ethernet(outerDstMac, outerSrcMac, ETHERTYPE_IPV4, ipv4(outerSrcIp, outerDstIp, proto, inner));
+    return ethernet(
+        outerDstMac, outerSrcMac, ETHERTYPE_IPV4, ipv4(outerSrcIp, outerDstIp, proto, inner));
   }
 
   /** Inserts an 802.1Q tag (priority 0) after the MAC addresses. */
@@ -290,7 +302,8 @@ public final class PacketBuilder {
 
   /** The usual case: version 1, IPv4 PA, padded to 34 bytes. */
   public static byte[] redirectInfoV4(int encapType, long encapId, int dipPa, long vmMac) {
-    return redirectInfo(1, PA_FAMILY_IPV4, encapType, encapId, v4(dipPa), vmMac, REDIRECT_INFO_PADDED_LENGTH);
+    return redirectInfo(
+        1, PA_FAMILY_IPV4, encapType, encapId, v4(dipPa), vmMac, REDIRECT_INFO_PADDED_LENGTH);
   }
 
   /** An ICMPv4 type 5 Fast Path redirect (VIP, ILB), GRE-encapsulated unless {@code !spec.gre}. */
@@ -354,15 +367,18 @@ public final class PacketBuilder {
     if (!s.gre) {
       return inner;
     }
-    return nvgre(s.outerSrcMac, s.outerDstMac, s.muxIp, s.hostPa, nvgreKey(s.vsid, s.flowId), inner);
+    return nvgre(
+        s.outerSrcMac, s.outerDstMac, s.muxIp, s.hostPa, nvgreKey(s.vsid, s.flowId), inner);
   }
 
   /** Everything a redirect carries; public fields with defaults, set what matters. */
   public static final class RedirectSpec {
     public long outerSrcMac = 0x001DD8B71C01L;
     public long outerDstMac = 0x0050560000F0L;
+
     /** Outer IPv4 source: the MUX's own address. */
     public int muxIp;
+
     /** Outer IPv4 destination: the host's PA. */
     public int hostPa;
 
@@ -370,6 +386,7 @@ public final class PacketBuilder {
     public int vsid;
     public int flowId;
     public long innerSrcMac = 0x1234567890ABL;
+
     /** Inner Ethernet destination: the ENI the redirect is for. */
     public long eniMac;
 
@@ -381,6 +398,7 @@ public final class PacketBuilder {
     public int flowDstPort;
     public long flowSeq;
     public int embeddedProtocol = PROTO_TCP;
+
     /** ICMPv4 only: options of the embedded IPv4 header (IHL > 5 when non-empty). */
     public byte[] embeddedIpOptions = new byte[0];
 
@@ -434,7 +452,9 @@ public final class PacketBuilder {
   }
 
   public static byte[] v4(int addr) {
-    return new byte[] {(byte) (addr >>> 24), (byte) (addr >>> 16), (byte) (addr >>> 8), (byte) addr};
+    return new byte[] {
+      (byte) (addr >>> 24), (byte) (addr >>> 16), (byte) (addr >>> 8), (byte) addr
+    };
   }
 
   static long toInt(byte[] a) {

@@ -29,8 +29,8 @@ import java.util.SplittableRandom;
 /**
  * Writes realistic captures of the three Fast Path scenarios (spec section 3) with the faults of
  * docs/generator.md, and a manifest of what a correct service must conclude. Deterministic: every
- * random choice comes from one {@link SplittableRandom} seeded by the configuration, drawn in
- * flow order, and frames of concurrent flows are merged by (time, flow index).
+ * random choice comes from one {@link SplittableRandom} seeded by the configuration, drawn in flow
+ * order, and frames of concurrent flows are merged by (time, flow index).
  */
 public final class TrafficGenerator {
   /** Receives frames in capture order. */
@@ -69,6 +69,7 @@ public final class TrafficGenerator {
   static final int VNET_BASE = 0x1000;
   static final long VIP_ENCAP_ID_BASE = 0x100;
   static final EniConfig.VniRange TRUSTED_VNIS = new EniConfig.VniRange(0x100, 0x1FF);
+
   /** Flows use source ports from here on; flow-miss tuples use the ports below, never opened. */
   static final int FLOW_PORT_BASE = 10_000;
 
@@ -112,13 +113,16 @@ public final class TrafficGenerator {
     long base = cfg.startEpochSeconds() * 1_000_000_000L;
     PriorityQueue<FlowGen> pq =
         new PriorityQueue<>(
-            Comparator.comparingLong((FlowGen f) -> f.nextTs()).thenComparingInt(f -> f.index));
+            (a, b) ->
+                a.nextTs != b.nextTs
+                    ? Long.compare(a.nextTs, b.nextTs)
+                    : Integer.compare(a.index, b.index));
     List<FlowPlan> plans = new ArrayList<>();
     long[] counters = new long[2]; // frames, redirects
     int next = 0;
     int missIndex = n;
     while (next < n || !pq.isEmpty()) {
-      while (next < n && (pq.isEmpty() || base + (long) (next * interval) <= pq.peek().nextTs())) {
+      while (next < n && (pq.isEmpty() || base + (long) (next * interval) <= pq.peek().nextTs)) {
         long start = base + (long) (next * interval);
         SplittableRandom r = new SplittableRandom(master.nextLong());
         start += (long) (r.nextDouble() * interval * 0.5);
@@ -198,6 +202,10 @@ public final class TrafficGenerator {
     final List<Long> outboundFrames = new ArrayList<>();
     final List<RedirectPlan> redirects = new ArrayList<>();
     int cursor;
+
+    /** Time of the next slot to write; a field so the merge queue compares it cheaply. */
+    long nextTs;
+
     Fixup accepted;
     int acceptedDip;
     long rewriteFrom;
@@ -267,6 +275,7 @@ public final class TrafficGenerator {
       this.fixup = new Fixup(IpAddrs.format(PacketBuilder.v4(dip)), vmMac, encapType, encapId);
       this.close = miss ? null : (r.nextDouble() < cfg.pRst() ? "RST" : "FIN");
       plan(r, start, dip);
+      nextTs = slots.get(0).ts;
     }
 
     private Scenario pickScenario(SplittableRandom r) {
@@ -286,7 +295,8 @@ public final class TrafficGenerator {
       int mux = MUX_BASE + r.nextInt(4);
       int flowId = r.nextInt(256);
       if (miss) {
-        RedirectDraft d = draft(Fault.FLOW_MISS, Outcome.FLOW_MISS, null, mux, flowId, isnC, dip, fixup);
+        RedirectDraft d =
+            draft(Fault.FLOW_MISS, Outcome.FLOW_MISS, null, mux, flowId, isnC, dip, fixup);
         d.spec.badChecksum = badCsum;
         d.spec.embeddedIpOptions = options ? IP_OPTIONS : new byte[0];
         Slot s = new Slot(REDIRECT, 0, 0, 0, 0, d);
@@ -356,7 +366,8 @@ public final class TrafficGenerator {
         if (r.nextDouble() < cfg.pDuplicate()) {
           int copies = 1 + r.nextInt(3);
           for (int i = 0; i < copies; i++) {
-            RedirectDraft d = draft(Fault.DUPLICATE, Outcome.DUPLICATE, null, mux, flowId, isnC, dip, fixup);
+            RedirectDraft d =
+                draft(Fault.DUPLICATE, Outcome.DUPLICATE, null, mux, flowId, isnC, dip, fixup);
             d.spec = primary.spec;
             after.get(at).add(d);
           }
@@ -370,7 +381,15 @@ public final class TrafficGenerator {
                   fixup.encapType(),
                   fixup.encapId());
           RedirectDraft d =
-              draft(Fault.CONFLICT, Outcome.CONFLICT, null, MUX_BASE + r.nextInt(4), flowId, isnC, dip2, other);
+              draft(
+                  Fault.CONFLICT,
+                  Outcome.CONFLICT,
+                  null,
+                  MUX_BASE + r.nextInt(4),
+                  flowId,
+                  isnC,
+                  dip2,
+                  other);
           d.spec.badChecksum = badCsum;
           after.get(Math.max(at, closeStart - 1)).add(d);
         }
@@ -395,15 +414,27 @@ public final class TrafficGenerator {
       }
     }
 
-    /** The exclusive fault for a draw in [0, 1): null for "never sent", NONE for a valid redirect. */
+    /**
+     * The exclusive fault for a draw in [0, 1): null for "never sent", NONE for a valid redirect.
+     */
     private Fault exclusiveFault(double u) {
       double[] ps = {
-        cfg.pNeverSent(), cfg.pSpoofedMux(), cfg.pWrongVsid(), cfg.pUnknownEni(), cfg.pNotGre(),
-        cfg.pNonTcp(), cfg.pMalformed()
+        cfg.pNeverSent(),
+        cfg.pSpoofedMux(),
+        cfg.pWrongVsid(),
+        cfg.pUnknownEni(),
+        cfg.pNotGre(),
+        cfg.pNonTcp(),
+        cfg.pMalformed()
       };
       Fault[] fs = {
-        null, Fault.SPOOFED_MUX, Fault.WRONG_VSID, Fault.UNKNOWN_ENI, Fault.NOT_GRE,
-        Fault.NON_TCP, Fault.MALFORMED
+        null,
+        Fault.SPOOFED_MUX,
+        Fault.WRONG_VSID,
+        Fault.UNKNOWN_ENI,
+        Fault.NOT_GRE,
+        Fault.NON_TCP,
+        Fault.MALFORMED
       };
       double acc = 0;
       for (int i = 0; i < ps.length; i++) {
@@ -420,7 +451,16 @@ public final class TrafficGenerator {
       RedirectDraft d;
       switch (bad) {
         case SPOOFED_MUX -> {
-          d = draft(bad, Outcome.REJECTED, RejectReason.MUX_NOT_TRUSTED, SPOOFED_MUX_BASE + r.nextInt(200), flowId, seq, dip, fixup);
+          d =
+              draft(
+                  bad,
+                  Outcome.REJECTED,
+                  RejectReason.MUX_NOT_TRUSTED,
+                  SPOOFED_MUX_BASE + r.nextInt(200),
+                  flowId,
+                  seq,
+                  dip,
+                  fixup);
         }
         case WRONG_VSID -> {
           d = draft(bad, Outcome.REJECTED, RejectReason.UNKNOWN_VSID, mux, flowId, seq, dip, fixup);
@@ -452,34 +492,95 @@ public final class TrafficGenerator {
       int encapType = fixup.encapType().getNumber();
       switch (kind) {
         case 0 -> {
-          d = draft(Fault.MALFORMED, Outcome.REJECTED, RejectReason.TRUNCATED, mux, flowId, seq, dip, null);
-          byte[] full = PacketBuilder.redirectInfoV4(encapType, fixup.encapId(), dip, fixup.vmMac());
+          d =
+              draft(
+                  Fault.MALFORMED,
+                  Outcome.REJECTED,
+                  RejectReason.TRUNCATED,
+                  mux,
+                  flowId,
+                  seq,
+                  dip,
+                  null);
+          byte[] full =
+              PacketBuilder.redirectInfoV4(encapType, fixup.encapId(), dip, fixup.vmMac());
           d.spec.redirectInfo = java.util.Arrays.copyOf(full, 14);
         }
         case 1 -> {
-          d = draft(Fault.MALFORMED, Outcome.REJECTED, RejectReason.BAD_VERSION, mux, flowId, seq, dip, fixup);
+          d =
+              draft(
+                  Fault.MALFORMED,
+                  Outcome.REJECTED,
+                  RejectReason.BAD_VERSION,
+                  mux,
+                  flowId,
+                  seq,
+                  dip,
+                  fixup);
           d.spec.redirectInfo =
-              PacketBuilder.redirectInfo(2, PacketBuilder.PA_FAMILY_IPV4, encapType, fixup.encapId(), PacketBuilder.v4(dip), fixup.vmMac(), 34);
+              PacketBuilder.redirectInfo(
+                  2,
+                  PacketBuilder.PA_FAMILY_IPV4,
+                  encapType,
+                  fixup.encapId(),
+                  PacketBuilder.v4(dip),
+                  fixup.vmMac(),
+                  34);
         }
         case 2 -> {
           Fixup x = new Fixup(fixup.dipPa(), 0, fixup.encapType(), fixup.encapId());
-          d = draft(Fault.MALFORMED, Outcome.REJECTED, RejectReason.BAD_VM_MAC, mux, flowId, seq, dip, x);
+          d =
+              draft(
+                  Fault.MALFORMED,
+                  Outcome.REJECTED,
+                  RejectReason.BAD_VM_MAC,
+                  mux,
+                  flowId,
+                  seq,
+                  dip,
+                  x);
           d.spec.redirectInfo = PacketBuilder.redirectInfoV4(encapType, fixup.encapId(), dip, 0);
         }
         case 3 -> {
           Fixup x = new Fixup("0.0.0.0", fixup.vmMac(), fixup.encapType(), fixup.encapId());
-          d = draft(Fault.MALFORMED, Outcome.REJECTED, RejectReason.BAD_DIP_PA, mux, flowId, seq, 0, x);
+          d =
+              draft(
+                  Fault.MALFORMED,
+                  Outcome.REJECTED,
+                  RejectReason.BAD_DIP_PA,
+                  mux,
+                  flowId,
+                  seq,
+                  0,
+                  x);
         }
         default -> {
-          d = draft(Fault.MALFORMED, Outcome.REJECTED, RejectReason.BAD_ENCAP_TYPE, mux, flowId, seq, dip, null);
-          d.spec.redirectInfo = PacketBuilder.redirectInfoV4(9, fixup.encapId(), dip, fixup.vmMac());
+          d =
+              draft(
+                  Fault.MALFORMED,
+                  Outcome.REJECTED,
+                  RejectReason.BAD_ENCAP_TYPE,
+                  mux,
+                  flowId,
+                  seq,
+                  dip,
+                  null);
+          d.spec.redirectInfo =
+              PacketBuilder.redirectInfoV4(9, fixup.encapId(), dip, fixup.vmMac());
         }
       }
       return d;
     }
 
     private RedirectDraft draft(
-        Fault fault, Outcome outcome, RejectReason reason, int mux, int flowId, long seq, int dip, Fixup carried) {
+        Fault fault,
+        Outcome outcome,
+        RejectReason reason,
+        int mux,
+        int flowId,
+        long seq,
+        int dip,
+        Fixup carried) {
       PacketBuilder.RedirectSpec s = new PacketBuilder.RedirectSpec();
       s.outerSrcMac = TOR_MAC;
       s.outerDstMac = hostMac;
@@ -498,8 +599,7 @@ public final class TrafficGenerator {
       s.optionLength = 0;
       Fixup x = carried == null ? fixup : carried;
       s.redirectInfo =
-          PacketBuilder.redirectInfoV4(
-              x.encapType().getNumber(), x.encapId(), dip, x.vmMac());
+          PacketBuilder.redirectInfoV4(x.encapType().getNumber(), x.encapId(), dip, x.vmMac());
       RedirectDraft d = new RedirectDraft();
       d.fault = fault;
       d.outcome = outcome;
@@ -507,10 +607,6 @@ public final class TrafficGenerator {
       d.spec = s;
       d.carried = carried;
       return d;
-    }
-
-    long nextTs() {
-      return slots.get(cursor).ts;
     }
 
     boolean hasNext() {
@@ -557,6 +653,9 @@ public final class TrafficGenerator {
       }
       // Slots are dropped once written so long runs keep only active flows in memory.
       slots.set(cursor - 1, null);
+      if (cursor < slots.size()) {
+        nextTs = slots.get(cursor).ts;
+      }
       sink.accept(s.ts, bytes);
     }
 
@@ -571,13 +670,31 @@ public final class TrafficGenerator {
       long macB = out ? GW_MAC : eniMac;
       if (scenario == Scenario.VIP) {
         return PacketBuilder.tcpV4Frame(
-            macA, macB, (int) PacketBuilder.toInt(a), (int) PacketBuilder.toInt(b), pa, pb, s.flags, s.seq, s.ack, payload);
+            macA,
+            macB,
+            (int) PacketBuilder.toInt(a),
+            (int) PacketBuilder.toInt(b),
+            pa,
+            pb,
+            s.flags,
+            s.seq,
+            s.ack,
+            payload);
       }
       byte[] inner =
           scenario == Scenario.PE
               ? PacketBuilder.tcpV6Frame(macA, macB, a, b, pa, pb, s.flags, s.seq, s.ack, payload)
               : PacketBuilder.tcpV4Frame(
-                  macA, macB, (int) PacketBuilder.toInt(a), (int) PacketBuilder.toInt(b), pa, pb, s.flags, s.seq, s.ack, payload);
+                  macA,
+                  macB,
+                  (int) PacketBuilder.toInt(a),
+                  (int) PacketBuilder.toInt(b),
+                  pa,
+                  pb,
+                  s.flags,
+                  s.seq,
+                  s.ack,
+                  payload);
       // After a fixup the backend answers from its own PA: inbound must still be accepted.
       int peer = accepted != null ? acceptedDip : outerPeer;
       int oSrc = out ? hostPa : peer;

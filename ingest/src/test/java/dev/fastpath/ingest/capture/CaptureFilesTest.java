@@ -33,8 +33,7 @@ class CaptureFilesTest {
   }
 
   /** A captured frame, copied out of the reader's shared view. */
-  record Frame(
-      byte[] bytes, int orig, long ts, long number, int iface, int linkType) {
+  record Frame(byte[] bytes, int orig, long ts, long number, int iface, int linkType) {
     static Frame of(CaptureRecord r) {
       return new Frame(
           r.copyBytes(),
@@ -63,7 +62,8 @@ class CaptureFilesTest {
   }
 
   /** Writes a classic pcap by hand, field by field, in the given byte order. */
-  static byte[] classicPcap(ByteOrder order, boolean nanos, int linkType, long[][] records, byte[]... frames) {
+  static byte[] classicPcap(
+      ByteOrder order, boolean nanos, int linkType, long[][] records, byte[]... frames) {
     ByteBuffer b = ByteBuffer.allocate(1 << 16).order(order);
     b.putInt(nanos ? 0xA1B23C4D : 0xA1B2C3D4);
     b.putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(linkType);
@@ -79,7 +79,8 @@ class CaptureFilesTest {
   @CsvSource({"LITTLE_ENDIAN,false", "LITTLE_ENDIAN,true", "BIG_ENDIAN,false", "BIG_ENDIAN,true"})
   void readsClassicPcapInBothByteOrdersAndResolutions(String orderName, boolean nanos)
       throws Exception {
-    ByteOrder order = orderName.equals("BIG_ENDIAN") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+    ByteOrder order =
+        orderName.equals("BIG_ENDIAN") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
     long frac1 = nanos ? 123_456_789 : 123_456;
     long frac2 = nanos ? 999_999_999 : 999_999;
     byte[] file =
@@ -97,12 +98,14 @@ class CaptureFilesTest {
 
     assertThat(frames).hasSize(2);
     assertThat(frames.get(0).bytes()).isEqualTo(FRAME_A);
-    assertThat(frames.get(0).ts()).isEqualTo(1_700_000_000_000_000_000L + (nanos ? frac1 : frac1 * 1000));
+    assertThat(frames.get(0).ts())
+        .isEqualTo(1_700_000_000_000_000_000L + (nanos ? frac1 : frac1 * 1000));
     assertThat(frames.get(0).number()).isEqualTo(1);
     assertThat(frames.get(0).orig()).isEqualTo(60);
     assertThat(frames.get(1).bytes()).isEqualTo(FRAME_B);
     assertThat(frames.get(1).orig()).isEqualTo(9000);
-    assertThat(frames.get(1).ts()).isEqualTo(1_700_000_001_000_000_000L + (nanos ? frac2 : frac2 * 1000));
+    assertThat(frames.get(1).ts())
+        .isEqualTo(1_700_000_001_000_000_000L + (nanos ? frac2 : frac2 * 1000));
     assertThat(frames.get(1).number()).isEqualTo(2);
     assertThat(frames).allSatisfy(f -> assertThat(f.linkType()).isEqualTo(1));
     assertThat(frames).allSatisfy(f -> assertThat(f.iface()).isZero());
@@ -111,7 +114,8 @@ class CaptureFilesTest {
   @Test
   void dataViewIsReadOnlyAndBigEndian() throws Exception {
     Path p = dir.resolve("f.pcap");
-    Files.write(p, classicPcap(ByteOrder.LITTLE_ENDIAN, false, 1, new long[][] {{1, 0, 60}}, FRAME_A));
+    Files.write(
+        p, classicPcap(ByteOrder.LITTLE_ENDIAN, false, 1, new long[][] {{1, 0, 60}}, FRAME_A));
     try (CaptureReader r = CaptureFiles.open(p)) {
       CaptureRecord rec = new CaptureRecord();
       assertThat(r.next(rec)).isTrue();
@@ -165,7 +169,12 @@ class CaptureFilesTest {
 
     Ng epb(int iface, long ts, byte[] frame, int orig) {
       ByteBuffer x = body(20 + frame.length);
-      x.putInt(iface).putInt((int) (ts >>> 32)).putInt((int) ts).putInt(frame.length).putInt(orig).put(frame);
+      x.putInt(iface)
+          .putInt((int) (ts >>> 32))
+          .putInt((int) ts)
+          .putInt(frame.length)
+          .putInt(orig)
+          .put(frame);
       return block(6, x.array());
     }
 
@@ -183,7 +192,8 @@ class CaptureFilesTest {
   @ParameterizedTest
   @CsvSource({"LITTLE_ENDIAN", "BIG_ENDIAN"})
   void readsPcapngWithTwoInterfacesEpbSpbAndSkipsUnknownBlocks(String orderName) throws Exception {
-    ByteOrder order = orderName.equals("BIG_ENDIAN") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+    ByteOrder order =
+        orderName.equals("BIG_ENDIAN") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
     long t0 = 1_700_000_000L;
     byte[] file =
         new Ng(order)
@@ -279,7 +289,9 @@ class CaptureFilesTest {
       } catch (CaptureException e) {
         assertThat(valid).as("cut at %d: %s", cut, e.getMessage()).doesNotContain(cut);
         if (cut > firstRecord) {
-          assertThat(e.getMessage()).contains("at byte ").contains("(frame " + (complete + 1) + ")");
+          assertThat(e.getMessage())
+              .contains("at byte ")
+              .contains("(frame " + (complete + 1) + ")");
         } else {
           assertThat(e.getMessage()).containsAnyOf("not a pcap", "truncated");
         }
@@ -325,7 +337,8 @@ class CaptureFilesTest {
 
   @Test
   void implausibleRecordLengthIsReportedNotAllocated() throws Exception {
-    byte[] pcap = classicPcap(ByteOrder.LITTLE_ENDIAN, false, 1, new long[][] {{1, 1, 60}}, FRAME_A);
+    byte[] pcap =
+        classicPcap(ByteOrder.LITTLE_ENDIAN, false, 1, new long[][] {{1, 1, 60}}, FRAME_A);
     ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN).putInt(24 + 8, 0x7FFF0000);
     Path p = dir.resolve("corrupt.pcap");
     Files.write(p, pcap);
@@ -402,14 +415,18 @@ class CaptureFilesTest {
   @Test
   void tcpdumpReadsWhatTheWriterWrites() throws Exception {
     Path tcpdump = Path.of("/usr/bin/tcpdump");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(tcpdump), "tcpdump not installed");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(tcpdump), "tcpdump not installed");
     Path p = dir.resolve("td.pcap");
     try (PcapWriter w = new PcapWriter(p)) {
       for (int i = 0; i < 10; i++) {
         w.write(1_767_225_600_000_000_000L + i, frame(60, i));
       }
     }
-    Process proc = new ProcessBuilder(tcpdump.toString(), "-r", p.toString(), "-n", "-q").redirectErrorStream(false).start();
+    Process proc =
+        new ProcessBuilder(tcpdump.toString(), "-r", p.toString(), "-n", "-q")
+            .redirectErrorStream(false)
+            .start();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     proc.getInputStream().transferTo(out);
     String err = new String(proc.getErrorStream().readAllBytes());
@@ -422,7 +439,8 @@ class CaptureFilesTest {
   @Test
   void editcapPcapngEqualsTheClassicOriginal() throws Exception {
     Path editcap = Path.of("/usr/bin/editcap");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(editcap), "editcap not installed");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(editcap), "editcap not installed");
     Path classic = dir.resolve("c.pcap");
     try (PcapWriter w = new PcapWriter(classic)) {
       for (int i = 0; i < 50; i++) {
@@ -430,7 +448,10 @@ class CaptureFilesTest {
       }
     }
     Path ng = dir.resolve("c.pcapng");
-    Process proc = new ProcessBuilder(editcap.toString(), "-F", "pcapng", classic.toString(), ng.toString()).redirectErrorStream(true).start();
+    Process proc =
+        new ProcessBuilder(editcap.toString(), "-F", "pcapng", classic.toString(), ng.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(proc.getInputStream().readAllBytes());
     assertThat(proc.waitFor()).as(out).isZero();
     List<Frame> a = readAll(classic);
@@ -441,5 +462,4 @@ class CaptureFilesTest {
       assertThat(b.get(i).ts()).isEqualTo(a.get(i).ts());
     }
   }
-
 }

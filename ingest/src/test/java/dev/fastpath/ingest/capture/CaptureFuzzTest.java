@@ -68,7 +68,8 @@ class CaptureFuzzTest {
           // Whatever a corrupt file claims, the frame lies inside the file.
           assertThat(rec.offset()).isNotNegative();
           assertThat(rec.capturedLength()).isNotNegative();
-          assertThat(rec.offset() + rec.capturedLength()).isLessThanOrEqualTo(rec.data().capacity());
+          assertThat(rec.offset() + rec.capturedLength())
+              .isLessThanOrEqualTo(rec.data().capacity());
         }
       } catch (CaptureException expected) {
         assertThat(expected.getMessage()).isNotBlank();

@@ -49,7 +49,8 @@ class LiveCaptureTest {
       // Other traffic on lo must not pass the filter: this goes to a different port.
       try (DatagramSocket other = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
         sock.send(
-            new DatagramPacket(marker, marker.length, InetAddress.getLoopbackAddress(), other.getLocalPort()));
+            new DatagramPacket(
+                marker, marker.length, InetAddress.getLoopbackAddress(), other.getLocalPort()));
       }
       await()
           .atMost(Duration.ofSeconds(10))
@@ -57,7 +58,10 @@ class LiveCaptureTest {
               () -> {
                 sock.send(
                     new DatagramPacket(
-                        marker, marker.length, InetAddress.getLoopbackAddress(), sock.getLocalPort()));
+                        marker,
+                        marker.length,
+                        InetAddress.getLoopbackAddress(),
+                        sock.getLocalPort()));
                 assertThat(captured).isNotEmpty();
               });
       live.breakLoop();

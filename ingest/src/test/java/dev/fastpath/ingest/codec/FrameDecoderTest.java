@@ -261,8 +261,9 @@ class FrameDecoderTest {
 
     byte[] fragment = Samples.plainTcpOut();
     fragment[20] = 0x20; // MF
-    assertThat(decode(fragment).error())
-        .isIn(DecodeError.IPV4_FRAGMENT, DecodeError.BAD_IPV4_CHECKSUM);
+    assertThat(decode(fragment).error()).isEqualTo(DecodeError.BAD_IPV4_CHECKSUM); // first wins
+    assertThat(new FrameDecoder(config(), false).decode(exact(fragment), 0, fragment.length, null).error())
+        .isEqualTo(DecodeError.IPV4_FRAGMENT);
 
     byte[] badOffset = Samples.plainTcpOut();
     badOffset[34 + 12] = 0x40;
@@ -292,6 +293,20 @@ class FrameDecoderTest {
     DecodedFrame lenient =
         new FrameDecoder(config(), false).decode(exact(frame), 0, frame.length, null);
     assertThat(lenient.error()).isEqualTo(DecodeError.NONE);
+  }
+
+  @Test
+  void aRedirectWithABadInnerChecksumIsStillACandidate() {
+    // So the redirect decoder sees it and counts it as bad-checksum instead of it vanishing.
+    byte[] frame = Samples.vipRedirect();
+    frame[14 + 20 + 8 + 14 + 10] ^= 0x01;
+    DecodedFrame f = decode(frame);
+    assertThat(f.error()).isEqualTo(DecodeError.BAD_IPV4_CHECKSUM);
+    assertThat(f.redirectCandidate()).isTrue();
+    assertThat(new RedirectDecoder(config()).decode(exact(frame), 0, frame.length))
+        .isInstanceOfSatisfying(
+            RedirectResult.Rejected.class,
+            r -> assertThat(r.reason()).isEqualTo(dev.fastpath.events.v1.RejectReason.BAD_CHECKSUM));
   }
 
   @Test

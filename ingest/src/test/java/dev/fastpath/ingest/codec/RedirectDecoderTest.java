@@ -202,6 +202,20 @@ class RedirectDecoderTest {
   }
 
   @Test
+  void vlanTaggedOuterEthernetIsAccepted() {
+    byte[] frame = hex(VIP_REDIRECT_HEX);
+    byte[] tagged =
+        TestFrames.cat(
+            java.util.Arrays.copyOf(frame, 12),
+            hex("8100 0064"),
+            java.util.Arrays.copyOfRange(frame, 12, frame.length));
+    RedirectResult r = decode(tagged);
+    assertThat(r).isInstanceOf(RedirectResult.Accepted.class);
+    assertThat(((RedirectResult.Accepted) r).redirect().flow())
+        .isEqualTo(((RedirectResult.Accepted) decode(frame)).redirect().flow());
+  }
+
+  @Test
   void decodesFromAnyOffsetAndALittleEndianBuffer() {
     byte[] frame = hex(VIP_REDIRECT_HEX);
     byte[] big = new byte[frame.length + 100];

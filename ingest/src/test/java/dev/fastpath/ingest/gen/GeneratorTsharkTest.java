@@ -19,16 +19,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Wireshark's dissectors as an independent judge of the generator's bytes: every IPv4, TCP, UDP
- * and ICMP checksum verifies, only the deliberately bad ICMPv6 checksums fail, redirects carry
- * the ICMP type and NVGRE VSID of their scenario. Skips when tshark is not installed.
+ * Wireshark's dissectors as an independent judge of the generator's bytes: every IPv4, TCP, UDP and
+ * ICMP checksum verifies, only the deliberately bad ICMPv6 checksums fail, redirects carry the ICMP
+ * type and NVGRE VSID of their scenario. Skips when tshark is not installed.
  */
 class GeneratorTsharkTest {
   @TempDir Path dir;
 
   static final String[] FIELDS = {
-    "frame.number", "gre.key", "icmp.type", "icmpv6.type", "tcp.srcport", "tcp.dstport",
-    "ip.checksum.status", "tcp.checksum.status", "udp.checksum.status", "icmp.checksum.status",
+    "frame.number",
+    "gre.key",
+    "icmp.type",
+    "icmpv6.type",
+    "tcp.srcport",
+    "tcp.dstport",
+    "ip.checksum.status",
+    "tcp.checksum.status",
+    "udp.checksum.status",
+    "icmp.checksum.status",
     "icmpv6.checksum.status"
   };
 
@@ -68,7 +76,12 @@ class GeneratorTsharkTest {
       // "1" is Wireshark's "good"; several comma-separated values for nested headers. The
       // 8-byte transport header quoted inside a redirect cannot be verified ("2").
       List<String> good = r == null ? List.of("1") : List.of("1", "2");
-      for (String f : List.of("ip.checksum.status", "tcp.checksum.status", "udp.checksum.status", "icmp.checksum.status")) {
+      for (String f :
+          List.of(
+              "ip.checksum.status",
+              "tcp.checksum.status",
+              "udp.checksum.status",
+              "icmp.checksum.status")) {
         if (!v.get(f).isEmpty()) {
           assertThat(Arrays.asList(v.get(f).split(","))).as("frame %d %s", n, f).isSubsetOf(good);
         }
@@ -84,7 +97,9 @@ class GeneratorTsharkTest {
       }
       if (r.scenario() == Scenario.PE) {
         assertThat(v.get("icmpv6.type")).as("frame %d", n).isEqualTo("137");
-        assertThat(v.get("icmpv6.checksum.status")).as("frame %d", n).isEqualTo(r.icmpv6ChecksumBad() ? "0" : "1");
+        assertThat(v.get("icmpv6.checksum.status"))
+            .as("frame %d", n)
+            .isEqualTo(r.icmpv6ChecksumBad() ? "0" : "1");
       } else {
         assertThat(v.get("icmp.type")).as("frame %d", n).isEqualTo("5");
       }

@@ -44,7 +44,12 @@ class PacketBuilderTest {
             PacketBuilder.ENCAP_NVGRE, 0x100, ip("10.126.24.81"), Macs.parse("00:22:48:c2:a4:bf"));
     assertThat(HexFormat.of().formatHex(info))
         .isEqualTo(
-            "00000001" + "0002" + "0001" + "00000100" + "0a7e1851" + "002248c2a4bf"
+            "00000001"
+                + "0002"
+                + "0001"
+                + "00000100"
+                + "0a7e1851"
+                + "002248c2a4bf"
                 + "000000000000000000000000");
     assertThat(info).hasSize(34);
     byte[] v6 =
@@ -58,7 +63,16 @@ class PacketBuilderTest {
     byte[] payload = "GET / HTTP/1.1\r\n\r\n".getBytes();
     byte[] f =
         PacketBuilder.tcpV4Frame(
-            ENI, GW, SNAT, VIP, 9728, 443, PacketBuilder.TCP_PSH | PacketBuilder.TCP_ACK, 1000, 2000, payload);
+            ENI,
+            GW,
+            SNAT,
+            VIP,
+            9728,
+            443,
+            PacketBuilder.TCP_PSH | PacketBuilder.TCP_ACK,
+            1000,
+            2000,
+            payload);
     EthernetPacket eth = EthernetPacket.newPacket(f, 0, f.length);
     assertThat(eth.getHeader().getSrcAddr().toString()).isEqualTo("60:45:bd:25:fe:3b");
     IpV4Packet ip = eth.get(IpV4Packet.class);
@@ -66,7 +80,8 @@ class PacketBuilderTest {
     assertThat(ip.getHeader().getSrcAddr().getHostAddress()).isEqualTo("52.150.136.193");
     assertThat(ip.getHeader().getTotalLengthAsInt()).isEqualTo(20 + 20 + payload.length);
     TcpPacket tcp = ip.get(TcpPacket.class);
-    assertThat(tcp.hasValidChecksum(ip.getHeader().getSrcAddr(), ip.getHeader().getDstAddr(), false))
+    assertThat(
+            tcp.hasValidChecksum(ip.getHeader().getSrcAddr(), ip.getHeader().getDstAddr(), false))
         .isTrue();
     assertThat(tcp.getHeader().getSrcPort().valueAsInt()).isEqualTo(9728);
     assertThat(tcp.getHeader().getDstPort().valueAsInt()).isEqualTo(443);
@@ -81,7 +96,9 @@ class PacketBuilderTest {
   void tcpV6FrameHasAValidChecksumInPcap4j() throws Exception {
     byte[] src = IpAddrs.parse("fd40::1:0:4");
     byte[] dst = IpAddrs.parse("fd40:ff::a");
-    byte[] f = PacketBuilder.tcpV6Frame(ENI, GW, src, dst, 10000, 1433, PacketBuilder.TCP_SYN, 7, 0, new byte[0]);
+    byte[] f =
+        PacketBuilder.tcpV6Frame(
+            ENI, GW, src, dst, 10000, 1433, PacketBuilder.TCP_SYN, 7, 0, new byte[0]);
     IpV6Packet ip = EthernetPacket.newPacket(f, 0, f.length).get(IpV6Packet.class);
     assertThat(ip.getHeader().getPayloadLengthAsInt()).isEqualTo(20);
     TcpPacket tcp = ip.get(TcpPacket.class);
@@ -94,18 +111,24 @@ class PacketBuilderTest {
 
   @Test
   void vxlanAndVlanWrappingAreWellFormed() throws Exception {
-    byte[] inner = PacketBuilder.tcpV4Frame(ENI, GW, ip("10.64.0.4"), ip("10.2.0.10"), 10000, 1433, 2, 1, 0, new byte[0]);
-    byte[] vx = PacketBuilder.vxlan(1, 2, ip("10.100.0.10"), ip("10.210.1.1"), 50000, 0x1234, inner);
+    byte[] inner =
+        PacketBuilder.tcpV4Frame(
+            ENI, GW, ip("10.64.0.4"), ip("10.2.0.10"), 10000, 1433, 2, 1, 0, new byte[0]);
+    byte[] vx =
+        PacketBuilder.vxlan(1, 2, ip("10.100.0.10"), ip("10.210.1.1"), 50000, 0x1234, inner);
     IpV4Packet outer = EthernetPacket.newPacket(vx, 0, vx.length).get(IpV4Packet.class);
     assertThat(outer.getHeader().hasValidChecksum(false)).isTrue();
     UdpPacket udp = outer.get(UdpPacket.class);
     assertThat(udp.getHeader().getDstPort().valueAsInt()).isEqualTo(4789);
-    assertThat(udp.hasValidChecksum(outer.getHeader().getSrcAddr(), outer.getHeader().getDstAddr(), false))
+    assertThat(
+            udp.hasValidChecksum(
+                outer.getHeader().getSrcAddr(), outer.getHeader().getDstAddr(), false))
         .isTrue();
     // VXLAN header: I flag, VNI in the high 24 bits of the second word, then the inner frame.
     int v = 14 + 20 + 8;
     assertThat(vx[v]).isEqualTo((byte) 0x08);
-    assertThat(((vx[v + 4] & 0xFF) << 16) | ((vx[v + 5] & 0xFF) << 8) | (vx[v + 6] & 0xFF)).isEqualTo(0x1234);
+    assertThat(((vx[v + 4] & 0xFF) << 16) | ((vx[v + 5] & 0xFF) << 8) | (vx[v + 6] & 0xFF))
+        .isEqualTo(0x1234);
     assertThat(Arrays.copyOfRange(vx, v + 8, vx.length)).isEqualTo(inner);
 
     byte[] tagged = PacketBuilder.vlan(inner, 100);
@@ -119,10 +142,13 @@ class PacketBuilderTest {
     byte[] inner = PacketBuilder.tcpV4Frame(ENI, GW, SNAT, VIP, 1, 2, 2, 1, 0, new byte[0]);
     byte[] f = PacketBuilder.ipInIp(1, 2, ip("10.0.0.1"), ip("10.0.0.2"), inner);
     assertThat(f[14 + 9]).isEqualTo((byte) PacketBuilder.PROTO_IPIP);
-    assertThat(Arrays.copyOfRange(f, 34, f.length)).isEqualTo(Arrays.copyOfRange(inner, 14, inner.length));
+    assertThat(Arrays.copyOfRange(f, 34, f.length))
+        .isEqualTo(Arrays.copyOfRange(inner, 14, inner.length));
     byte[] inner6 =
-        PacketBuilder.tcpV6Frame(ENI, GW, IpAddrs.parse("::1"), IpAddrs.parse("::2"), 1, 2, 2, 1, 0, new byte[0]);
-    assertThat(PacketBuilder.ipInIp(1, 2, 3, 4, inner6)[14 + 9]).isEqualTo((byte) PacketBuilder.PROTO_IPV6);
+        PacketBuilder.tcpV6Frame(
+            ENI, GW, IpAddrs.parse("::1"), IpAddrs.parse("::2"), 1, 2, 2, 1, 0, new byte[0]);
+    assertThat(PacketBuilder.ipInIp(1, 2, 3, 4, inner6)[14 + 9])
+        .isEqualTo((byte) PacketBuilder.PROTO_IPV6);
   }
 
   static PacketBuilder.RedirectSpec vipSpec() {
@@ -217,7 +243,8 @@ class PacketBuilderTest {
 
     s.badChecksum = true;
     byte[] bad = PacketBuilder.icmpv6Redirect(s);
-    assertThat(sumsToZero(bad, icmp, len, PacketBuilder.pseudoHeaderSum(src, dst, 58, len))).isFalse();
+    assertThat(sumsToZero(bad, icmp, len, PacketBuilder.pseudoHeaderSum(src, dst, 58, len)))
+        .isFalse();
   }
 
   @Test

@@ -98,7 +98,8 @@ class TrafficGeneratorTest {
   @Test
   void roundTripGeneratorWriterReaderGivesTheSameFrames() throws Exception {
     List<Captured> generated = new ArrayList<>();
-    GeneratedTraffic mem = new TrafficGenerator(busy(7)).generate((ts, f) -> generated.add(new Captured(ts, f)));
+    GeneratedTraffic mem =
+        new TrafficGenerator(busy(7)).generate((ts, f) -> generated.add(new Captured(ts, f)));
     Path p = dir.resolve("rt.pcap");
     GeneratedTraffic file = new TrafficGenerator(busy(7)).writeTo(p);
     List<Captured> read = read(p);
@@ -141,7 +142,10 @@ class TrafficGeneratorTest {
   /** The expected fixup and rewrite frame follow from the redirects, independently recomputed. */
   private static void checkExpectations(FlowPlan f) {
     RedirectPlan first =
-        f.redirects().stream().filter(r -> r.outcome() == Outcome.ACCEPTED).findFirst().orElse(null);
+        f.redirects().stream()
+            .filter(r -> r.outcome() == Outcome.ACCEPTED)
+            .findFirst()
+            .orElse(null);
     assertThat(f.redirects().stream().filter(r -> r.outcome() == Outcome.ACCEPTED).count())
         .isLessThanOrEqualTo(1);
     if (first == null) {
@@ -152,7 +156,8 @@ class TrafficGeneratorTest {
       return;
     }
     assertThat(f.expectedFixup()).isEqualTo(first.carried());
-    long rewrite = f.outboundFrames().stream().filter(n -> n > first.frame()).findFirst().orElse(0L);
+    long rewrite =
+        f.outboundFrames().stream().filter(n -> n > first.frame()).findFirst().orElse(0L);
     assertThat(f.rewriteFromFrame()).isEqualTo(rewrite);
     for (RedirectPlan r : f.redirects()) {
       if (r.outcome() == Outcome.DUPLICATE) {
@@ -198,7 +203,9 @@ class TrafficGeneratorTest {
         if (packetOwner.containsKey(n)) {
           FlowPlan f = packetOwner.get(n);
           frames.decode(buf, rec.offset(), rec.capturedLength(), d);
-          assertThat(d.flowKey()).as("frame %d (%s, %s)", n, f.scenario(), f.encap()).isEqualTo(f.flow());
+          assertThat(d.flowKey())
+              .as("frame %d (%s, %s)", n, f.scenario(), f.encap())
+              .isEqualTo(f.flow());
           assertThat(d.direction())
               .as("frame %d", n)
               .isEqualTo(f.outboundFrames().contains(n) ? Direction.OUTBOUND : Direction.INBOUND);
@@ -210,11 +217,17 @@ class TrafficGeneratorTest {
         RedirectResult res = redirects.decode(buf, rec.offset(), rec.capturedLength());
         switch (plan.outcome()) {
           case REJECTED, ENI_MISS -> {
-            assertThat(res).as("frame %d %s", n, plan.fault()).isInstanceOf(RedirectResult.Rejected.class);
-            assertThat(((RedirectResult.Rejected) res).reason()).as("frame %d %s", n, plan.fault()).isEqualTo(plan.reason());
+            assertThat(res)
+                .as("frame %d %s", n, plan.fault())
+                .isInstanceOf(RedirectResult.Rejected.class);
+            assertThat(((RedirectResult.Rejected) res).reason())
+                .as("frame %d %s", n, plan.fault())
+                .isEqualTo(plan.reason());
           }
           default -> {
-            assertThat(res).as("frame %d %s: %s", n, plan.fault(), res).isInstanceOf(RedirectResult.Accepted.class);
+            assertThat(res)
+                .as("frame %d %s: %s", n, plan.fault(), res)
+                .isInstanceOf(RedirectResult.Accepted.class);
             var x = ((RedirectResult.Accepted) res).redirect();
             assertThat(x.flow()).isEqualTo(f.flow());
             assertThat(x.scenario()).isEqualTo(plan.scenario());
@@ -226,7 +239,10 @@ class TrafficGeneratorTest {
             assertThat(x.encapType()).isEqualTo(plan.carried().encapType());
             assertThat(x.encapId()).isEqualTo(plan.carried().encapId());
             assertThat(x.checksum())
-                .isEqualTo(plan.icmpv6ChecksumBad() ? ChecksumStatus.ICMPV6_MISMATCH : ChecksumStatus.CHECKSUM_OK);
+                .isEqualTo(
+                    plan.icmpv6ChecksumBad()
+                        ? ChecksumStatus.ICMPV6_MISMATCH
+                        : ChecksumStatus.CHECKSUM_OK);
           }
         }
       }
@@ -262,8 +278,11 @@ class TrafficGeneratorTest {
           t.flows().stream().map(f -> f.redirects().get(0).reason()).collect(Collectors.toSet());
       assertThat(reasons)
           .containsExactlyInAnyOrder(
-              RejectReason.TRUNCATED, RejectReason.BAD_VERSION, RejectReason.BAD_VM_MAC,
-              RejectReason.BAD_DIP_PA, RejectReason.BAD_ENCAP_TYPE);
+              RejectReason.TRUNCATED,
+              RejectReason.BAD_VERSION,
+              RejectReason.BAD_VM_MAC,
+              RejectReason.BAD_DIP_PA,
+              RejectReason.BAD_ENCAP_TYPE);
     }
   }
 
@@ -280,7 +299,10 @@ class TrafficGeneratorTest {
     assertThat(clean.flows())
         .allSatisfy(
             f -> {
-              assertThat(f.redirects()).singleElement().extracting(RedirectPlan::outcome).isEqualTo(Outcome.ACCEPTED);
+              assertThat(f.redirects())
+                  .singleElement()
+                  .extracting(RedirectPlan::outcome)
+                  .isEqualTo(Outcome.ACCEPTED);
               // Right after the SYN: the next frame of the flow after the redirect is the SYN-ACK.
               assertThat(f.redirects().get(0).fault()).isEqualTo(Fault.NONE);
               assertThat(f.rewriteFromFrame()).isEqualTo(f.outboundFrames().get(1));
@@ -290,15 +312,19 @@ class TrafficGeneratorTest {
   @Test
   void durationAndRateDecideTheFlowCountAndTheTimeline() throws Exception {
     GeneratorConfig cfg =
-        GeneratorConfig.builder().flowsPerSecond(200).durationSeconds(0.5).flows(3).noFaults().build();
+        GeneratorConfig.builder()
+            .flowsPerSecond(200)
+            .durationSeconds(0.5)
+            .flows(3)
+            .noFaults()
+            .build();
     List<Long> ts = new ArrayList<>();
     GeneratedTraffic t = new TrafficGenerator(cfg).generate((time, f) -> ts.add(time));
     assertThat(t.flows()).hasSize(100);
     long start = cfg.startEpochSeconds() * 1_000_000_000L;
     assertThat(ts.get(0)).isGreaterThanOrEqualTo(start);
     // The last flow starts before the end of the duration.
-    long lastStart =
-        ts.get((int) t.flows().get(99).packetFrames().get(0).longValue() - 1);
+    long lastStart = ts.get((int) t.flows().get(99).packetFrames().get(0).longValue() - 1);
     assertThat(lastStart).isLessThan(start + 500_000_000L).isGreaterThan(start + 400_000_000L);
   }
 
@@ -308,7 +334,9 @@ class TrafficGeneratorTest {
         new TrafficGenerator(GeneratorConfig.builder().flows(300).enis(2).shares(0, 1, 1).build())
             .generate((ts, f) -> {});
     Map<Scenario, Long> byScenario =
-        t.flows().stream().filter(FlowPlan::opened).collect(Collectors.groupingBy(FlowPlan::scenario, Collectors.counting()));
+        t.flows().stream()
+            .filter(FlowPlan::opened)
+            .collect(Collectors.groupingBy(FlowPlan::scenario, Collectors.counting()));
     assertThat(byScenario).doesNotContainKey(Scenario.VIP).containsKeys(Scenario.PE, Scenario.ILB);
     Set<String> encaps = t.flows().stream().map(FlowPlan::encap).collect(Collectors.toSet());
     assertThat(encaps).contains("nvgre", "nvgre+nsg", "vxlan");
@@ -338,9 +366,12 @@ class TrafficGeneratorTest {
     for (EniConfig e : t.enis()) {
       assertThat(hocon).contains("mac = \"" + Macs.format(e.mac()) + "\"");
     }
-    assertThat(hocon).contains("mux-prefixes = [\"10.200.0.0/24\"]", "trusted-vnis = [\"256-511\"]", "conflict-policy = pin");
-    Map<String, JsonNode> byKey =
-        new HashMap<>();
+    assertThat(hocon)
+        .contains(
+            "mux-prefixes = [\"10.200.0.0/24\"]",
+            "trusted-vnis = [\"256-511\"]",
+            "conflict-policy = pin");
+    Map<String, JsonNode> byKey = new HashMap<>();
     m.get("flows").forEach(n -> byKey.put(n.get("key").asText() + "#" + n.get("index").asInt(), n));
     assertThat(byKey).hasSize(t.flows().size());
     Function<FlowPlan, String> k = f -> f.flow().canonical() + "#" + f.index();
