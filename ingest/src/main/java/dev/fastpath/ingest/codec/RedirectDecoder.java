@@ -23,7 +23,6 @@ import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.redirect.Redirect;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -106,13 +105,68 @@ public final class RedirectDecoder {
   static final int PROTO_ICMPV6 = 58;
 
   private final FastpathConfig config;
-  private final Map<Long, EniConfig> enis = new HashMap<>();
+  // Primitive-keyed lookups: boxing a Long per redirect would dominate the decode cost.
+  private final long[] scenarioKeys;
+  private final Scenario[] scenarioValues;
+  private final long[] eniKeys;
+  private final EniConfig[] eniValues;
+  private final int eniMask;
 
   public RedirectDecoder(FastpathConfig config) {
     this.config = config;
-    for (EniConfig e : config.enis()) {
-      enis.put(e.mac(), e);
+    int n = config.vsidMap().size();
+    scenarioKeys = new long[n];
+    scenarioValues = new Scenario[n];
+    int i = 0;
+    for (Map.Entry<Long, Scenario> e : config.vsidMap().entrySet()) {
+      scenarioKeys[i] = e.getKey();
+      scenarioValues[i++] = e.getValue();
     }
+    int size = Integer.highestOneBit(Math.max(4, config.enis().size() * 4) - 1) << 1;
+    eniKeys = new long[size];
+    eniValues = new EniConfig[size];
+    eniMask = size - 1;
+    for (EniConfig e : config.enis()) {
+      if (e.mac() == 0) {
+        continue;
+      }
+      int slot = eniSlot(e.mac());
+      while (eniKeys[slot] != 0 && eniKeys[slot] != e.mac()) {
+        slot = (slot + 1) & eniMask;
+      }
+      eniKeys[slot] = e.mac();
+      eniValues[slot] = e;
+    }
+  }
+
+  private int eniSlot(long mac) {
+    return (int) ((mac * 0x9E37_79B9_7F4A_7C15L) >>> 40) & eniMask;
+  }
+
+  /** The configured ENI with this MAC, or null. */
+  private EniConfig eniFor(long mac) {
+    if (mac == 0) {
+      return null;
+    }
+    int slot = eniSlot(mac);
+    while (eniKeys[slot] != 0) {
+      if (eniKeys[slot] == mac) {
+        return eniValues[slot];
+      }
+      slot = (slot + 1) & eniMask;
+    }
+    return null;
+  }
+
+  /** Same answer as {@link FastpathConfig#scenarioFor}, without boxing. */
+  private Scenario scenarioFor(int family, int vsid) {
+    long key = FastpathConfig.vsidKey(family, vsid);
+    for (int i = 0; i < scenarioKeys.length; i++) {
+      if (scenarioKeys[i] == key) {
+        return scenarioValues[i];
+      }
+    }
+    return null;
   }
 
   /** Never throws; reads only {@code [offset, offset + length)}. */
@@ -213,8 +267,22 @@ public final class RedirectDecoder {
     }
 
     private void need(int at, int bytes, int limit, String what) throws Reject {
+      need(at, bytes, limit, what, "");
+    }
+
+    /** The message is two parts so the happy path never concatenates strings. */
+    private void need(int at, int bytes, int limit, String what, String more) throws Reject {
       if (at < 0 || limit - at < bytes) {
-        throw new Reject(RejectReason.TRUNCATED, "truncated " + what);
+        throw new Reject(
+            RejectReason.TRUNCATED,
+            "truncated "
+                + what
+                + more
+                + ": "
+                + Math.max(0, limit - Math.max(at, 0))
+                + " bytes left, "
+                + bytes
+                + " needed");
       }
     }
 
@@ -302,20 +370,20 @@ public final class RedirectDecoder {
 
     /** Validates an IPv4 header at ip; returns the packet's end. */
     private int ipv4Header(int ip, int limit, String which) throws Reject {
-      need(ip, IPV4_MIN_HEADER, limit, which + " IPv4 header");
+      need(ip, IPV4_MIN_HEADER, limit, which, " IPv4 header");
       int vihl = u8(b, ip);
       if ((vihl >>> 4) != 4 || (vihl & 0x0F) < 5) {
         throw new Reject(
             RejectReason.MALFORMED, String.format("%s IPv4 version/IHL byte 0x%02x", which, vihl));
       }
       int hlen = (vihl & 0x0F) * 4;
-      need(ip, hlen, limit, which + " IPv4 header");
+      need(ip, hlen, limit, which, " IPv4 header");
       int total = u16(b, be, ip + FrameDecoder.IPV4_TOTAL_LENGTH);
       if (total < hlen) {
         throw new Reject(
             RejectReason.MALFORMED, which + " IPv4 total length " + total + " < header " + hlen);
       }
-      need(ip, total, limit, which + " IPv4 packet");
+      need(ip, total, limit, which, " IPv4 packet");
       if (fold(sum16(b, be, ip, hlen)) != IPV4_CHECKSUMMED) {
         throw new Reject(RejectReason.BAD_CHECKSUM, which + " IPv4 header checksum mismatch");
       }
@@ -441,7 +509,7 @@ public final class RedirectDecoder {
     }
 
     private void scenario(int family) throws Reject {
-      Scenario s = config.scenarioFor(family, vsid);
+      Scenario s = scenarioFor(family, vsid);
       if (s == null) {
         throw new Reject(
             RejectReason.UNKNOWN_VSID,
@@ -451,7 +519,7 @@ public final class RedirectDecoder {
     }
 
     private EniConfig eni() throws Reject {
-      EniConfig eni = enis.get(eniMac);
+      EniConfig eni = eniFor(eniMac);
       if (eni == null) {
         throw new Reject(
             RejectReason.ENI_MISS,
@@ -469,7 +537,7 @@ public final class RedirectDecoder {
     }
 
     private Redirect trailer(int ri, int limit, EniConfig eni) throws Reject {
-      need(ri, RI_MIN_V4, limit, "RedirectInfo (" + Math.max(0, limit - ri) + " bytes)");
+      need(ri, RI_MIN_V4, limit, "RedirectInfo", "");
       version = u32(b, be, ri + RI_VERSION);
       paFamily = u16(b, be, ri + RI_PA_FAMILY);
       int encapWire = u16(b, be, ri + RI_ENCAP_TYPE);
@@ -483,7 +551,7 @@ public final class RedirectDecoder {
         dipV6 = false;
       } else if (paFamily == PA_FAMILY_INET6_LINUX || paFamily == PA_FAMILY_INET6_WINDOWS) {
         dipV6 = true;
-        need(ri, RI_MIN_V6, limit, "RedirectInfo with IPv6 PA (" + (limit - ri) + " bytes)");
+        need(ri, RI_MIN_V6, limit, "RedirectInfo with an IPv6 PA", "");
       } else {
         throw new Reject(
             RejectReason.BAD_PA_FAMILY, "PA address family " + paFamily + ", want 2, 10 or 23");

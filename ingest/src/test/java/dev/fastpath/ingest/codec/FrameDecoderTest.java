@@ -262,7 +262,10 @@ class FrameDecoderTest {
     byte[] fragment = Samples.plainTcpOut();
     fragment[20] = 0x20; // MF
     assertThat(decode(fragment).error()).isEqualTo(DecodeError.BAD_IPV4_CHECKSUM); // first wins
-    assertThat(new FrameDecoder(config(), false).decode(exact(fragment), 0, fragment.length, null).error())
+    assertThat(
+            new FrameDecoder(config(), false)
+                .decode(exact(fragment), 0, fragment.length, null)
+                .error())
         .isEqualTo(DecodeError.IPV4_FRAGMENT);
 
     byte[] badOffset = Samples.plainTcpOut();
@@ -306,7 +309,8 @@ class FrameDecoderTest {
     assertThat(new RedirectDecoder(config()).decode(exact(frame), 0, frame.length))
         .isInstanceOfSatisfying(
             RedirectResult.Rejected.class,
-            r -> assertThat(r.reason()).isEqualTo(dev.fastpath.events.v1.RejectReason.BAD_CHECKSUM));
+            r ->
+                assertThat(r.reason()).isEqualTo(dev.fastpath.events.v1.RejectReason.BAD_CHECKSUM));
   }
 
   @Test

@@ -32,6 +32,7 @@ final class FlowAccumulator {
   int conflicts;
   int rejected;
   long lastSeq;
+
   /** Identity (cause and time) of the last redirect counted, so one packet counts once. */
   String lastRedirect;
 
@@ -48,8 +49,33 @@ final class FlowAccumulator {
 
   FlowRow toRow() {
     return new FlowRow(
-        flowKey, eni, proto, src, sport, dst, dport, scenario, state, dst, pa, vmMac, mux,
-        sortTime, openedAt, firstRedirectAt, fixedUpAt, closedAt, closeReason, packetsOut,
-        bytesOut, packetsIn, bytesIn, redirects, duplicates, conflicts, rejected, lastSeq);
+        flowKey,
+        eni,
+        proto,
+        src,
+        sport,
+        dst,
+        dport,
+        scenario,
+        state,
+        dst,
+        pa,
+        vmMac,
+        mux,
+        sortTime,
+        openedAt,
+        firstRedirectAt,
+        fixedUpAt,
+        closedAt,
+        closeReason,
+        packetsOut,
+        bytesOut,
+        packetsIn,
+        bytesIn,
+        redirects,
+        duplicates,
+        conflicts,
+        rejected,
+        lastSeq);
   }
 }

@@ -68,8 +68,7 @@ public final class FlowHistoryHandler {
     String eni = key != null ? key.eniString() : (r != null ? mac(r.getEniMac()) : null);
     String vip = key != null ? key.dstIpString() : embeddedDst(r);
     String mux = r != null ? ip(r.getMuxIp()) : null;
-    String reason =
-        env.hasRedirectRejected() ? env.getRedirectRejected().getReason().name() : null;
+    String reason = env.hasRedirectRejected() ? env.getRedirectRejected().getReason().name() : null;
     return new TimelineRow(
         partition,
         offset,
@@ -183,7 +182,8 @@ public final class FlowHistoryHandler {
     if (f.mux == null) {
       f.mux = ip(r.getMuxIp());
     }
-    if (r.getScenario() != Scenario.SCENARIO_UNSPECIFIED && r.getScenario() != Scenario.UNRECOGNIZED) {
+    if (r.getScenario() != Scenario.SCENARIO_UNSPECIFIED
+        && r.getScenario() != Scenario.UNRECOGNIZED) {
       f.scenario = r.getScenario().name();
     }
   }
@@ -307,12 +307,20 @@ public final class FlowHistoryHandler {
       case FLOW_CLOSED:
         FlowClosed c = env.getFlowClosed();
         d.put("reason", c.getReason().name());
-        counts(d, c.getPacketsOutbound(), c.getBytesOutbound(), c.getPacketsInbound(),
+        counts(
+            d,
+            c.getPacketsOutbound(),
+            c.getBytesOutbound(),
+            c.getPacketsInbound(),
             c.getBytesInbound());
         break;
       case FLOW_COUNTED:
         FlowCounted k = env.getFlowCounted();
-        counts(d, k.getPacketsOutbound(), k.getBytesOutbound(), k.getPacketsInbound(),
+        counts(
+            d,
+            k.getPacketsOutbound(),
+            k.getBytesOutbound(),
+            k.getPacketsInbound(),
             k.getBytesInbound());
         break;
       case CONFIGURATION_CHANGED:

@@ -8,11 +8,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -37,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * assignment the consumer seeks to the positions the store holds. A crash between the two can
  * therefore only lose an uncommitted batch, which is read again.
  *
- * <p>Two ways to run: {@link #catchUp} reads, in the calling thread, up to the end of the log as
- * it is at the call (the CLI's {@code history} does this first); {@link #start} runs a background
+ * <p>Two ways to run: {@link #catchUp} reads, in the calling thread, up to the end of the log as it
+ * is at the call (the CLI's {@code history} does this first); {@link #start} runs a background
  * consumer in the group {@code fastpath-<projectionId>}, so several service nodes sharing one
  * PostgreSQL store split the partitions between them.
  */
@@ -113,8 +111,8 @@ public final class FlowHistoryProjection implements AutoCloseable {
   }
 
   /**
-   * Reads up to the end offsets the log has now and applies what it reads. Must not be called
-   * while {@link #start() running}.
+   * Reads up to the end offsets the log has now and applies what it reads. Must not be called while
+   * {@link #start() running}.
    */
   public CatchUpResult catchUp(Duration timeout) {
     if (running.get()) {
@@ -259,7 +257,8 @@ public final class FlowHistoryProjection implements AutoCloseable {
     }
   }
 
-  private void seekToStored(KafkaConsumer<byte[], byte[]> consumer, Collection<TopicPartition> parts) {
+  private void seekToStored(
+      KafkaConsumer<byte[], byte[]> consumer, Collection<TopicPartition> parts) {
     Map<Integer, Long> stored = repository.storedOffsets(projectionId, topic);
     List<TopicPartition> fresh = new ArrayList<>();
     for (TopicPartition tp : parts) {
@@ -275,7 +274,8 @@ public final class FlowHistoryProjection implements AutoCloseable {
     }
   }
 
-  private List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer, Duration timeout) {
+  private List<TopicPartition> partitions(
+      KafkaConsumer<byte[], byte[]> consumer, Duration timeout) {
     Map<String, List<PartitionInfo>> topics = consumer.listTopics(timeout);
     List<PartitionInfo> infos = topics.get(topic);
     List<TopicPartition> out = new ArrayList<>();
@@ -342,5 +342,4 @@ public final class FlowHistoryProjection implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
   }
-
 }

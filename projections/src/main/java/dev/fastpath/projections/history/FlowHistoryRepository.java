@@ -11,7 +11,9 @@ import java.util.Optional;
  */
 public interface FlowHistoryRepository extends AutoCloseable {
 
-  /** The next offset to read per partition of {@code topic}, as last committed by this projection. */
+  /**
+   * The next offset to read per partition of {@code topic}, as last committed by this projection.
+   */
   Map<Integer, Long> storedOffsets(String projectionId, String topic);
 
   /** Applies the records in order and stores the positions after them, all in one transaction. */

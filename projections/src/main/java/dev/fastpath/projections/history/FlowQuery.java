@@ -11,8 +11,8 @@ import java.util.Set;
 
 /**
  * A search over flows. Every filter is optional ({@code null}); they combine with AND. Values are
- * held in the store's canonical text form (lower-case MACs, RFC 5952 addresses), so {@link
- * #parse} normalises what people type.
+ * held in the store's canonical text form (lower-case MACs, RFC 5952 addresses), so {@link #parse}
+ * normalises what people type.
  *
  * @param from inclusive lower bound on the flow's open time (epoch nanos)
  * @param to exclusive upper bound on the flow's open time (epoch nanos)
@@ -40,8 +40,21 @@ public record FlowQuery(
   /** The parameter names {@link #parse} understands (also the HTTP query parameters). */
   public static final Set<String> PARAMETERS =
       Set.of(
-          "eni", "vip", "pa", "mux", "scenario", "state", "from", "to", "src", "sport", "dst",
-          "dport", "proto", "limit", "offset");
+          "eni",
+          "vip",
+          "pa",
+          "mux",
+          "scenario",
+          "state",
+          "from",
+          "to",
+          "src",
+          "sport",
+          "dst",
+          "dport",
+          "proto",
+          "limit",
+          "offset");
 
   public FlowQuery {
     if (limit < 1 || limit > MAX_LIMIT) {
@@ -58,8 +71,21 @@ public record FlowQuery(
   /** Every flow, first page. */
   public static FlowQuery all() {
     return new FlowQuery(
-        null, null, null, null, null, null, null, null, null, null, null, null, null,
-        DEFAULT_LIMIT, 0);
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        DEFAULT_LIMIT,
+        0);
   }
 
   public FlowQuery withPage(int newLimit, int newOffset) {
@@ -70,8 +96,21 @@ public record FlowQuery(
 
   public FlowQuery withEni(String newEni) {
     return new FlowQuery(
-        normaliseMac("eni", newEni), vip, pa, mux, scenario, state, from, to, src, sport, dst,
-        dport, proto, limit, offset);
+        normaliseMac("eni", newEni),
+        vip,
+        pa,
+        mux,
+        scenario,
+        state,
+        from,
+        to,
+        src,
+        sport,
+        dst,
+        dport,
+        proto,
+        limit,
+        offset);
   }
 
   /**
@@ -215,7 +254,8 @@ public record FlowQuery(
         } catch (NumberFormatException e) {
           // falls through to the error below
         }
-        throw new BadParameterException("proto", "want TCP, UDP, ICMP, ICMPv6 or 0..255: '" + v + "'");
+        throw new BadParameterException(
+            "proto", "want TCP, UDP, ICMP, ICMPv6 or 0..255: '" + v + "'");
     }
   }
 

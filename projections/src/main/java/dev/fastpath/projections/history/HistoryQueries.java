@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The history's answers as JSON nodes, and as tables for people. The HTTP API and the CLI's
- * {@code history} command both go through here, so they print the same thing.
+ * The history's answers as JSON nodes, and as tables for people. The HTTP API and the CLI's {@code
+ * history} command both go through here, so they print the same thing.
  */
 public final class HistoryQueries {
   private final FlowHistoryRepository repository;
@@ -202,8 +202,17 @@ public final class HistoryQueries {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
-          "ENI", "FLOW", "SCENARIO", "STATE", "PA", "VM MAC", "MUX", "OPENED", "FIXED UP",
-          "CLOSED", "TTF ms"
+          "ENI",
+          "FLOW",
+          "SCENARIO",
+          "STATE",
+          "PA",
+          "VM MAC",
+          "MUX",
+          "OPENED",
+          "FIXED UP",
+          "CLOSED",
+          "TTF ms"
         });
     for (JsonNode f : flows) {
       rows.add(
@@ -258,7 +267,10 @@ public final class HistoryQueries {
               + (cause.path("frame").asLong() > 0 ? "#" + cause.path("frame").asLong() : "");
       rows.add(
           new String[] {
-            "  " + e.path("seq").asLong(), text(e, "time"), text(e, "type"), c,
+            "  " + e.path("seq").asLong(),
+            text(e, "time"),
+            text(e, "type"),
+            c,
             detailText(e.path("detail"))
           });
     }
@@ -271,13 +283,22 @@ public final class HistoryQueries {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
-          by.name(), "FLOWS", "FIXED %", "TTF p50", "p95", "p99 ms", "NEVER", "DUP", "CONFL",
+          by.name(),
+          "FLOWS",
+          "FIXED %",
+          "TTF p50",
+          "p95",
+          "p99 ms",
+          "NEVER",
+          "DUP",
+          "CONFL",
           "REJECTED"
         });
     for (JsonNode a : aggregates) {
       StringBuilder reasons = new StringBuilder();
       a.path("rejectedByReason")
-          .properties().forEach(
+          .properties()
+          .forEach(
               e -> {
                 if (reasons.length() > 0) {
                   reasons.append(' ');
@@ -322,7 +343,8 @@ public final class HistoryQueries {
 
   private static String detailText(JsonNode d) {
     StringBuilder sb = new StringBuilder();
-    d.properties().forEach(
+    d.properties()
+        .forEach(
             e -> {
               JsonNode v = e.getValue();
               if (v.isNull() || (v.isContainerNode() ? v.isEmpty() : v.asText().isEmpty())) {

@@ -18,15 +18,14 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-
 import javax.sql.DataSource;
 
 /**
  * The history store over JDBC. H2 and PostgreSQL run the same statements: plain INSERT and UPDATE
- * (the rows a batch touches are read first, so no dialect-specific upsert is needed),
- * LIMIT/OFFSET, and window functions for the time-to-fixup percentiles (nearest rank, computed the
- * same way in both engines, so they give the same answers). The subclasses only differ in how
- * they connect and in the collation of flow keys.
+ * (the rows a batch touches are read first, so no dialect-specific upsert is needed), LIMIT/OFFSET,
+ * and window functions for the time-to-fixup percentiles (nearest rank, computed the same way in
+ * both engines, so they give the same answers). The subclasses only differ in how they connect and
+ * in the collation of flow keys.
  */
 public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository {
   private static final int IN_CHUNK = 200;
@@ -570,7 +569,17 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
             long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
             out.add(
                 new AggregateRow(
-                    e.getKey(), n[0], n[1], n[2], p[0], p[1], p[2], n[3], n[4], n[5], rejected,
+                    e.getKey(),
+                    n[0],
+                    n[1],
+                    n[2],
+                    p[0],
+                    p[1],
+                    p[2],
+                    n[3],
+                    n[4],
+                    n[5],
+                    rejected,
                     byReason));
           }
           return out;
@@ -718,5 +727,4 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   /** Engine-specific cleanup after the connections are closed. */
   protected void onClose() {}
-
 }

@@ -10,12 +10,20 @@ public final class PostgresFlowHistoryRepository extends JdbcFlowHistoryReposito
     super(ds);
   }
 
-  /** Connects with a JDBC URL such as {@code jdbc:postgresql://db:5432/fastpath}. */
+  /**
+   * Connects with a JDBC URL such as {@code jdbc:postgresql://db:5432/fastpath}. A {@code null}
+   * user or password keeps what the URL says ({@code ?user=..&password=..}).
+   */
   public static PostgresFlowHistoryRepository open(String jdbcUrl, String user, String password) {
     PGSimpleDataSource ds = new PGSimpleDataSource();
     ds.setUrl(jdbcUrl);
-    ds.setUser(user);
-    ds.setPassword(password);
+    // Setting null would erase the credentials the URL carried.
+    if (user != null) {
+      ds.setUser(user);
+    }
+    if (password != null) {
+      ds.setPassword(password);
+    }
     return new PostgresFlowHistoryRepository(ds);
   }
 

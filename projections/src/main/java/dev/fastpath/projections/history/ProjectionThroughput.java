@@ -43,8 +43,14 @@ public final class ProjectionThroughput {
       return String.format(
           "events=%d produce=%.1fs project=%.1fs throughput=%.0f events/s queries=%d"
               + " p50=%.2fms p99=%.2fms flows=%d",
-          events, produceSeconds, projectSeconds, eventsPerSecond, queries, queryP50Millis,
-          queryP99Millis, flows);
+          events,
+          produceSeconds,
+          projectSeconds,
+          eventsPerSecond,
+          queries,
+          queryP50Millis,
+          queryP99Millis,
+          flows);
     }
   }
 
@@ -113,7 +119,9 @@ public final class ProjectionThroughput {
           q.flow(keys.get(random.nextInt(keys.size())));
           break;
         case 4:
-          q.flows(FlowQuery.parse(Map.of("src", "52.150.0.0", "sport", "" + (1024 + random.nextInt(60000)))));
+          q.flows(
+              FlowQuery.parse(
+                  Map.of("src", "52.150.0.0", "sport", "" + (1024 + random.nextInt(60000)))));
           break;
         default:
           q.aggregates(AggregateBy.values()[random.nextInt(3)], null, null);

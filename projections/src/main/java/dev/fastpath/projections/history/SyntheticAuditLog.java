@@ -35,8 +35,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * A deterministic audit log shaped like the service's: flows of the three scenarios that open, get
  * zero or more redirects (some duplicated, some conflicting, some refused), count traffic and
- * close, plus redirects rejected before any flow could be found. For benchmarks and tests that
- * need volume; tests that check numbers build their records by hand.
+ * close, plus redirects rejected before any flow could be found. For benchmarks and tests that need
+ * volume; tests that check numbers build their records by hand.
  */
 public final class SyntheticAuditLog {
   /** 2024-05-01T00:00:00Z. */
@@ -75,7 +75,9 @@ public final class SyntheticAuditLog {
     return out;
   }
 
-  /** Writes the records to {@code topic}, keyed by their flow's canonical key; returns the count. */
+  /**
+   * Writes the records to {@code topic}, keyed by their flow's canonical key; returns the count.
+   */
   public static long produce(String bootstrapServers, String topic, Iterable<Envelope> records) {
     long n = 0;
     try (KafkaProducer<String, byte[]> producer = producer(bootstrapServers)) {
@@ -113,7 +115,8 @@ public final class SyntheticAuditLog {
     long eni = ENIS[n % ENIS.length];
     int vipIndex = random.nextInt(VIPS);
     int scenarioPick = random.nextInt(10);
-    Scenario scenario = scenarioPick < 6 ? Scenario.VIP : scenarioPick < 8 ? Scenario.ILB : Scenario.PE;
+    Scenario scenario =
+        scenarioPick < 6 ? Scenario.VIP : scenarioPick < 8 ? Scenario.ILB : Scenario.PE;
     FlowKey key = key(eni, scenario, vipIndex, n);
     long t = START_NANOS + n * 1_000_000L + random.nextInt(1_000_000);
     long seq = 0;

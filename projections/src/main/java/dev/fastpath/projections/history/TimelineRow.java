@@ -1,8 +1,8 @@
 package dev.fastpath.projections.history;
 
 /**
- * One audit record as the history keeps it. The log position is the identity, which makes a
- * second application of the same record fail loudly instead of duplicating it.
+ * One audit record as the history keeps it. The log position is the identity, which makes a second
+ * application of the same record fail loudly instead of duplicating it.
  *
  * @param flowKey {@code null} when the record names no decodable flow (configuration changes,
  *     redirects rejected before their flow could be read)

@@ -20,7 +20,6 @@ import dev.fastpath.projections.history.FlowQuery;
 import dev.fastpath.projections.history.HistoryQueries;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -87,7 +86,8 @@ public final class HistoryServer {
   /** Binds and returns the port it listens on ({@code port} 0 picks a free one). */
   public synchronized int start(String host, int port) {
     if (binding != null) {
-      throw new IllegalStateException("already started on port " + binding.localAddress().getPort());
+      throw new IllegalStateException(
+          "already started on port " + binding.localAddress().getPort());
     }
     system = ActorSystem.create(Behaviors.empty(), "fastpath-history-http");
     try {
@@ -147,9 +147,7 @@ public final class HistoryServer {
                                 () ->
                                     parameterMap(
                                         params ->
-                                            json(
-                                                () ->
-                                                    queries.flows(FlowQuery.parse(params)))))),
+                                            json(() -> queries.flows(FlowQuery.parse(params)))))),
                     path(
                         PathMatchers.segment(),
                         key ->
@@ -160,7 +158,8 @@ public final class HistoryServer {
                                             queries
                                                 .flow(key)
                                                 .orElseThrow(
-                                                    () -> new NotFound("no flow '" + key + "'"))))))),
+                                                    () ->
+                                                        new NotFound("no flow '" + key + "'"))))))),
         pathPrefix(
             "aggregates",
             () ->
@@ -215,7 +214,8 @@ public final class HistoryServer {
                 return error(StatusCodes.NOT_FOUND, e.getMessage());
               } catch (RuntimeException e) {
                 LOG.warn("history query failed", e);
-                return error(StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
+                return error(
+                    StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
               }
             },
             executor));
@@ -253,5 +253,4 @@ public final class HistoryServer {
   public String toString() {
     return "HistoryServer" + (binding == null ? "[stopped]" : binding.localAddress());
   }
-
 }

@@ -121,7 +121,9 @@ public final class EventJson {
       case BYTE_STRING:
         return bytes(f.getName(), (ByteString) v);
       case INT:
-        return unsigned32(f) ? F.numberNode(Integer.toUnsignedLong((Integer) v)) : F.numberNode((Integer) v);
+        return unsigned32(f)
+            ? F.numberNode(Integer.toUnsignedLong((Integer) v))
+            : F.numberNode((Integer) v);
       case LONG:
         long l = (Long) v;
         return unsigned64(f) && l < 0

@@ -23,8 +23,8 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads the audit topic with a plain consumer: every partition assigned by hand, no consumer
- * group, nothing committed, so reading never changes the log or anyone's offsets.
+ * Reads the audit topic with a plain consumer: every partition assigned by hand, no consumer group,
+ * nothing committed, so reading never changes the log or anyone's offsets.
  *
  * <p>{@link #read} is a snapshot: it reads from the beginning up to the end offsets taken when it
  * starts, so records appended meanwhile are not half-included. Time filters apply to event time,
@@ -51,7 +51,8 @@ public final class EventLogReader {
   }
 
   /** What a snapshot read found. */
-  public record Snapshot(List<LogRecord> records, long scanned, long undecodable, boolean topicExists) {}
+  public record Snapshot(
+      List<LogRecord> records, long scanned, long undecodable, boolean topicExists) {}
 
   /** Matching records of the whole log as it is now, in {@link LogRecord#EXPORT_ORDER}. */
   public Snapshot read(LogQuery q) {

@@ -34,19 +34,22 @@ public record LogQuery(
   }
 
   /**
-   * Builds a query from the CLI's option strings (each may be null); every malformed value gives
-   * an IllegalArgumentException whose message names the option.
+   * Builds a query from the CLI's option strings (each may be null); every malformed value gives an
+   * IllegalArgumentException whose message names the option.
    */
   public static LogQuery parse(
       String topic, String flow, String eni, String types, String from, String to) {
     FlowFilter f = flow == null || flow.isBlank() ? null : FlowFilter.parse(flow);
-      Long e = eni == null || eni.isBlank() ? null : Macs.parse(eni);
-      Set<String> t = new LinkedHashSet<>();
-      if (types != null && !types.isBlank()) {
-        Arrays.stream(types.split(",")).filter(s -> !s.isBlank()).map(EventTypes::parse).forEach(t::add);
-      }
-      Long fromN = from == null || from.isBlank() ? null : TimeArg.parseNanos(from);
-      Long toN = to == null || to.isBlank() ? null : TimeArg.parseNanos(to);
+    Long e = eni == null || eni.isBlank() ? null : Macs.parse(eni);
+    Set<String> t = new LinkedHashSet<>();
+    if (types != null && !types.isBlank()) {
+      Arrays.stream(types.split(","))
+          .filter(s -> !s.isBlank())
+          .map(EventTypes::parse)
+          .forEach(t::add);
+    }
+    Long fromN = from == null || from.isBlank() ? null : TimeArg.parseNanos(from);
+    Long toN = to == null || to.isBlank() ? null : TimeArg.parseNanos(to);
     return new LogQuery(topic, f, e, t, fromN, toN);
   }
 

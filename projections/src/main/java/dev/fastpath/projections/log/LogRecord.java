@@ -11,10 +11,10 @@ import java.util.Comparator;
 public record LogRecord(int partition, long offset, String key, Envelope envelope) {
 
   /**
-   * The global order of {@code log export} and replay: event time, then flow key, then log position.
-   * A flow's records all sit on one partition, so for equal times the log position is the order in
-   * which the flow's actor wrote them (its seq order). Nothing here depends on when the log is read,
-   * so two reads of the same log give the same order.
+   * The global order of {@code log export} and replay: event time, then flow key, then log
+   * position. A flow's records all sit on one partition, so for equal times the log position is the
+   * order in which the flow's actor wrote them (its seq order). Nothing here depends on when the
+   * log is read, so two reads of the same log give the same order.
    */
   public static final Comparator<LogRecord> EXPORT_ORDER =
       Comparator.comparingLong((LogRecord r) -> r.envelope.getEventTimeNanos())

@@ -8,9 +8,9 @@ import dev.fastpath.events.v1.RedirectInfo;
 import dev.fastpath.projections.log.EventTypes;
 
 /**
- * What {@code replay --verify} compares: a record reduced to its decision (type and the fields
- * that say what was decided) and the frame that caused it. Processing time, node, seq and counts
- * are left out: they differ between a live run and a dry run without anything being decided
+ * What {@code replay --verify} compares: a record reduced to its decision (type and the fields that
+ * say what was decided) and the frame that caused it. Processing time, node, seq and counts are
+ * left out: they differ between a live run and a dry run without anything being decided
  * differently.
  */
 public record Decision(String type, String detail, long frame) {

@@ -24,7 +24,8 @@ public final class EventSummary {
   public static String of(Envelope e) {
     return switch (e.getEventCase()) {
       case FLOW_OPENED -> opened(e.getFlowOpened());
-      case REDIRECT_RECEIVED -> "RedirectReceived " + redirect(e.getRedirectReceived().getRedirect());
+      case REDIRECT_RECEIVED ->
+          "RedirectReceived " + redirect(e.getRedirectReceived().getRedirect());
       case FLOW_FIXED_UP -> fixedUp(e.getFlowFixedUp());
       case REDIRECT_DUPLICATE ->
           "RedirectDuplicate " + redirect(e.getRedirectDuplicate().getRedirect()) + ": no change";
@@ -52,7 +53,9 @@ public final class EventSummary {
     StringBuilder sb = new StringBuilder("FlowOpened ");
     sb.append(o.getDirection().name().toLowerCase(java.util.Locale.ROOT));
     if (o.getEncapCount() > 0) {
-      sb.append(", ").append(o.getEncapCount()).append(o.getEncapCount() == 1 ? " encapsulation" : " encapsulations");
+      sb.append(", ")
+          .append(o.getEncapCount())
+          .append(o.getEncapCount() == 1 ? " encapsulation" : " encapsulations");
     } else {
       sb.append(", not encapsulated");
     }
@@ -73,7 +76,10 @@ public final class EventSummary {
             .append(" -> ")
             .append(ipOr(to.getOuterDstIp(), "?"));
     if (to.getEncap() != EncapType.NONE) {
-      sb.append(' ').append(to.getEncap().name()).append(" key 0x").append(Integer.toHexString(to.getKey()));
+      sb.append(' ')
+          .append(to.getEncap().name())
+          .append(" key 0x")
+          .append(Integer.toHexString(to.getKey()));
     }
     sb.append(" vm ").append(macOr(to.getInnerDstMac(), "?"));
     if (to.getStripOuterEncap()) {
@@ -162,7 +168,10 @@ public final class EventSummary {
   static String path(ForwardingPath p) {
     StringBuilder sb = new StringBuilder(ipOr(p.getOuterDstIp(), "?"));
     if (p.getEncap() != EncapType.NONE) {
-      sb.append(' ').append(p.getEncap().name()).append(" key 0x").append(Integer.toHexString(p.getKey()));
+      sb.append(' ')
+          .append(p.getEncap().name())
+          .append(" key 0x")
+          .append(Integer.toHexString(p.getKey()));
     }
     if (!p.getInnerDstMac().isEmpty()) {
       sb.append(" mac ").append(macOr(p.getInnerDstMac(), "?"));

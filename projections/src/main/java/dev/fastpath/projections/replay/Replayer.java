@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.events.v1.FlowSnapshot;
+import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.EventJson;
@@ -24,8 +24,9 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * {@code fastpath replay}: rebuilds flows from the audit topic as of a time and says why each one is
- * in its state. The output depends only on the log's content, so replaying twice prints the same.
+ * {@code fastpath replay}: rebuilds flows from the audit topic as of a time and says why each one
+ * is in its state. The output depends only on the log's content, so replaying twice prints the
+ * same.
  */
 public final class Replayer {
   private final EventLogReader reader;

@@ -26,9 +26,9 @@ import java.util.TreeSet;
  * {@code fastpath replay --verify --pcap FILE [--config FILE]}: re-runs the capture as a dry run
  * with the given configuration and compares, flow by flow, the decisions with those in the log.
  *
- * <p>The log side is the records whose cause names a capture file of the same file name (the path
- * a run was given may differ from the one given now). If the same capture was run more than once
- * into one log, each flow's last run is taken: a run starts where the flow's frame numbers go back.
+ * <p>The log side is the records whose cause names a capture file of the same file name (the path a
+ * run was given may differ from the one given now). If the same capture was run more than once into
+ * one log, each flow's last run is taken: a run starts where the flow's frame numbers go back.
  */
 public final class Verifier {
   private final EventLogReader reader;
@@ -130,7 +130,9 @@ public final class Verifier {
     for (int i = a.size() - 1; i >= 0; i--) {
       for (int j = b.size() - 1; j >= 0; j--) {
         lcs[i][j] =
-            a.get(i).equals(b.get(j)) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+            a.get(i).equals(b.get(j))
+                ? lcs[i + 1][j + 1] + 1
+                : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
       }
     }
     TreeMap<Long, List<Decision>> onlyA = new TreeMap<>();

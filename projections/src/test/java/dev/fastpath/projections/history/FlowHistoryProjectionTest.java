@@ -48,7 +48,10 @@ class FlowHistoryProjectionTest {
 
   private FlowHistoryProjection projection(FlowHistoryRepository store, String topic) {
     return FlowHistoryProjection.create(
-        kafka.bootstrapServers(), topic, store, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        kafka.bootstrapServers(),
+        topic,
+        store,
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
   private StoreSnapshot projectOnce(String topic, String name) {
@@ -73,8 +76,10 @@ class FlowHistoryProjectionTest {
       assertThat(f2.state()).isEqualTo(FlowHistoryState.FAST_PATH);
       assertThat(f2.timeToFixupMillis()).isEqualTo(20.0);
       assertThat(store.timeline(KnownLog.F1.canonical())).hasSize(6);
-      long stored = store.storedOffsets(FlowHistoryProjection.DEFAULT_ID, TOPIC).values().stream()
-          .mapToLong(Long::longValue).sum();
+      long stored =
+          store.storedOffsets(FlowHistoryProjection.DEFAULT_ID, TOPIC).values().stream()
+              .mapToLong(Long::longValue)
+              .sum();
       assertThat(stored).isEqualTo(log.size());
 
       // Nothing new: a second catch-up applies nothing.
@@ -131,7 +136,8 @@ class FlowHistoryProjectionTest {
         await().atMost(Duration.ofMinutes(1)).until(() -> store.eventCount() >= log.size());
         await()
             .atMost(Duration.ofSeconds(30))
-            .untilAsserted(() -> assertThat(again.lag().values()).isNotEmpty().allMatch(l -> l == 0));
+            .untilAsserted(
+                () -> assertThat(again.lag().values()).isNotEmpty().allMatch(l -> l == 0));
       } finally {
         again.stop();
       }

@@ -181,21 +181,22 @@ abstract class FlowHistoryRepositoryContract {
     assertThat(keys(FlowQuery.parse(Map.of("eni", ENI_A.toUpperCase()))))
         .containsExactly(
             F1.canonical(), F2.canonical(), F3.canonical(), F4.canonical(), F5.canonical());
-    assertThat(keys(FlowQuery.parse(Map.of("mux", MUX2)))).containsExactly(F3.canonical(), F4.canonical());
+    assertThat(keys(FlowQuery.parse(Map.of("mux", MUX2))))
+        .containsExactly(F3.canonical(), F4.canonical());
     assertThat(keys(FlowQuery.parse(Map.of("state", "fast_path"))))
         .containsExactly(F2.canonical(), F3.canonical(), F4.canonical());
     assertThat(keys(FlowQuery.parse(Map.of("scenario", "ILB")))).containsExactly(F6.canonical());
     assertThat(keys(FlowQuery.parse(Map.of("pa", PA1, "state", "CLOSED"))))
         .containsExactly(F1.canonical());
-    assertThat(keys(FlowQuery.parse(Map.of("src", "52.150.136.193", "sport", "9730", "dport", "443"))))
+    assertThat(
+            keys(FlowQuery.parse(Map.of("src", "52.150.136.193", "sport", "9730", "dport", "443"))))
         .containsExactly(F3.canonical());
     assertThat(keys(FlowQuery.parse(Map.of("vip", VIP, "limit", "2", "offset", "2"))))
         .containsExactly(F3.canonical(), F4.canonical());
     assertThat(
             keys(
                 FlowQuery.parse(
-                    Map.of(
-                        "from", "2024-05-01T00:00:00.001Z", "to", "2024-05-01T00:00:00.003Z"))))
+                    Map.of("from", "2024-05-01T00:00:00.001Z", "to", "2024-05-01T00:00:00.003Z"))))
         .containsExactly(F2.canonical(), F3.canonical());
     assertThat(store.countFlows(FlowQuery.parse(Map.of("eni", ENI_A, "limit", "1")))).isEqualTo(5);
   }
@@ -216,8 +217,7 @@ abstract class FlowHistoryRepositoryContract {
     List<Envelope> log = KnownLog.build();
     store.applyBatch("p", "t", Records.asRecords(log.subList(0, 3), 0, 0));
     // Re-delivering offset 2 inside a batch must fail on the log position and roll back everything.
-    List<LogRecord> bad =
-        List.of(new LogRecord(0, 3, log.get(3)), new LogRecord(0, 2, log.get(6)));
+    List<LogRecord> bad = List.of(new LogRecord(0, 3, log.get(3)), new LogRecord(0, 2, log.get(6)));
     assertThatThrownBy(() -> store.applyBatch("p", "t", bad))
         .isInstanceOf(HistoryStoreException.class);
     assertThat(store.storedOffsets("p", "t")).containsExactlyEntriesOf(Map.of(0, 3L));

@@ -4,12 +4,12 @@ import static dev.fastpath.projections.history.Records.MS;
 import static dev.fastpath.projections.history.Records.T0;
 
 import dev.fastpath.events.v1.CloseReason;
+import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.events.v1.RedirectInfo;
 import dev.fastpath.events.v1.RejectReason;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.ingest.FlowKey;
 import java.util.List;
-import dev.fastpath.events.v1.Envelope;
 
 /**
  * A small log whose answers are worked out by hand (see the comments): two ENIs, one VIP, two

@@ -1,5 +1,7 @@
 package dev.fastpath.projections.history;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.sql.Connection;
@@ -8,6 +10,7 @@ import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The same contract against a real PostgreSQL server the test starts itself. */
 class PostgresFlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
@@ -34,6 +37,17 @@ class PostgresFlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
       throw new IllegalStateException(e);
     }
     return server.getDatabase("postgres", name);
+  }
+
+  @Test
+  void opensFromAJdbcUrlCarryingTheCredentials() {
+    String url = pg.getJdbcUrl("postgres", "postgres") + "&password=ignored";
+    try (FlowHistoryRepository byUrl = PostgresFlowHistoryRepository.open(url, null, null)) {
+      byUrl.applyBatch("url", "t", Records.asRecords(KnownLog.build(), 0, 0));
+      assertThat(byUrl.findFlow(KnownLog.F1.canonical()))
+          .isPresent();
+      assertThat(byUrl.engine()).isEqualTo("postgresql");
+    }
   }
 
   @Override

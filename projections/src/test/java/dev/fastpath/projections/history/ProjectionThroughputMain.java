@@ -6,7 +6,8 @@ import java.nio.file.Path;
 
 /**
  * Runs {@link ProjectionThroughput} against an embedded broker in a temporary directory, from the
- * test classpath (which has the broker): {@code ProjectionThroughputMain [events] [queries] [h2dir]}.
+ * test classpath (which has the broker): {@code ProjectionThroughputMain [events] [queries]
+ * [h2dir]}.
  */
 public final class ProjectionThroughputMain {
   private ProjectionThroughputMain() {}
@@ -20,7 +21,8 @@ public final class ProjectionThroughputMain {
             args.length > 2
                 ? H2FlowHistoryRepository.open(Path.of(args[2]))
                 : H2FlowHistoryRepository.open(tmp)) {
-      System.out.println(ProjectionThroughput.run(kafka.bootstrapServers(), events, queries, store));
+      System.out.println(
+          ProjectionThroughput.run(kafka.bootstrapServers(), events, queries, store));
     }
   }
 }

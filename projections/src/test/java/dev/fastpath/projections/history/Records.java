@@ -85,7 +85,8 @@ final class Records {
   }
 
   Records received(FlowKey k, long seq, long t, RedirectInfo r) {
-    log.add(base(k, seq, t).setRedirectReceived(RedirectReceived.newBuilder().setRedirect(r)).build());
+    log.add(
+        base(k, seq, t).setRedirectReceived(RedirectReceived.newBuilder().setRedirect(r)).build());
     return this;
   }
 
@@ -98,13 +99,18 @@ final class Records {
             && prev.getFlow().equals(k.toProto())
             && prev.getEventTimeNanos() == t;
     long causeFrame = samePacket ? prev.getCause().getFrame() : ++frame;
-    log.add(base(k, seq, t, causeFrame).setFlowFixedUp(FlowFixedUp.newBuilder().setRedirect(r)).build());
+    log.add(
+        base(k, seq, t, causeFrame)
+            .setFlowFixedUp(FlowFixedUp.newBuilder().setRedirect(r))
+            .build());
     return this;
   }
 
   Records duplicate(FlowKey k, long seq, long t, RedirectInfo r) {
     log.add(
-        base(k, seq, t).setRedirectDuplicate(RedirectDuplicate.newBuilder().setRedirect(r)).build());
+        base(k, seq, t)
+            .setRedirectDuplicate(RedirectDuplicate.newBuilder().setRedirect(r))
+            .build());
     return this;
   }
 

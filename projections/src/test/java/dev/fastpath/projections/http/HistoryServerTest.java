@@ -54,8 +54,10 @@ class HistoryServerTest {
     }
     store.applyBatch("p", "t", records);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Counter.builder("lb_fast_path_flow_redirected_count").tag("eni", "60:45:bd:25:fe:3b")
-        .register(registry).increment(3);
+    Counter.builder("lb_fast_path_flow_redirected_count")
+        .tag("eni", "60:45:bd:25:fe:3b")
+        .register(registry)
+        .increment(3);
     server = HistoryServer.create(new HistoryQueries(store), registry, null);
     port = server.start("127.0.0.1", 0);
   }
@@ -66,7 +68,8 @@ class HistoryServerTest {
     store.close();
   }
 
-  private static HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+  private static HttpResponse<String> get(String pathAndQuery)
+      throws IOException, InterruptedException {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery)).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -94,13 +97,15 @@ class HistoryServerTest {
   void badParameterGets400NamingIt(String path, String parameter) throws Exception {
     HttpResponse<String> r = get(path);
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).contains("json"));
+    assertThat(r.headers().firstValue("content-type"))
+        .hasValueSatisfying(v -> assertThat(v).contains("json"));
     assertThat(json(r).path("error").asText()).contains("'" + parameter + "'");
   }
 
   @Test
   void unknownFlowIs404() throws Exception {
-    String key = URLEncoder.encode("60:45:bd:25:fe:3b|6|1.1.1.1|1|2.2.2.2|2", StandardCharsets.UTF_8);
+    String key =
+        URLEncoder.encode("60:45:bd:25:fe:3b|6|1.1.1.1|1|2.2.2.2|2", StandardCharsets.UTF_8);
     HttpResponse<String> r = get("/flows/" + key);
     assertThat(r.statusCode()).isEqualTo(404);
     assertThat(json(r).path("error").asText()).contains("1.1.1.1");
@@ -120,7 +125,8 @@ class HistoryServerTest {
     assertThat(flow.path("flow").path("src").asText()).isEqualTo(key.srcIpString());
     assertThat(flow.path("flow").path("dport").asInt()).isEqualTo(key.dstPort());
     assertThat(flow.path("flow").path("proto").asText()).isEqualTo("TCP");
-    for (String field : List.of("scenario", "state", "pa", "vmMac", "mux", "openedAt", "fixedUpAt", "closedAt")) {
+    for (String field :
+        List.of("scenario", "state", "pa", "vmMac", "mux", "openedAt", "fixedUpAt", "closedAt")) {
       assertThat(flow.has(field)).as(field).isTrue();
     }
     assertThat(flow.path("timeline").size()).isEqualTo(events);
@@ -140,7 +146,13 @@ class HistoryServerTest {
     assertThat(page.path("flows").size()).isEqualTo(7);
     assertThat(page.path("next").asLong()).isEqualTo(14);
     page.path("flows").forEach(f -> assertThat(f.path("eni").asText()).isEqualTo(eni));
-    JsonNode v6 = json(get("/flows?dst=" + URLEncoder.encode(IpAddrs.formatV6(0xfd00_0000_0000_0000L, 0xffff_0066L), StandardCharsets.UTF_8)));
+    JsonNode v6 =
+        json(
+            get(
+                "/flows?dst="
+                    + URLEncoder.encode(
+                        IpAddrs.formatV6(0xfd00_0000_0000_0000L, 0xffff_0066L),
+                        StandardCharsets.UTF_8)));
     v6.path("flows").forEach(f -> assertThat(f.path("scenario").asText()).isEqualTo("PE"));
   }
 
@@ -164,7 +176,8 @@ class HistoryServerTest {
   void metricsAreInPrometheusFormat() throws Exception {
     HttpResponse<String> r = get("/metrics");
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.body()).contains("lb_fast_path_flow_redirected_count_total{eni=\"60:45:bd:25:fe:3b\"} 3.0");
+    assertThat(r.body())
+        .contains("lb_fast_path_flow_redirected_count_total{eni=\"60:45:bd:25:fe:3b\"} 3.0");
   }
 
   @Test

@@ -56,7 +56,10 @@ class EventLogExportTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int rc =
         new LogCommandSupport(kafka.bootstrapServers())
-            .export(q, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+            .export(
+                q,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
     assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
     List<JsonNode> lines = new ArrayList<>();
     for (String l : out.toString(StandardCharsets.UTF_8).split("\n")) {
@@ -93,7 +96,8 @@ class EventLogExportTest {
             "RedirectRejected", // frame 11 flow miss
             "FlowCounted",
             "FlowClosed");
-    assertThat(all).extracting(n -> n.get("cause").get("frame").asLong())
+    assertThat(all)
+        .extracting(n -> n.get("cause").get("frame").asLong())
         .containsExactly(4L, 5L, 6L, 7L, 7L, 8L, 8L, 9L, 10L, 11L, 12L, 13L);
   }
 
@@ -141,7 +145,12 @@ class EventLogExportTest {
   void filtersByFlowEniTypeAndTime() throws Exception {
     assertThat(types(export(q(ScriptedLog.VIP.canonical(), null, null, null, null))))
         .containsExactly(
-            "FlowOpened", "RedirectReceived", "FlowFixedUp", "RedirectDuplicate", "FlowCounted", "FlowClosed");
+            "FlowOpened",
+            "RedirectReceived",
+            "FlowFixedUp",
+            "RedirectDuplicate",
+            "FlowCounted",
+            "FlowClosed");
     // The five-part form matches any ENI; '*' matches any value of a part.
     assertThat(export(q("TCP|*|*|*|443", null, null, null, null)))
         .extracting(n -> n.get("flow").get("dport").asInt())
@@ -172,7 +181,9 @@ class EventLogExportTest {
     LogCommandSupport s = new LogCommandSupport(kafka.bootstrapServers());
     s.export(all, new PrintStream(a, true, StandardCharsets.UTF_8), System.err);
     s.export(all, new PrintStream(b, true, StandardCharsets.UTF_8), System.err);
-    assertThat(a.toString(StandardCharsets.UTF_8)).isNotEmpty().isEqualTo(b.toString(StandardCharsets.UTF_8));
+    assertThat(a.toString(StandardCharsets.UTF_8))
+        .isNotEmpty()
+        .isEqualTo(b.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -181,10 +192,10 @@ class EventLogExportTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("FlowOpend")
         .hasMessageContaining("FlowOpened");
-    assertThatThrownBy(() -> q("1|2|3", null, null, null, null))
-        .hasMessageContaining("--flow");
+    assertThatThrownBy(() -> q("1|2|3", null, null, null, null)).hasMessageContaining("--flow");
     assertThatThrownBy(() -> q(null, "zz:00", null, null, null)).hasMessageContaining("MAC");
-    assertThatThrownBy(() -> q(null, null, null, "yesterday", null)).hasMessageContaining("ISO-8601");
+    assertThatThrownBy(() -> q(null, null, null, "yesterday", null))
+        .hasMessageContaining("ISO-8601");
   }
 
   @Test
@@ -209,7 +220,8 @@ class EventLogExportTest {
         new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
       byte[] key = ScriptedLog.VIP.canonical().getBytes(StandardCharsets.UTF_8);
       prod.send(new ProducerRecord<>(topic, key, newer)).get(30, TimeUnit.SECONDS);
-      prod.send(new ProducerRecord<>(topic, key, new byte[] {(byte) 0xFF, 0x01})).get(30, TimeUnit.SECONDS);
+      prod.send(new ProducerRecord<>(topic, key, new byte[] {(byte) 0xFF, 0x01}))
+          .get(30, TimeUnit.SECONDS);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

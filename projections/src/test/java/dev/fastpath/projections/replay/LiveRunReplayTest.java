@@ -89,11 +89,11 @@ class LiveRunReplayTest {
 
   @Test
   void everyFlowsSequenceNumbersReachAConsumerWithoutGapsOrRepeats() {
-    Map<String, List<Envelope>> audit = TopicContents.envelopesByKey(kafka.bootstrapServers(), AUDIT);
+    Map<String, List<Envelope>> audit =
+        TopicContents.envelopesByKey(kafka.bootstrapServers(), AUDIT);
     int flows = 0;
     for (Map.Entry<String, List<Envelope>> e : audit.entrySet()) {
-      List<Long> seqs =
-          e.getValue().stream().map(Envelope::getSeq).filter(s -> s != 0).toList();
+      List<Long> seqs = e.getValue().stream().map(Envelope::getSeq).filter(s -> s != 0).toList();
       if (seqs.isEmpty()) {
         continue; // flow misses only: records outside any flow's sequence
       }
@@ -166,7 +166,9 @@ class LiveRunReplayTest {
     assertThat(before.state()).isEqualTo("VIP");
     assertThat(after.state()).isEqualTo("FAST_PATH");
     assertThat(after.pa())
-        .isEqualTo(dev.fastpath.ingest.IpAddrs.format(fix.getFlowFixedUp().getRedirect().getDipPa().toByteArray()));
+        .isEqualTo(
+            dev.fastpath.ingest.IpAddrs.format(
+                fix.getFlowFixedUp().getRedirect().getDipPa().toByteArray()));
     ReplayReport.Why last = after.why().get(after.why().size() - 1);
     assertThat(last.type()).isEqualTo("FlowFixedUp");
     assertThat(last.frame()).isEqualTo(fix.getCause().getFrame()).isPositive();

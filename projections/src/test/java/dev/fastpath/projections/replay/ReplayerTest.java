@@ -74,7 +74,9 @@ class ReplayerTest {
     assertThat(after.why())
         .extracting(Why::type)
         .containsExactly("FlowOpened", "RedirectReceived", "FlowFixedUp");
-    assertThat(after.why().get(1).summary()).contains("MUX 10.1.1.1").contains("DipPA 10.126.24.81");
+    assertThat(after.why().get(1).summary())
+        .contains("MUX 10.1.1.1")
+        .contains("DipPA 10.126.24.81");
     assertThat(after.why().get(2).summary())
         .contains("20.69.29.62 -> 10.126.24.81")
         .contains("key 0x10000");
@@ -149,7 +151,9 @@ class ReplayerTest {
         new Replayer(kafka.bootstrapServers())
             .replay(ReplayQuery.parse(AUDIT, null, null, "00:0d:3a:11:22:33"));
     // Flows come in canonical key order: "...|6|192.168..." sorts before "...|6|2001:db8...".
-    assertThat(r.flows()).extracting(FlowReport::key).containsExactly(ScriptedLog.ILB, ScriptedLog.PE);
+    assertThat(r.flows())
+        .extracting(FlowReport::key)
+        .containsExactly(ScriptedLog.ILB, ScriptedLog.PE);
   }
 
   private static String render(ReplayReport r, boolean json) {

@@ -63,7 +63,12 @@ public final class ScriptedLog {
       FlowKey.ofV4(ENI_A, FlowKey.TCP, ip("52.150.136.193"), 9728, ip("20.69.29.62"), 443);
   public static final FlowKey PE =
       FlowKey.of(
-          ENI_B, FlowKey.TCP, IpAddrs.parse("2001:db8::10"), 40000, IpAddrs.parse("2001:db8::20"), 443);
+          ENI_B,
+          FlowKey.TCP,
+          IpAddrs.parse("2001:db8::10"),
+          40000,
+          IpAddrs.parse("2001:db8::20"),
+          443);
   public static final FlowKey ILB =
       FlowKey.ofV4(ENI_B, FlowKey.TCP, ip("192.168.1.5"), 50000, ip("192.168.9.9"), 80);
   public static final FlowKey MISS =
@@ -86,21 +91,35 @@ public final class ScriptedLog {
   public static List<ControlEvent> events() {
     List<ControlEvent> ev = new ArrayList<>();
     ev.add(new FlowStarted(VIP, at(0), cause(4), opened(ENI_A, List.of())));
-    ev.add(new FlowStarted(PE, at(1), cause(5), opened(ENI_B, List.of(nvgre(0x00FE0000, "10.210.0.1")))));
-    ev.add(new FlowStarted(ILB, at(2), cause(6), opened(ENI_B, List.of(nvgre(0x00006400, "10.50.0.1")))));
-    ev.add(new RedirectArrived(redirect(VIP, Scenario.VIP, 4, 253, "10.126.24.81", 0x100), at(3), cause(7)));
-    ev.add(new RedirectArrived(redirect(PE, Scenario.PE, 6, 254, "10.2.3.4", 0xFE00), at(4), cause(8)));
-    ev.add(new RedirectArrived(redirect(ILB, Scenario.ILB, 4, 254, "10.3.3.3", 0x64), at(5), cause(9)));
-    ev.add(new RedirectArrived(redirect(VIP, Scenario.VIP, 4, 253, "10.126.24.81", 0x100), at(6), cause(10)));
-    ev.add(new RedirectArrived(redirect(MISS, Scenario.VIP, 4, 253, "10.126.24.82", 0x100), at(7), cause(11)));
+    ev.add(
+        new FlowStarted(
+            PE, at(1), cause(5), opened(ENI_B, List.of(nvgre(0x00FE0000, "10.210.0.1")))));
+    ev.add(
+        new FlowStarted(
+            ILB, at(2), cause(6), opened(ENI_B, List.of(nvgre(0x00006400, "10.50.0.1")))));
+    ev.add(
+        new RedirectArrived(
+            redirect(VIP, Scenario.VIP, 4, 253, "10.126.24.81", 0x100), at(3), cause(7)));
+    ev.add(
+        new RedirectArrived(
+            redirect(PE, Scenario.PE, 6, 254, "10.2.3.4", 0xFE00), at(4), cause(8)));
+    ev.add(
+        new RedirectArrived(
+            redirect(ILB, Scenario.ILB, 4, 254, "10.3.3.3", 0x64), at(5), cause(9)));
+    ev.add(
+        new RedirectArrived(
+            redirect(VIP, Scenario.VIP, 4, 253, "10.126.24.81", 0x100), at(6), cause(10)));
+    ev.add(
+        new RedirectArrived(
+            redirect(MISS, Scenario.VIP, 4, 253, "10.126.24.82", 0x100), at(7), cause(11)));
     ev.add(new FlowTraffic(VIP, at(8), cause(12), counts(6, 600, 5, 500)));
     ev.add(new FlowEnding(VIP, at(9), cause(13), CloseReason.FIN, counts(8, 800, 7, 700)));
     return ev;
   }
 
   /** Runs the events through the state machine as the actors would and appends what they write. */
-  public static void write(KafkaEventWriter writer, FastpathConfig config, List<ControlEvent> events)
-      throws Exception {
+  public static void write(
+      KafkaEventWriter writer, FastpathConfig config, List<ControlEvent> events) throws Exception {
     Map<FlowKey, FlowState> states = new HashMap<>();
     for (ControlEvent e : events) {
       FlowStateMachine.Step step = FlowStateMachine.apply(states.get(e.flow()), e, config);

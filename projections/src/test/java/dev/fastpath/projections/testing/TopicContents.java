@@ -56,6 +56,13 @@ public final class TopicContents {
     return byKey;
   }
 
+  /** How many records the topic holds, whatever they are. */
+  public static long envelopeCount(String bootstrap, String topic) {
+    long[] n = {0};
+    readAll(bootstrap, topic, (k, v) -> n[0]++);
+    return n[0];
+  }
+
   private static void readAll(String bootstrap, String topic, BiConsumer<String, byte[]> sink) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
