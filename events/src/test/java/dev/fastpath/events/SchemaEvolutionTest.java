@@ -147,12 +147,10 @@ class SchemaEvolutionTest {
   @Test
   void anUnknownEnumValueIsKeptAsItsNumber() throws InvalidProtocolBufferException {
     // A direction value a newer writer added.
-    var v9 =
-        dev.fastpath.events.evolution.v9.FlowOpened.newBuilder().setDirection(7).build();
+    var v9 = dev.fastpath.events.evolution.v9.FlowOpened.newBuilder().setDirection(7).build();
     var current = dev.fastpath.events.v1.FlowOpened.parseFrom(v9.toByteArray());
 
-    assertThat(current.getDirection())
-        .isEqualTo(dev.fastpath.events.v1.Direction.UNRECOGNIZED);
+    assertThat(current.getDirection()).isEqualTo(dev.fastpath.events.v1.Direction.UNRECOGNIZED);
     assertThat(current.getDirectionValue()).isEqualTo(7);
     assertThat(dev.fastpath.events.evolution.v9.FlowOpened.parseFrom(current.toByteArray()))
         .isEqualTo(v9);

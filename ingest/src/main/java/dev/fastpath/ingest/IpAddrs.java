@@ -115,8 +115,23 @@ public final class IpAddrs {
     if (!looksLikeIp) {
       throw new IllegalArgumentException("not an IP address: '" + text + "'");
     }
+    if (s.indexOf(':') < 0) {
+      for (String octet : s.split("\\.")) {
+        if (Integer.parseInt(octet) > 255) {
+          throw new IllegalArgumentException("not an IP address: '" + text + "'");
+        }
+      }
+    }
     try {
       InetAddress a = InetAddress.getByName(s);
+      if (a instanceof Inet4Address && s.indexOf(':') >= 0) {
+        // Java turns IPv4-mapped IPv6 literals (::ffff:a.b.c.d) into IPv4; keep the family asked for.
+        byte[] v6 = new byte[16];
+        v6[10] = (byte) 0xFF;
+        v6[11] = (byte) 0xFF;
+        System.arraycopy(a.getAddress(), 0, v6, 12, 4);
+        return v6;
+      }
       if (a instanceof Inet4Address || a instanceof Inet6Address) {
         return a.getAddress();
       }

@@ -144,7 +144,7 @@ class CliEndToEndTest {
     assertThat(noEni.exitCode()).isEqualTo(2);
     assertThat(noEni.err()).contains("--eni");
 
-    Cli.Result unknownOption = Cli.run(dir, "run", "--frobnicate");
+    Cli.Result unknownOption = Cli.run(dir, "run", "--pcap", pcap.toString(), "--frobnicate");
     assertThat(unknownOption.exitCode()).isEqualTo(2);
     assertThat(unknownOption.err()).contains("frobnicate");
   }

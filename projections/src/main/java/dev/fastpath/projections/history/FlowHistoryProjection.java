@@ -57,6 +57,8 @@ public final class FlowHistoryProjection implements AutoCloseable {
   private final Counter undecodable;
   private final Counter storeFailures;
   private final AtomicBoolean running = new AtomicBoolean();
+  /** The consumer's positions may be ahead of the store's (poll thread only). */
+  private final AtomicBoolean unseeked = new AtomicBoolean();
   private volatile KafkaConsumer<byte[], byte[]> liveConsumer;
   private Thread thread;
 
@@ -202,18 +204,32 @@ public final class FlowHistoryProjection implements AutoCloseable {
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-              seekToStored(consumer, partitions);
+              try {
+                seekToStored(consumer, partitions);
+              } catch (HistoryStoreException e) {
+                // Without the stored positions these partitions must not be read at all.
+                consumer.pause(partitions);
+                unseeked.set(true);
+                LOG.warn("flow history: cannot read stored positions: {}", e.getMessage());
+              }
             }
           });
+      // After a refused batch the consumer is ahead of the store: nothing may be applied until it
+      // has been moved back to the store's positions, however long the store stays away.
       while (running.get()) {
-        ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL);
         try {
-          apply(batch);
+          if (unseeked.get()) {
+            seekToStored(consumer, consumer.assignment());
+            consumer.resume(consumer.paused());
+            unseeked.set(false);
+          }
+          apply(consumer.poll(POLL));
         } catch (HistoryStoreException e) {
           storeFailures.increment();
-          LOG.warn("flow history: {}; reading the batch again", e.getMessage(), e);
-          seekToStored(consumer, consumer.assignment());
+          unseeked.set(true);
+          LOG.warn("flow history: {}; retrying from the stored positions", e.getMessage(), e);
           pause(RETRY_AFTER_STORE_FAILURE);
+          continue;
         }
         for (TopicPartition tp : consumer.assignment()) {
           consumer.currentLag(tp).ifPresent(l -> lagOf(tp.partition()).set(l));

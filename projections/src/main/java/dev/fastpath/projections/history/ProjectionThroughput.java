@@ -23,11 +23,16 @@ import org.apache.kafka.clients.admin.NewTopic;
  * </pre>
  */
 public final class ProjectionThroughput {
+  /** Queries in one round of the mix; the last of each round is an aggregate. */
+  private static final int MIX = 6;
+
   private ProjectionThroughput() {}
 
   /**
    * @param projectSeconds wall time of the projection from an empty store to the end of the log
-   * @param queryP99Millis 99th percentile latency of the query mix
+   * @param queryP99Millis 99th percentile latency of the whole query mix
+   * @param lookupP99Millis the same over flow searches and single-flow timelines only
+   * @param aggregateP99Millis the same over per-ENI/VIP/MUX aggregates only (full scans)
    */
   public record Result(
       long events,
@@ -37,12 +42,17 @@ public final class ProjectionThroughput {
       int queries,
       double queryP50Millis,
       double queryP99Millis,
+      double lookupP50Millis,
+      double lookupP99Millis,
+      double aggregateP50Millis,
+      double aggregateP99Millis,
       long flows) {
     @Override
     public String toString() {
       return String.format(
           "events=%d produce=%.1fs project=%.1fs throughput=%.0f events/s queries=%d"
-              + " p50=%.2fms p99=%.2fms flows=%d",
+              + " all p50=%.2fms p99=%.2fms; lookups p50=%.2fms p99=%.2fms;"
+              + " aggregates p50=%.1fms p99=%.1fms; flows=%d",
           events,
           produceSeconds,
           projectSeconds,
@@ -50,6 +60,10 @@ public final class ProjectionThroughput {
           queries,
           queryP50Millis,
           queryP99Millis,
+          lookupP50Millis,
+          lookupP99Millis,
+          aggregateP50Millis,
+          aggregateP99Millis,
           flows);
     }
   }
@@ -80,6 +94,8 @@ public final class ProjectionThroughput {
       throw new IllegalStateException("projection did not reach the end of the log");
     }
     double[] latencies = queryMix(store, queries);
+    double[] lookups = every(latencies, false);
+    double[] aggregates = every(latencies, true);
     Arrays.sort(latencies);
     double projectSeconds = (t2 - t1) / 1e9;
     return new Result(
@@ -90,6 +106,10 @@ public final class ProjectionThroughput {
         queries,
         percentile(latencies, 0.50),
         percentile(latencies, 0.99),
+        percentile(lookups, 0.50),
+        percentile(lookups, 0.99),
+        percentile(aggregates, 0.50),
+        percentile(aggregates, 0.99),
         store.countFlows(FlowQuery.all()));
   }
 
@@ -103,7 +123,7 @@ public final class ProjectionThroughput {
     double[] out = new double[n];
     for (int i = 0; i < n; i++) {
       long s = System.nanoTime();
-      switch (i % 6) {
+      switch (i % MIX) {
         case 0:
           q.flows(FlowQuery.parse(Map.of("eni", enis[random.nextInt(enis.length)])));
           break;
@@ -130,6 +150,20 @@ public final class ProjectionThroughput {
       out[i] = (System.nanoTime() - s) / 1e6;
     }
     return out;
+  }
+
+  /** The aggregate queries of the mix (every sixth) or all the others, sorted. */
+  private static double[] every(double[] mix, boolean aggregates) {
+    double[] out = new double[mix.length];
+    int n = 0;
+    for (int i = 0; i < mix.length; i++) {
+      if ((i % MIX == MIX - 1) == aggregates) {
+        out[n++] = mix[i];
+      }
+    }
+    double[] sorted = Arrays.copyOf(out, n);
+    Arrays.sort(sorted);
+    return sorted;
   }
 
   private static double percentile(double[] sorted, double p) {

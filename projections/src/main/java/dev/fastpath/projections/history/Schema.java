@@ -54,7 +54,10 @@ final class Schema {
                 + " PRIMARY KEY (part, log_offset))",
             // Aggregates scan the redirect records anyway; one index for timelines keeps the
             // write path (every record is an fh_event row) cheap.
-            "CREATE INDEX fh_event_flow ON fh_event (flow_key, seq)"));
+            "CREATE INDEX fh_event_flow ON fh_event (flow_key, seq)"),
+        // 2: aggregates read only the redirect-problem records (duplicates, conflicts,
+        // rejections), a small share of the log; let them find those without a full scan.
+        List.of("CREATE INDEX fh_event_type ON fh_event (event_type, event_time)"));
   }
 
   static int latest() {

@@ -11,6 +11,7 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.Macs;
 import dev.fastpath.ingest.json.Json;
 import java.math.BigInteger;
 import java.util.HexFormat;
@@ -45,11 +46,15 @@ public final class EventJson {
     n.put("type", EventTypes.of(e));
     n.put("seq", e.getSeq());
     FlowKey key = flowKey(e);
-    if (key != null) {
-      n.put("eni", key.eniString());
-      n.set("flow", Json.flow(key));
+    Long eni = eniOf(e);
+    if (eni != null) {
+      n.put("eni", Json.mac(eni));
     } else {
       n.putNull("eni");
+    }
+    if (key != null) {
+      n.set("flow", Json.flow(key));
+    } else {
       n.putNull("flow");
     }
     n.put("time", Json.time(e.getEventTimeNanos()));
@@ -82,6 +87,21 @@ public final class EventJson {
     } catch (RuntimeException malformed) {
       return null;
     }
+  }
+
+  /**
+   * The record's ENI: its flow's, or for a flowless rejection (no flow key) the ENI the refused
+   * redirect named, if any.
+   */
+  public static Long eniOf(Envelope e) {
+    FlowKey k = flowKey(e);
+    if (k != null) {
+      return k.eniMac();
+    }
+    if (e.hasRedirectRejected() && e.getRedirectRejected().getRedirect().getEniMac().size() == 6) {
+      return Macs.fromBytes(e.getRedirectRejected().getRedirect().getEniMac().toByteArray(), 0);
+    }
+    return null;
   }
 
   private static void writeFields(Message m, ObjectNode into) {

@@ -72,6 +72,19 @@ public final class EventLogReader {
    */
   public long follow(
       LogQuery q, boolean fromStart, Consumer<LogRecord> sink, BooleanSupplier keepGoing) {
+    return follow(q, fromStart, sink, keepGoing, () -> {});
+  }
+
+  /**
+   * As above; {@code onFollowing} runs once the reader holds its starting position, so everything
+   * appended afterwards will be seen (tests and callers that must not miss a record wait for it).
+   */
+  public long follow(
+      LogQuery q,
+      boolean fromStart,
+      Consumer<LogRecord> sink,
+      BooleanSupplier keepGoing,
+      Runnable onFollowing) {
     long n = 0;
     try (KafkaConsumer<byte[], byte[]> c = consumer()) {
       List<TopicPartition> parts = partitions(c, q.topic());
@@ -87,6 +100,7 @@ public final class EventLogReader {
         c.seekToEnd(parts);
         parts.forEach(c::position);
       }
+      onFollowing.run();
       while (keepGoing.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
         if (parts.isEmpty()) {
           // The topic may be created by a service started after the tail.

@@ -48,6 +48,16 @@ public final class LogCommandSupport {
    * log are printed first.
    */
   public int tail(LogQuery q, PrintStream out, PrintStream err, BooleanSupplier keepGoing) {
+    return tail(q, out, err, keepGoing, () -> {});
+  }
+
+  /** As above; {@code onFollowing} runs once every later append is sure to be printed. */
+  public int tail(
+      LogQuery q,
+      PrintStream out,
+      PrintStream err,
+      BooleanSupplier keepGoing,
+      Runnable onFollowing) {
     try {
       reader.follow(
           q,
@@ -56,7 +66,8 @@ public final class LogCommandSupport {
             out.println(EventJson.line(r.envelope()));
             out.flush();
           },
-          keepGoing);
+          keepGoing,
+          onFollowing);
       return 0;
     } catch (RuntimeException e) {
       err.println("fastpath log tail: cannot read " + q.topic() + ": " + e.getMessage());

@@ -2,7 +2,6 @@ package dev.fastpath.projections.log;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.Macs;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -78,10 +77,9 @@ public record LogQuery(
     if (flow == null && eni == null) {
       return true;
     }
-    FlowKey k = EventJson.flowKey(e);
-    if (k == null) {
+    if (eni != null && !eni.equals(EventJson.eniOf(e))) {
       return false;
     }
-    return (eni == null || eni == k.eniMac()) && (flow == null || flow.matches(k));
+    return flow == null || flow.matches(EventJson.flowKey(e));
   }
 }

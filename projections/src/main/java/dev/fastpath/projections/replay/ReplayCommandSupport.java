@@ -8,13 +8,15 @@ import java.nio.file.Path;
 /**
  * What {@code fastpath replay} does once the CLI has parsed its options and knows the broker.
  *
- * <p>Exit codes follow diff(1): 0 done (for {@code --verify}: no difference), 1 {@code --verify}
- * found differences, 2 trouble (unreadable log or capture).
+ * <p>Exit codes as docs/operations.md lists them: 0 done (for {@code --verify}: no difference), 1
+ * the log could not be read or the re-run failed, 2 bad input (an unreadable capture), 3 {@code
+ * --verify} found differences.
  */
 public final class ReplayCommandSupport {
   public static final int OK = 0;
-  public static final int DIFFERENT = 1;
-  public static final int TROUBLE = 2;
+  public static final int FAILED = 1;
+  public static final int BAD_INPUT = 2;
+  public static final int DIFFERENT = 3;
 
   private final String bootstrap;
 
@@ -32,7 +34,7 @@ public final class ReplayCommandSupport {
       r = new Replayer(bootstrap).replay(q);
     } catch (RuntimeException e) {
       err.println("fastpath replay: cannot read " + q.topic() + ": " + e.getMessage());
-      return TROUBLE;
+      return FAILED;
     }
     Replayer.render(r, json, out);
     if (r.undecodable() > 0) {
@@ -54,14 +56,14 @@ public final class ReplayCommandSupport {
       PrintStream err) {
     if (!Files.isReadable(pcap)) {
       err.println("fastpath replay --verify: cannot read capture " + pcap);
-      return TROUBLE;
+      return BAD_INPUT;
     }
     VerifyReport r;
     try {
       r = new Verifier(bootstrap, new PipelineDryRun()).verify(topic, pcap, config);
     } catch (Exception e) {
       err.println("fastpath replay --verify: " + e.getMessage());
-      return TROUBLE;
+      return e instanceof dev.fastpath.ingest.capture.CaptureException ? BAD_INPUT : FAILED;
     }
     Verifier.render(r, json, out);
     return r.identical() ? OK : DIFFERENT;

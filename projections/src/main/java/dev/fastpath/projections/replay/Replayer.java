@@ -17,7 +17,6 @@ import dev.fastpath.projections.replay.ReplayReport.FlowReport;
 import dev.fastpath.projections.replay.ReplayReport.Why;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -206,6 +205,4 @@ public final class Replayer {
         + sep
         + k.dstPort();
   }
-
-  static final Comparator<FlowReport> BY_KEY = Comparator.comparing(f -> f.key().canonical());
 }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.IpAddrs;
+import dev.fastpath.ingest.Macs;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.EventJson;
@@ -73,22 +75,49 @@ public final class Verifier {
       nLogged += a.size();
       nRerun += b.size();
       if (!a.equals(b)) {
-        diffs.add(new FlowDiff(FlowKey.parseCanonical(flow), diffByFrame(a, b)));
+        FlowKey key = flow.startsWith(FLOWLESS) ? null : FlowKey.parseCanonical(flow);
+        diffs.add(
+            new FlowDiff(
+                key, key == null ? flow.substring(FLOWLESS.length()) : flow, diffByFrame(a, b)));
       }
     }
     return new VerifyReport(capture, flows.size(), nLogged, nRerun, diffs);
   }
 
+  /** Sorts after every canonical flow key, so flowless groups come last. */
+  private static final String FLOWLESS = "~";
+
   private static Map<String, List<Decision>> byFlow(List<Envelope> records) {
     Map<String, List<Decision>> m = new TreeMap<>();
     for (Envelope e : records) {
-      FlowKey k = EventJson.flowKey(e);
       Decision d = Decision.of(e);
-      if (k != null && d != null) {
-        m.computeIfAbsent(k.canonical(), x -> new ArrayList<>()).add(d);
+      if (d != null) {
+        m.computeIfAbsent(group(e), x -> new ArrayList<>()).add(d);
       }
     }
     return m;
+  }
+
+  /**
+   * A record's flow, or for a redirect refused before it reached a flow the ENI it named (else the
+   * MUX it came from), as the log keys such records: each group then sits on one partition, in the
+   * order the capture caused it.
+   */
+  private static String group(Envelope e) {
+    FlowKey k = EventJson.flowKey(e);
+    if (k != null) {
+      return k.canonical();
+    }
+    Long eni = EventJson.eniOf(e);
+    if (eni != null) {
+      return FLOWLESS + "eni|" + Macs.format(eni);
+    }
+    if (e.hasRedirectRejected() && e.getRedirectRejected().getRedirect().getMuxIp().size() == 4) {
+      return FLOWLESS
+          + "mux|"
+          + IpAddrs.format(e.getRedirectRejected().getRedirect().getMuxIp().toByteArray());
+    }
+    return FLOWLESS + "unattributed";
   }
 
   private static Map<String, List<Decision>> lastRunPerFlow(Map<String, List<Decision>> flows) {
@@ -170,9 +199,14 @@ public final class Verifier {
     ArrayNode diffs = n.putArray("differences");
     for (FlowDiff d : r.differences()) {
       ObjectNode o = diffs.addObject();
-      o.put("eni", d.key().eniString());
-      o.set("flow", Json.flow(d.key()));
-      o.put("key", d.key().canonical());
+      if (d.key() != null) {
+        o.put("eni", d.key().eniString());
+        o.set("flow", Json.flow(d.key()));
+      } else {
+        o.put("eni", d.group().startsWith("eni|") ? d.group().substring(4) : null);
+        o.putNull("flow");
+      }
+      o.put("key", d.group());
       ArrayNode frames = o.putArray("frames");
       for (FrameDiff f : d.frames()) {
         ObjectNode fo = frames.addObject();
@@ -225,8 +259,10 @@ public final class Verifier {
       for (FrameDiff f : d.frames()) {
         rows.add(
             new String[] {
-              d.key().eniString(),
-              Replayer.flowText(d.key()),
+              d.key() != null
+                  ? d.key().eniString()
+                  : d.group().startsWith("eni|") ? d.group().substring(4) : "-",
+              d.key() != null ? Replayer.flowText(d.key()) : "no flow (" + d.group() + ")",
               Long.toString(f.frame()),
               join(f.log()),
               join(f.rerun())

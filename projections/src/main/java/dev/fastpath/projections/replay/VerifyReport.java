@@ -23,8 +23,15 @@ public record VerifyReport(
     return differences.isEmpty();
   }
 
-  /** One flow that was decided differently, frame by frame. */
-  public record FlowDiff(FlowKey key, List<FrameDiff> frames) {
+  /**
+   * One flow that was decided differently, frame by frame.
+   *
+   * @param key the flow; null for redirects refused before they reached any flow, which are grouped
+   *     as the log keys them
+   * @param group the flow's canonical key, or {@code eni|<mac>} / {@code mux|<ip>} for refusals
+   *     without a flow
+   */
+  public record FlowDiff(FlowKey key, String group, List<FrameDiff> frames) {
     public FlowDiff {
       frames = List.copyOf(frames);
     }

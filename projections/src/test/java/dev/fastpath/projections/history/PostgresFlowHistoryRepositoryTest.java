@@ -44,8 +44,7 @@ class PostgresFlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     String url = pg.getJdbcUrl("postgres", "postgres") + "&password=ignored";
     try (FlowHistoryRepository byUrl = PostgresFlowHistoryRepository.open(url, null, null)) {
       byUrl.applyBatch("url", "t", Records.asRecords(KnownLog.build(), 0, 0));
-      assertThat(byUrl.findFlow(KnownLog.F1.canonical()))
-          .isPresent();
+      assertThat(byUrl.findFlow(KnownLog.F1.canonical())).isPresent();
       assertThat(byUrl.engine()).isEqualTo("postgresql");
     }
   }

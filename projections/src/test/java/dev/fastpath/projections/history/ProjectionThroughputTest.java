@@ -22,6 +22,12 @@ class ProjectionThroughputTest {
       assertThat(r.flows()).isEqualTo(store.countFlows(FlowQuery.all()));
       assertThat(r.queries()).isEqualTo(60);
       assertThat(r.queryP99Millis()).isGreaterThanOrEqualTo(r.queryP50Millis());
+      assertThat(r.lookupP99Millis()).isGreaterThanOrEqualTo(r.lookupP50Millis()).isPositive();
+      assertThat(r.aggregateP99Millis())
+          .isGreaterThanOrEqualTo(r.aggregateP50Millis())
+          .isPositive();
+      assertThat(r.queryP99Millis())
+          .isGreaterThanOrEqualTo(Math.min(r.lookupP99Millis(), r.aggregateP99Millis()));
       assertThat(r.eventsPerSecond()).isPositive();
     }
   }

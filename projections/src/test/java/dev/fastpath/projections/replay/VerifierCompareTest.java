@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.events.v1.RedirectRejected;
+import dev.fastpath.events.v1.RejectReason;
+import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.projections.replay.VerifyReport.FlowDiff;
 import dev.fastpath.projections.replay.VerifyReport.FrameDiff;
 import dev.fastpath.projections.testing.ScriptedLog;
@@ -63,6 +66,36 @@ class VerifierCompareTest {
     assertThat(d.frame()).isEqualTo(10);
     assertThat(d.log()).isEmpty();
     assertThat(d.rerun()).extracting(Decision::type).containsExactly("RedirectDuplicate");
+  }
+
+  @Test
+  void refusalsWithoutAFlowAreComparedPerEniTheyNamed() {
+    Envelope refused =
+        Envelope.newBuilder()
+            .setSchemaVersion(1)
+            .setEventTimeNanos(ScriptedLog.at(1))
+            .setCause(ScriptedLog.cause(3))
+            .setRedirectRejected(
+                RedirectRejected.newBuilder()
+                    .setReason(RejectReason.MUX_NOT_TRUSTED)
+                    .setRedirect(
+                        ScriptedLog.redirect(
+                                ScriptedLog.VIP, Scenario.VIP, 4, 253, "10.126.24.81", 1)
+                            .toProto()))
+            .build();
+    List<Envelope> log = new ArrayList<>(WITH_ILB_OFF);
+    log.add(refused);
+
+    assertThat(Verifier.compare("scripted.pcap", log, log).identical()).isTrue();
+    VerifyReport r = Verifier.compare("scripted.pcap", log, WITH_ILB_OFF);
+
+    assertThat(r.differences()).hasSize(1);
+    FlowDiff d = r.differences().get(0);
+    assertThat(d.key()).isNull();
+    assertThat(d.group()).isEqualTo("eni|60:45:bd:25:fe:3b");
+    assertThat(d.frames().get(0).frame()).isEqualTo(3);
+    assertThat(d.frames().get(0).log().get(0).detail()).isEqualTo("MUX_NOT_TRUSTED");
+    assertThat(render(r, false)).contains("no flow (eni|60:45:bd:25:fe:3b)");
   }
 
   @Test

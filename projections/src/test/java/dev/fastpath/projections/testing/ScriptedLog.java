@@ -120,7 +120,16 @@ public final class ScriptedLog {
   /** Runs the events through the state machine as the actors would and appends what they write. */
   public static void write(
       KafkaEventWriter writer, FastpathConfig config, List<ControlEvent> events) throws Exception {
-    Map<FlowKey, FlowState> states = new HashMap<>();
+    write(writer, config, events, new HashMap<>());
+  }
+
+  /** As above, continuing from (and updating) the flows' {@code states}. */
+  public static void write(
+      KafkaEventWriter writer,
+      FastpathConfig config,
+      List<ControlEvent> events,
+      Map<FlowKey, FlowState> states)
+      throws Exception {
     for (ControlEvent e : events) {
       FlowStateMachine.Step step = FlowStateMachine.apply(states.get(e.flow()), e, config);
       if (step.next() != null) {
