@@ -1,14 +1,8 @@
 package dev.fastpath.service;
 
-import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.flow.actor.LocalFlowControl;
-import dev.fastpath.flow.forward.CapturePipeline;
-import dev.fastpath.flow.forward.FastpathCounters;
-import dev.fastpath.flow.forward.ForwardingTable;
-import dev.fastpath.ingest.capture.CaptureReader;
-import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.projections.replay.DryRun;
+import dev.fastpath.projections.replay.PipelineDryRun;
 import dev.fastpath.projections.replay.ReplayQuery;
 import dev.fastpath.projections.replay.Replayer;
 import dev.fastpath.projections.replay.Verifier;
@@ -69,7 +63,7 @@ public final class ReplayCommand implements Callable<Integer> {
       }
       FastpathConfig cfg = RunCommand.loadConfig(config, verifyEnis);
       try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
-        VerifyReport r = new Verifier(kafka.bootstrapServers(), ReplayCommand::dryRun).verify(topic, pcap, cfg);
+        VerifyReport r = new Verifier(kafka.bootstrapServers(), dryRunner()).verify(topic, pcap, cfg);
         Verifier.render(r, json, System.out);
         return r.differences().isEmpty() ? 0 : 3;
       }
@@ -90,27 +84,8 @@ public final class ReplayCommand implements Callable<Integer> {
    * The dry run behind --verify: the same pipeline and state machine as {@code run}, with the flows
    * kept in memory and the same records for refused redirects that {@code run} writes.
    */
-  static List<Envelope> dryRun(Path capture, FastpathConfig cfg) throws Exception {
-    List<Envelope> refused = new ArrayList<>();
-    String source = capture.toString();
-    try (CaptureReader reader = RunCommand.openCapture(capture);
-        LocalFlowControl control = new LocalFlowControl(cfg)) {
-      new CapturePipeline(
-              cfg,
-              control,
-              new ForwardingTable(),
-              new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList()),
-              CapturePipeline.Options.defaults(source))
-          .onRejection(
-              (frame, ts, r) -> refused.add(RejectionRecorder.envelope(source, frame, ts, r).build()))
-          .run(reader, null);
-      List<Envelope> all = new ArrayList<>(control.records());
-      all.addAll(refused);
-      return all;
-    }
-  }
-
   static DryRun dryRunner() {
-    return ReplayCommand::dryRun;
+    return new PipelineDryRun(
+        null, (source, frame, ts, r) -> RejectionRecorder.envelope(source, frame, ts, r).build());
   }
 }
