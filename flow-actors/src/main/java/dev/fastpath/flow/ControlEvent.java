@@ -10,8 +10,8 @@ import dev.fastpath.ingest.redirect.Redirect;
 
 /**
  * The control packets the forwarding stage hands to a flow's actor: a flow's first packet,
- * redirects, FIN/RST (or idle expiry) and periodic packet/byte counts. Everything else stays in
- * the forwarding stage.
+ * redirects, FIN/RST (or idle expiry) and periodic packet/byte counts. Everything else stays in the
+ * forwarding stage.
  */
 public sealed interface ControlEvent {
   FlowKey flow();

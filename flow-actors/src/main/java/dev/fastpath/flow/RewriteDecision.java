@@ -6,8 +6,8 @@ import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.IpAddrs;
 
 /**
- * What the forwarding stage does to every outbound packet of a fixed-up flow (spec section 3).
- * Made only from a {@code FlowFixedUp} record that Kafka has acknowledged.
+ * What the forwarding stage does to every outbound packet of a fixed-up flow (spec section 3). Made
+ * only from a {@code FlowFixedUp} record that Kafka has acknowledged.
  *
  * @param encapType VIP: the encapsulation to add (RedirectInfo's type); PE/ILB: the flow keeps its
  *     own encapsulation and this is informational

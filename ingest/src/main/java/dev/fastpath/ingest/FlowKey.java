@@ -4,8 +4,8 @@ import com.google.protobuf.ByteString;
 
 /**
  * A flow: the ENI and the innermost IP 5-tuple, oriented as the ENI's outbound direction (spec
- * section 1), so both directions of a connection map to one key. Primitive fields only, so
- * equality and hashing are by value and cheap.
+ * section 1), so both directions of a connection map to one key. Primitive fields only, so equality
+ * and hashing are by value and cheap.
  */
 public record FlowKey(
     long eniMac,
@@ -21,7 +21,8 @@ public record FlowKey(
   public static final int TCP = 6;
   public static final int UDP = 17;
 
-  public static FlowKey ofV4(long eniMac, int protocol, int srcIp, int srcPort, int dstIp, int dstPort) {
+  public static FlowKey ofV4(
+      long eniMac, int protocol, int srcIp, int srcPort, int dstIp, int dstPort) {
     return new FlowKey(
         eniMac, protocol, false, 0, srcIp & 0xFFFFFFFFL, srcPort, 0, dstIp & 0xFFFFFFFFL, dstPort);
   }
@@ -70,7 +71,8 @@ public record FlowKey(
 
   /**
    * The canonical text form, used as the Kafka record key and the sharding entity id: {@code
-   * eni|proto|src|sport|dst|dport}, e.g. {@code 60:45:bd:25:fe:3b|6|52.150.136.193|9728|20.69.29.62|443}.
+   * eni|proto|src|sport|dst|dport}, e.g. {@code
+   * 60:45:bd:25:fe:3b|6|52.150.136.193|9728|20.69.29.62|443}.
    */
   public String canonical() {
     return eniString()

@@ -6,8 +6,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * Addresses as (hi, lo) longs: IPv4 in the low 32 bits of {@code lo} with {@code hi == 0}, IPv6
- * as its two big-endian halves. Formatting follows RFC 5952 (compressed canonical IPv6).
+ * Addresses as (hi, lo) longs: IPv4 in the low 32 bits of {@code lo} with {@code hi == 0}, IPv6 as
+ * its two big-endian halves. Formatting follows RFC 5952 (compressed canonical IPv6).
  */
 public final class IpAddrs {
   private IpAddrs() {}
@@ -46,7 +46,13 @@ public final class IpAddrs {
   }
 
   public static String formatV4(int v) {
-    return ((v >>> 24) & 0xFF) + "." + ((v >>> 16) & 0xFF) + "." + ((v >>> 8) & 0xFF) + "." + (v & 0xFF);
+    return ((v >>> 24) & 0xFF)
+        + "."
+        + ((v >>> 16) & 0xFF)
+        + "."
+        + ((v >>> 8) & 0xFF)
+        + "."
+        + (v & 0xFF);
   }
 
   public static String format(boolean ipv6, long hi, long lo) {
@@ -125,7 +131,8 @@ public final class IpAddrs {
     try {
       InetAddress a = InetAddress.getByName(s);
       if (a instanceof Inet4Address && s.indexOf(':') >= 0) {
-        // Java turns IPv4-mapped IPv6 literals (::ffff:a.b.c.d) into IPv4; keep the family asked for.
+        // Java turns IPv4-mapped IPv6 literals (::ffff:a.b.c.d) into IPv4; keep the family asked
+        // for.
         byte[] v6 = new byte[16];
         v6[10] = (byte) 0xFF;
         v6[11] = (byte) 0xFF;

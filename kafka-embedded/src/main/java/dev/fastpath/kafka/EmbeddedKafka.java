@@ -1,9 +1,9 @@
 package dev.fastpath.kafka;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,7 +96,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       formatIfNew(dataDir, logDir, propsFile);
 
-      KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+      KafkaRaftServer server =
+          new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       server.startup();
       String bootstrap = "127.0.0.1:" + port;
       EmbeddedKafka kafka = new EmbeddedKafka(dataDir, bootstrap, server);
@@ -123,7 +124,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       kafka.tools.StorageTool.execute(
-          new String[] {"format", "-t", clusterId, "-c", propsFile.toString(), "--ignore-formatted"},
+          new String[] {
+            "format", "-t", clusterId, "-c", propsFile.toString(), "--ignore-formatted"
+          },
           out);
     } catch (Exception e) {
       throw new IOException("formatting Kafka storage failed: " + buf, e);
@@ -144,7 +147,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
     }
     close();
-    throw new IllegalStateException("embedded Kafka broker did not become ready in " + timeout, last);
+    throw new IllegalStateException(
+        "embedded Kafka broker did not become ready in " + timeout, last);
   }
 
   /** Kafka calls Exit on fatal errors; in a host JVM that must not kill the process. */

@@ -32,18 +32,19 @@ class EmbeddedKafkaTest {
       }
     }
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir)) {
-      assertThat(readAll(kafka.bootstrapServers(), "t", 10))
-          .hasSize(10)
-          .contains("v0", "v9");
+      assertThat(readAll(kafka.bootstrapServers(), "t", 10)).hasSize(10).contains("v0", "v9");
     }
   }
 
   private static KafkaProducer<String, String> producer(String bootstrap) {
     return new KafkaProducer<>(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ProducerConfig.ACKS_CONFIG, "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ProducerConfig.ACKS_CONFIG,
+            "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true),
         new StringSerializer(),
         new StringSerializer());
   }

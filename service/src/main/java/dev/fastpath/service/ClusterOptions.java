@@ -8,13 +8,22 @@ import picocli.CommandLine.Option;
 
 /** Where this node sits in the Pekko cluster that shards the flow actors. */
 final class ClusterOptions {
-  @Option(names = "--cluster-host", paramLabel = "HOST", description = "Address other nodes reach this one at (default 127.0.0.1)")
+  @Option(
+      names = "--cluster-host",
+      paramLabel = "HOST",
+      description = "Address other nodes reach this one at (default 127.0.0.1)")
   String clusterHost = "127.0.0.1";
 
-  @Option(names = "--cluster-port", paramLabel = "PORT", description = "Cluster port (default 0: any free port)")
+  @Option(
+      names = "--cluster-port",
+      paramLabel = "PORT",
+      description = "Cluster port (default 0: any free port)")
   int clusterPort;
 
-  @Option(names = "--seed", paramLabel = "HOST:PORT", description = "A seed node (repeatable); none: this node forms its own one-node cluster")
+  @Option(
+      names = "--seed",
+      paramLabel = "HOST:PORT",
+      description = "A seed node (repeatable); none: this node forms its own one-node cluster")
   List<String> seeds = new ArrayList<>();
 
   /** Pekko settings for these options. */

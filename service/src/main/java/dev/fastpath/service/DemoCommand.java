@@ -1,5 +1,6 @@
 package dev.fastpath.service;
 
+import dev.fastpath.events.Topics;
 import dev.fastpath.flow.config.FastpathConfigLoader;
 import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
@@ -10,7 +11,6 @@ import dev.fastpath.projections.log.FlowFilter;
 import dev.fastpath.projections.replay.ReplayQuery;
 import dev.fastpath.projections.replay.ReplayReport;
 import dev.fastpath.projections.replay.Replayer;
-import dev.fastpath.events.Topics;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,33 +69,54 @@ public final class DemoCommand implements Callable<Integer> {
     GeneratedTraffic t = new TrafficGenerator(g).writeTo(pcap);
     t.writeConfig(conf);
     t.writeManifest(dir.resolve("demo.manifest.json"));
-    o.printf(Locale.ROOT, "1. generated %s: %,d frames, %d flows over %d ENIs, %d redirects%n", pcap, t.frames(), t.flows().size(), t.enis().size(), t.redirects());
+    o.printf(
+        Locale.ROOT,
+        "1. generated %s: %,d frames, %d flows over %d ENIs, %d redirects%n",
+        pcap,
+        t.frames(),
+        t.flows().size(),
+        t.enis().size(),
+        t.redirects());
     for (EniConfig e : t.enis()) {
       o.printf("     ENI %s (%s)%n", dev.fastpath.ingest.Macs.format(e.mac()), e.name());
     }
 
     FastpathConfig cfg = FastpathConfigLoader.load(conf, List.of());
-    o.printf("2. running it: ingest -> flow actors -> Kafka (embedded, %s) -> forwarding stage%n", data.dataDir().resolve("kafka"));
-    RunCommand.Result r = RunCommand.execute(
-            cfg, pcap, out, data, com.typesafe.config.ConfigFactory.empty(), RunCommand.nodeName(null), null);
+    o.printf(
+        "2. running it: ingest -> flow actors -> Kafka (embedded, %s) -> forwarding stage%n",
+        data.dataDir().resolve("kafka"));
+    RunCommand.Result r =
+        RunCommand.execute(
+            cfg,
+            pcap,
+            out,
+            data,
+            com.typesafe.config.ConfigFactory.empty(),
+            RunCommand.nodeName(null),
+            null);
     RunCommand.writeSummary(summary, r.counters());
     RunCommand.printSummary(indent(o), r, cfg);
     o.printf("   rewritten capture: %s, counters: %s%n", out, summary);
 
-    o.println("3. what happened to each flow, rebuilt from the log (frame numbers are demo.pcap's):");
+    o.println(
+        "3. what happened to each flow, rebuilt from the log (frame numbers are demo.pcap's):");
     try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
       Replayer replayer = new Replayer(kafka.bootstrapServers());
       for (EniConfig e : t.enis()) {
-        ReplayReport rep = replayer.replay(new ReplayQuery(Topics.AUDIT, null, (FlowFilter) null, e.mac()));
+        ReplayReport rep =
+            replayer.replay(new ReplayQuery(Topics.AUDIT, null, (FlowFilter) null, e.mac()));
         Replayer.render(rep, false, indent(o));
       }
     }
     String firstEni = dev.fastpath.ingest.Macs.format(t.enis().get(0).mac());
     String dataArg = data.data == null ? "" : " --data " + data.data;
     o.println("4. explore:");
-    o.printf("     ./fastpath history --eni %s%s            # each flow's timeline%n", firstEni, dataArg);
+    o.printf(
+        "     ./fastpath history --eni %s%s            # each flow's timeline%n",
+        firstEni, dataArg);
     o.printf("     ./fastpath history --aggregate mux%s         # per-MUX aggregates%n", dataArg);
-    o.printf("     ./fastpath log export --type FlowFixedUp%s   # the log as JSON lines%n", dataArg);
+    o.printf(
+        "     ./fastpath log export --type FlowFixedUp%s   # the log as JSON lines%n", dataArg);
     o.printf("     ./fastpath replay --verify --pcap %s --config %s%s%n", pcap, conf, dataArg);
     o.printf("     ./fastpath inspect --pcap %s --config %s | less%n", pcap, conf);
     return r.summary().controlFailures() > 0 ? Main.EXIT_FAILED : 0;

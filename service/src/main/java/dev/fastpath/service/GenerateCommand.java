@@ -23,7 +23,11 @@ import picocli.CommandLine.Option;
       "Probabilities are 0..1; unset ones keep the generator's defaults (docs/generator.md)."
     })
 public final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--out", required = true, paramLabel = "FILE.pcap", description = "Capture to write")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "FILE.pcap",
+      description = "Capture to write")
   Path out;
 
   @Option(names = "--seed", description = "Random seed (same seed, same bytes); default 1")
@@ -35,38 +39,85 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--enis", description = "Number of ENIs (default 4)")
   Integer enis;
 
-  @Option(names = "--rate", paramLabel = "FLOWS/S", description = "New flows per second of capture time")
+  @Option(
+      names = "--rate",
+      paramLabel = "FLOWS/S",
+      description = "New flows per second of capture time")
   Double rate;
 
-  @Option(names = "--duration", paramLabel = "SECONDS", description = "Capture length; with --rate sets the flow count")
+  @Option(
+      names = "--duration",
+      paramLabel = "SECONDS",
+      description = "Capture length; with --rate sets the flow count")
   Double duration;
 
   @Option(names = "--data-packets", paramLabel = "N", description = "Data packets per flow")
   Integer dataPackets;
 
-  @Option(names = "--mix", paramLabel = "VIP,PE,ILB", split = ",", description = "Scenario weights, e.g. 1,1,1 or 1,0,0")
+  @Option(
+      names = "--mix",
+      paramLabel = "VIP,PE,ILB",
+      split = ",",
+      description = "Scenario weights, e.g. 1,1,1 or 1,0,0")
   double[] mix;
 
-  @Option(names = "--no-faults", description = "Clean traffic: every redirect sent once, on time, valid")
+  @Option(
+      names = "--no-faults",
+      description = "Clean traffic: every redirect sent once, on time, valid")
   boolean noFaults;
 
-  @Option(names = "--never-sent") Double neverSent;
-  @Option(names = "--lost") Double lost;
-  @Option(names = "--duplicate") Double duplicate;
-  @Option(names = "--late-after-synack") Double lateSynAck;
-  @Option(names = "--late-after-data") Double lateData;
-  @Option(names = "--conflict") Double conflict;
-  @Option(names = "--spoofed-mux") Double spoofedMux;
-  @Option(names = "--wrong-vsid") Double wrongVsid;
-  @Option(names = "--unknown-eni") Double unknownEni;
-  @Option(names = "--not-gre") Double notGre;
-  @Option(names = "--non-tcp") Double nonTcp;
-  @Option(names = "--malformed") Double malformed;
-  @Option(names = "--flow-miss") Double flowMiss;
-  @Option(names = "--rst", description = "Share of flows ending with RST instead of FIN") Double rst;
-  @Option(names = "--icmpv6-bad-checksum", description = "Share of PE redirects with a checksum that does not verify (as real MUXes send)") Double badV6Checksum;
+  @Option(names = "--never-sent")
+  Double neverSent;
 
-  @Option(names = "--nsg", negatable = true, description = "Put some PE ENIs behind an NSG appliance (outer encapsulation)")
+  @Option(names = "--lost")
+  Double lost;
+
+  @Option(names = "--duplicate")
+  Double duplicate;
+
+  @Option(names = "--late-after-synack")
+  Double lateSynAck;
+
+  @Option(names = "--late-after-data")
+  Double lateData;
+
+  @Option(names = "--conflict")
+  Double conflict;
+
+  @Option(names = "--spoofed-mux")
+  Double spoofedMux;
+
+  @Option(names = "--wrong-vsid")
+  Double wrongVsid;
+
+  @Option(names = "--unknown-eni")
+  Double unknownEni;
+
+  @Option(names = "--not-gre")
+  Double notGre;
+
+  @Option(names = "--non-tcp")
+  Double nonTcp;
+
+  @Option(names = "--malformed")
+  Double malformed;
+
+  @Option(names = "--flow-miss")
+  Double flowMiss;
+
+  @Option(names = "--rst", description = "Share of flows ending with RST instead of FIN")
+  Double rst;
+
+  @Option(
+      names = "--icmpv6-bad-checksum",
+      description =
+          "Share of PE redirects with a checksum that does not verify (as real MUXes send)")
+  Double badV6Checksum;
+
+  @Option(
+      names = "--nsg",
+      negatable = true,
+      description = "Put some PE ENIs behind an NSG appliance (outer encapsulation)")
   Boolean nsg;
 
   @Override

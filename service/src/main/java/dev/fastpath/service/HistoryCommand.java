@@ -31,38 +31,80 @@ import picocli.CommandLine.Option;
       "The projection is first brought up to date with the log, so it answers right after a run."
     })
 public final class HistoryCommand implements Callable<Integer> {
-  @Option(names = "--flow", paramLabel = "KEY", description = "One flow's row and timeline (eni|proto|src|sport|dst|dport)")
+  @Option(
+      names = "--flow",
+      paramLabel = "KEY",
+      description = "One flow's row and timeline (eni|proto|src|sport|dst|dport)")
   String flow;
 
-  @Option(names = "--aggregate", paramLabel = "eni|vip|mux", description = "Aggregates instead of flows")
+  @Option(
+      names = "--aggregate",
+      paramLabel = "eni|vip|mux",
+      description = "Aggregates instead of flows")
   String aggregate;
 
-  @Option(names = "--eni") String eni;
-  @Option(names = "--vip") String vip;
-  @Option(names = "--pa") String pa;
-  @Option(names = "--mux") String mux;
-  @Option(names = "--scenario", description = "VIP, PE or ILB") String scenario;
-  @Option(names = "--state", description = "VIP, FAST_PATH or CLOSED") String state;
-  @Option(names = "--from", description = "Opened at or after (ISO-8601)") String from;
-  @Option(names = "--to", description = "Opened before (ISO-8601)") String to;
-  @Option(names = "--src") String src;
-  @Option(names = "--sport") String sport;
-  @Option(names = "--dst") String dst;
-  @Option(names = "--dport") String dport;
-  @Option(names = "--proto") String proto;
-  @Option(names = "--limit", description = "At most this many flows (default 100, max 10000)") String limit;
-  @Option(names = "--offset", description = "Skip this many flows (pagination)") String offset;
+  @Option(names = "--eni")
+  String eni;
+
+  @Option(names = "--vip")
+  String vip;
+
+  @Option(names = "--pa")
+  String pa;
+
+  @Option(names = "--mux")
+  String mux;
+
+  @Option(names = "--scenario", description = "VIP, PE or ILB")
+  String scenario;
+
+  @Option(names = "--state", description = "VIP, FAST_PATH or CLOSED")
+  String state;
+
+  @Option(names = "--from", description = "Opened at or after (ISO-8601)")
+  String from;
+
+  @Option(names = "--to", description = "Opened before (ISO-8601)")
+  String to;
+
+  @Option(names = "--src")
+  String src;
+
+  @Option(names = "--sport")
+  String sport;
+
+  @Option(names = "--dst")
+  String dst;
+
+  @Option(names = "--dport")
+  String dport;
+
+  @Option(names = "--proto")
+  String proto;
+
+  @Option(names = "--limit", description = "At most this many flows (default 100, max 10000)")
+  String limit;
+
+  @Option(names = "--offset", description = "Skip this many flows (pagination)")
+  String offset;
 
   @Option(names = "--brief", description = "One row per flow, without timelines")
   boolean brief;
 
-  @Option(names = "--json", description = "One JSON object per line (flow with timeline, or aggregate)")
+  @Option(
+      names = "--json",
+      description = "One JSON object per line (flow with timeline, or aggregate)")
   boolean json;
 
-  @Option(names = "--postgres", paramLabel = "JDBC_URL", description = "Use this PostgreSQL store instead of the embedded H2 one")
+  @Option(
+      names = "--postgres",
+      paramLabel = "JDBC_URL",
+      description = "Use this PostgreSQL store instead of the embedded H2 one")
   String postgres;
 
-  @Option(names = "--no-catch-up", description = "Answer from the store as it is, without reading the log")
+  @Option(
+      names = "--no-catch-up",
+      description = "Answer from the store as it is, without reading the log")
   boolean noCatchUp;
 
   @Mixin DataOptions data = new DataOptions();
@@ -122,7 +164,9 @@ public final class HistoryCommand implements Callable<Integer> {
           }
           long total = repo.countFlows(fq);
           if (total > flows.size()) {
-            out.printf("(%d of %d flows; --offset %d for more)%n", flows.size(), total, fq.offset() + flows.size());
+            out.printf(
+                "(%d of %d flows; --offset %d for more)%n",
+                flows.size(), total, fq.offset() + flows.size());
           } else if (flows.isEmpty()) {
             out.println("(no flows match)");
           }
@@ -144,17 +188,21 @@ public final class HistoryCommand implements Callable<Integer> {
 
   private static void printNext(PrintStream out, ObjectNode page) {
     if (!page.path("next").isNull() && page.has("next")) {
-      out.printf("(%d flows in all; --offset %d for the next page)%n", page.path("total").asLong(), page.path("next").asLong());
+      out.printf(
+          "(%d flows in all; --offset %d for the next page)%n",
+          page.path("total").asLong(), page.path("next").asLong());
     }
   }
 
   private void catchUp(FlowHistoryRepository repo) {
     try (KafkaEndpoint kafka = KafkaEndpoint.open(data);
         FlowHistoryProjection p =
-            FlowHistoryProjection.create(kafka.bootstrapServers(), Topics.AUDIT, repo, new SimpleMeterRegistry())) {
+            FlowHistoryProjection.create(
+                kafka.bootstrapServers(), Topics.AUDIT, repo, new SimpleMeterRegistry())) {
       CatchUpResult r = p.catchUp(Duration.ofMinutes(10));
       if (!r.reachedEnd()) {
-        System.err.println("history: the log was not read to its end in time; answers may be behind");
+        System.err.println(
+            "history: the log was not read to its end in time; answers may be behind");
       }
     }
   }

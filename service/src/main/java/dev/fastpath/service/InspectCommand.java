@@ -1,5 +1,6 @@
 package dev.fastpath.service;
 
+import dev.fastpath.flow.config.FastpathConfigLoader;
 import dev.fastpath.ingest.capture.CaptureException;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.CaptureRecord;
@@ -9,7 +10,6 @@ import dev.fastpath.ingest.codec.FrameDescriber;
 import dev.fastpath.ingest.codec.RedirectDecoder;
 import dev.fastpath.ingest.codec.RedirectResult;
 import dev.fastpath.ingest.config.FastpathConfig;
-import dev.fastpath.flow.config.FastpathConfigLoader;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -32,7 +32,11 @@ import picocli.CommandLine.Option;
           + " is unknown, but redirects still decode (their ENI is then reported as an ENI miss)."
     })
 public final class InspectCommand implements Callable<Integer> {
-  @Option(names = "--pcap", required = true, paramLabel = "FILE", description = "Capture (pcap or pcapng)")
+  @Option(
+      names = "--pcap",
+      required = true,
+      paramLabel = "FILE",
+      description = "Capture (pcap or pcapng)")
   Path pcap;
 
   @Option(names = "--json", description = "One JSON object per frame and line")
@@ -41,7 +45,10 @@ public final class InspectCommand implements Callable<Integer> {
   @Option(names = "--eni", paramLabel = "MAC", description = "An ENI (repeatable)")
   List<String> enis = new ArrayList<>();
 
-  @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration (ENIs, VSID map, MUX prefixes)")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "HOCON configuration (ENIs, VSID map, MUX prefixes)")
   Path config;
 
   @Option(names = "--limit", paramLabel = "N", description = "Stop after N frames")
@@ -58,7 +65,9 @@ public final class InspectCommand implements Callable<Integer> {
     DecodedFrame frame = new DecodedFrame();
     CaptureRecord rec = new CaptureRecord();
     PrintWriter out =
-        new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16));
+        new PrintWriter(
+            new BufferedWriter(
+                new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16));
     long n = 0;
     try (CaptureReader reader = RunCommand.openCapture(pcap)) {
       if (!json) {
@@ -81,7 +90,8 @@ public final class InspectCommand implements Callable<Integer> {
       }
     } catch (CaptureException e) {
       out.flush();
-      throw new Main.UserError("cannot read " + pcap + " after " + n + " frames: " + e.getMessage(), e);
+      throw new Main.UserError(
+          "cannot read " + pcap + " after " + n + " frames: " + e.getMessage(), e);
     }
     out.flush();
     return 0;

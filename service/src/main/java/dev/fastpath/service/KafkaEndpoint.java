@@ -5,8 +5,8 @@ import java.nio.file.Path;
 
 /**
  * Where a command's Kafka is: the broker named by {@code --kafka}, or the embedded single-node
- * broker whose log lives under {@code <data>/kafka}, so that a later command sees an earlier
- * run's log.
+ * broker whose log lives under {@code <data>/kafka}, so that a later command sees an earlier run's
+ * log.
  */
 final class KafkaEndpoint implements AutoCloseable {
   private final String bootstrap;

@@ -22,22 +22,35 @@ public final class LogCommand implements Runnable {
 
   /** Filters shared by export and tail. */
   static final class Filters {
-    @Option(names = "--flow", paramLabel = "KEY", description = "One flow: eni|proto|src|sport|dst|dport, or a 5-tuple selector (docs/event-schema.md)")
+    @Option(
+        names = "--flow",
+        paramLabel = "KEY",
+        description =
+            "One flow: eni|proto|src|sport|dst|dport, or a 5-tuple selector (docs/event-schema.md)")
     String flow;
 
     @Option(names = "--eni", paramLabel = "MAC", description = "The flows of one ENI")
     String eni;
 
-    @Option(names = "--type", paramLabel = "T[,T...]", description = "Event types, e.g. FlowFixedUp,RedirectConflict")
+    @Option(
+        names = "--type",
+        paramLabel = "T[,T...]",
+        description = "Event types, e.g. FlowFixedUp,RedirectConflict")
     String types;
 
-    @Option(names = "--from", paramLabel = "TIME", description = "Event time at or after (ISO-8601, e.g. 2026-11-26T10:00:00Z)")
+    @Option(
+        names = "--from",
+        paramLabel = "TIME",
+        description = "Event time at or after (ISO-8601, e.g. 2026-11-26T10:00:00Z)")
     String from;
 
     @Option(names = "--to", paramLabel = "TIME", description = "Event time at or before (ISO-8601)")
     String to;
 
-    @Option(names = "--topic", paramLabel = "NAME", description = "Audit topic (default fastpath.flow-events)")
+    @Option(
+        names = "--topic",
+        paramLabel = "NAME",
+        description = "Audit topic (default fastpath.flow-events)")
     String topic;
 
     LogQuery query() {
@@ -49,7 +62,10 @@ public final class LogCommand implements Runnable {
     }
   }
 
-  @Command(name = "export", mixinStandardHelpOptions = true, description = "Print the matching records of the whole log, then stop.")
+  @Command(
+      name = "export",
+      mixinStandardHelpOptions = true,
+      description = "Print the matching records of the whole log, then stop.")
   static final class Export implements Callable<Integer> {
     @Mixin DataOptions data = new DataOptions();
     @Mixin Filters filters = new Filters();
@@ -63,7 +79,10 @@ public final class LogCommand implements Runnable {
     }
   }
 
-  @Command(name = "tail", mixinStandardHelpOptions = true, description = "Follow the log: print matching records as they are appended, until Ctrl-C.")
+  @Command(
+      name = "tail",
+      mixinStandardHelpOptions = true,
+      description = "Follow the log: print matching records as they are appended, until Ctrl-C.")
   static final class Tail implements Callable<Integer> {
     @Mixin DataOptions data = new DataOptions();
     @Mixin Filters filters = new Filters();

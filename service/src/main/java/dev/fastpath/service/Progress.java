@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * A progress bar on stderr for long inputs. On a terminal it redraws one line at most ten times a
- * second; otherwise (logs, CI) it prints a plain line every ten seconds. Small inputs print nothing.
+ * second; otherwise (logs, CI) it prints a plain line every ten seconds. Small inputs print
+ * nothing.
  */
 final class Progress implements AutoCloseable {
   private static final long SMALL_INPUT_BYTES = 32L << 20;

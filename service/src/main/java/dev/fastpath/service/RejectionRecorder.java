@@ -18,9 +18,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Records the redirects the decoder refused that no flow actor records (spec 4.5: drop, count by
- * reason, record an audit event): ENI misses, spoofed MUXes, malformed bodies. They change no
- * flow, so they carry seq 0 ("not part of a flow's sequence") and are keyed by the flow when it
- * could be decoded, else by ENI or MUX.
+ * reason, record an audit event): ENI misses, spoofed MUXes, malformed bodies. They change no flow,
+ * so they carry seq 0 ("not part of a flow's sequence") and are keyed by the flow when it could be
+ * decoded, else by ENI or MUX.
  */
 final class RejectionRecorder implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
@@ -40,11 +40,16 @@ final class RejectionRecorder implements AutoCloseable {
     this.producer =
         new KafkaProducer<>(
             Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000),
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.LINGER_MS_CONFIG,
+                5,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                300_000),
             new StringSerializer(),
             new ByteArraySerializer());
   }
@@ -103,7 +108,8 @@ final class RejectionRecorder implements AutoCloseable {
     producer.flush();
     Exception e = failure.get();
     if (e != null) {
-      throw new IllegalStateException("recording rejected redirects in Kafka failed: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "recording rejected redirects in Kafka failed: " + e.getMessage(), e);
     }
   }
 

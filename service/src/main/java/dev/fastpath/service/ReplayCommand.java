@@ -15,7 +15,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Forensic replay: flow state from the log as of a time, and why; or a capture re-run checked against the log. */
+/**
+ * Forensic replay: flow state from the log as of a time, and why; or a capture re-run checked
+ * against the log.
+ */
 @Command(
     name = "replay",
     mixinStandardHelpOptions = true,
@@ -26,10 +29,16 @@ import picocli.CommandLine.Option;
           + " a dry run (nothing is written) and report every decision that differs from the log."
     })
 public final class ReplayCommand implements Callable<Integer> {
-  @Option(names = "--at", paramLabel = "TIME", description = "State as of this event time (ISO-8601); default: the end of the log")
+  @Option(
+      names = "--at",
+      paramLabel = "TIME",
+      description = "State as of this event time (ISO-8601); default: the end of the log")
   String at;
 
-  @Option(names = "--flow", paramLabel = "KEY", description = "One flow (eni|proto|src|sport|dst|dport)")
+  @Option(
+      names = "--flow",
+      paramLabel = "KEY",
+      description = "One flow (eni|proto|src|sport|dst|dport)")
   String flow;
 
   @Option(names = "--eni", paramLabel = "MAC", description = "The flows of one ENI")
@@ -41,16 +50,28 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--verify", description = "Re-run --pcap and compare its decisions with the log")
   boolean verify;
 
-  @Option(names = "--pcap", paramLabel = "FILE", description = "With --verify: the capture the log came from")
+  @Option(
+      names = "--pcap",
+      paramLabel = "FILE",
+      description = "With --verify: the capture the log came from")
   Path pcap;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "With --verify: the configuration to re-run with")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "With --verify: the configuration to re-run with")
   Path config;
 
-  @Option(names = "--eni-config", paramLabel = "MAC", description = "With --verify: an ENI to add to --config (like run's --eni)")
+  @Option(
+      names = "--eni-config",
+      paramLabel = "MAC",
+      description = "With --verify: an ENI to add to --config (like run's --eni)")
   List<String> verifyEnis = new ArrayList<>();
 
-  @Option(names = "--topic", paramLabel = "NAME", description = "Audit topic (default fastpath.flow-events)")
+  @Option(
+      names = "--topic",
+      paramLabel = "NAME",
+      description = "Audit topic (default fastpath.flow-events)")
   String topic;
 
   @Mixin DataOptions data = new DataOptions();
@@ -63,7 +84,8 @@ public final class ReplayCommand implements Callable<Integer> {
       }
       FastpathConfig cfg = RunCommand.loadConfig(config, verifyEnis);
       try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
-        VerifyReport r = new Verifier(kafka.bootstrapServers(), dryRunner()).verify(topic, pcap, cfg);
+        VerifyReport r =
+            new Verifier(kafka.bootstrapServers(), dryRunner()).verify(topic, pcap, cfg);
         Verifier.render(r, json, System.out);
         return r.differences().isEmpty() ? 0 : 3;
       }

@@ -36,22 +36,38 @@ import picocli.CommandLine.Option;
           + " forwarding stage; write the rewritten capture and the counters."
     })
 public final class RunCommand implements Callable<Integer> {
-  @Option(names = "--pcap", required = true, paramLabel = "IN", description = "Capture to process (pcap or pcapng)")
+  @Option(
+      names = "--pcap",
+      required = true,
+      paramLabel = "IN",
+      description = "Capture to process (pcap or pcapng)")
   Path pcap;
 
-  @Option(names = "--out", paramLabel = "OUT.pcap", description = "Write the forwarded frames here (redirects are consumed)")
+  @Option(
+      names = "--out",
+      paramLabel = "OUT.pcap",
+      description = "Write the forwarded frames here (redirects are consumed)")
   Path out;
 
-  @Option(names = "--eni", paramLabel = "MAC", description = "An ENI (repeatable; adds to --config's)")
+  @Option(
+      names = "--eni",
+      paramLabel = "MAC",
+      description = "An ENI (repeatable; adds to --config's)")
   List<String> enis = new ArrayList<>();
 
-  @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration (docs/configuration.md)")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "HOCON configuration (docs/configuration.md)")
   Path config;
 
   @Option(names = "--summary", paramLabel = "FILE.json", description = "Write the counters as JSON")
   Path summary;
 
-  @Option(names = "--node", paramLabel = "NAME", description = "This node's name in the log (default: hostname)")
+  @Option(
+      names = "--node",
+      paramLabel = "NAME",
+      description = "This node's name in the log (default: hostname)")
   String node;
 
   @Option(names = "--quiet", description = "No progress bar and no summary on stdout")
@@ -64,7 +80,9 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     FastpathConfig cfg = loadConfig(config, enis);
-    Result r = execute(cfg, pcap, out, data, cluster.toConfig(), nodeName(node), quiet ? null : System.err);
+    Result r =
+        execute(
+            cfg, pcap, out, data, cluster.toConfig(), nodeName(node), quiet ? null : System.err);
     if (summary != null) {
       writeSummary(summary, r.counters());
     }
@@ -127,7 +145,8 @@ public final class RunCommand implements Callable<Integer> {
         ShardedFlowControl control =
             ShardedFlowControl.start(
                 cfg, KafkaLogSettings.defaults(kafka.bootstrapServers(), node), cluster);
-        RejectionRecorder rejections = new RejectionRecorder(kafka.bootstrapServers(), node, pcap.toString());
+        RejectionRecorder rejections =
+            new RejectionRecorder(kafka.bootstrapServers(), node, pcap.toString());
         PcapWriter writer = out == null ? null : new PcapWriter(out);
         Progress progress =
             new Progress(
@@ -135,10 +154,12 @@ public final class RunCommand implements Callable<Integer> {
                 "run",
                 reader.sizeBytes(),
                 progressTo == null)) {
-      FastpathCounters counters = new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
+      FastpathCounters counters =
+          new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
       ForwardingTable table = new ForwardingTable();
       CapturePipeline pipeline =
-          new CapturePipeline(cfg, control, table, counters, CapturePipeline.Options.defaults(pcap.toString()))
+          new CapturePipeline(
+                  cfg, control, table, counters, CapturePipeline.Options.defaults(pcap.toString()))
               .onProgress((frames, bytes, total) -> progress.update(frames, bytes))
               .onRejection(rejections::record);
       PipelineSummary s;
@@ -163,8 +184,17 @@ public final class RunCommand implements Callable<Integer> {
   static void printSummary(PrintStream o, Result r, FastpathConfig cfg) {
     PipelineSummary s = r.summary();
     double secs = s.elapsedNanos() / 1e9;
-    o.printf(Locale.ROOT, "frames     %,d in, %,d out (%,d redirects consumed)%n", s.framesIn(), s.framesOut(), s.redirectsConsumed());
-    o.printf(Locale.ROOT, "rewritten  %,d outbound frames of fixed-up flows; %,d passed unchanged%n", s.rewritten(), s.passedUnchanged());
+    o.printf(
+        Locale.ROOT,
+        "frames     %,d in, %,d out (%,d redirects consumed)%n",
+        s.framesIn(),
+        s.framesOut(),
+        s.redirectsConsumed());
+    o.printf(
+        Locale.ROOT,
+        "rewritten  %,d outbound frames of fixed-up flows; %,d passed unchanged%n",
+        s.rewritten(),
+        s.passedUnchanged());
     o.printf(
         Locale.ROOT,
         "flows      %,d opened, %,d closed (%,d idle)%n",
@@ -191,7 +221,10 @@ public final class RunCommand implements Callable<Integer> {
     var rejected = new java.util.TreeMap<String, Long>();
     var json = c.toJson();
     json.path("port").fields().forEachRemaining(e -> addRejected(rejected, e));
-    json.path("eni").fields().forEachRemaining(eni -> eni.getValue().fields().forEachRemaining(e -> addRejected(rejected, e)));
+    json.path("eni")
+        .fields()
+        .forEachRemaining(
+            eni -> eni.getValue().fields().forEachRemaining(e -> addRejected(rejected, e)));
     if (!rejected.isEmpty()) {
       StringBuilder sb = new StringBuilder();
       for (Map.Entry<String, Long> e : rejected.entrySet()) {
@@ -203,7 +236,10 @@ public final class RunCommand implements Callable<Integer> {
       o.println("passed     " + new java.util.TreeMap<>(s.passedByReason()));
     }
     if (s.controlFailures() > 0) {
-      o.printf(Locale.ROOT, "FAILED     %,d control events could not be persisted; their flows kept the VIP path%n", s.controlFailures());
+      o.printf(
+          Locale.ROOT,
+          "FAILED     %,d control events could not be persisted; their flows kept the VIP path%n",
+          s.controlFailures());
     }
     o.printf(
         Locale.ROOT,
@@ -213,9 +249,13 @@ public final class RunCommand implements Callable<Integer> {
         r.bootstrap());
   }
 
-  private static void addRejected(Map<String, Long> acc, Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e) {
+  private static void addRejected(
+      Map<String, Long> acc, Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e) {
     if (e.getKey().startsWith(FastpathCounters.REJECTED_PREFIX) && e.getValue().asLong() > 0) {
-      acc.merge(e.getKey().substring(FastpathCounters.REJECTED_PREFIX.length()), e.getValue().asLong(), Long::sum);
+      acc.merge(
+          e.getKey().substring(FastpathCounters.REJECTED_PREFIX.length()),
+          e.getValue().asLong(),
+          Long::sum);
     }
   }
 }

@@ -26,7 +26,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The long-running service: a cluster node, live capture, the history projection and its HTTP API. */
+/**
+ * The long-running service: a cluster node, live capture, the history projection and its HTTP API.
+ */
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
@@ -42,7 +44,10 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--eni", paramLabel = "MAC", description = "An ENI (repeatable)")
   List<String> enis = new ArrayList<>();
 
-  @Option(names = "--interface", paramLabel = "IF", description = "Capture live from this interface (needs libpcap and CAP_NET_RAW)")
+  @Option(
+      names = "--interface",
+      paramLabel = "IF",
+      description = "Capture live from this interface (needs libpcap and CAP_NET_RAW)")
   String iface;
 
   @Option(names = "--filter", paramLabel = "BPF", description = "tcpdump filter for --interface")
@@ -51,10 +56,16 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--pcap", paramLabel = "FILE", description = "Process this capture once at start")
   Path pcap;
 
-  @Option(names = "--out", paramLabel = "OUT.pcap", description = "With --pcap: write the forwarded frames here")
+  @Option(
+      names = "--out",
+      paramLabel = "OUT.pcap",
+      description = "With --pcap: write the forwarded frames here")
   Path out;
 
-  @Option(names = "--postgres", paramLabel = "JDBC_URL", description = "Shared PostgreSQL history store (default: embedded H2 under --data)")
+  @Option(
+      names = "--postgres",
+      paramLabel = "JDBC_URL",
+      description = "Shared PostgreSQL history store (default: embedded H2 under --data)")
   String postgres;
 
   @Option(names = "--node", paramLabel = "NAME", description = "This node's name in the log")
@@ -62,10 +73,16 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster = new ClusterOptions();
 
-  @Option(names = "--http-host", paramLabel = "HOST", description = "HTTP bind address (default 0.0.0.0)")
+  @Option(
+      names = "--http-host",
+      paramLabel = "HOST",
+      description = "HTTP bind address (default 0.0.0.0)")
   String httpHost = "0.0.0.0";
 
-  @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (default 8080; 0 = any free; -1 = no HTTP)")
+  @Option(
+      names = "--http-port",
+      paramLabel = "PORT",
+      description = "HTTP port (default 8080; 0 = any free; -1 = no HTTP)")
   int httpPort = 8080;
 
   @Option(names = "--no-projection", description = "Do not run the history projection on this node")
@@ -91,8 +108,10 @@ public final class ServeCommand implements Callable<Integer> {
         FlowHistoryProjection projection =
             repo == null
                 ? null
-                : FlowHistoryProjection.create(kafka.bootstrapServers(), Topics.AUDIT, repo, registry)) {
-      FastpathCounters counters = new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
+                : FlowHistoryProjection.create(
+                    kafka.bootstrapServers(), Topics.AUDIT, repo, registry)) {
+      FastpathCounters counters =
+          new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
       counters.bindTo(registry);
       HistoryServer http = null;
       if (projection != null) {
@@ -101,18 +120,28 @@ public final class ServeCommand implements Callable<Integer> {
       if (httpPort >= 0 && repo != null) {
         http = HistoryServer.create(new HistoryQueries(repo), registry, projection);
         int bound = http.start(httpHost, httpPort);
-        System.out.printf("fastpath node %s: cluster %s, HTTP on %s:%d, Kafka %s%n", nodeName, control.address(), httpHost, bound, kafka.bootstrapServers());
+        System.out.printf(
+            "fastpath node %s: cluster %s, HTTP on %s:%d, Kafka %s%n",
+            nodeName, control.address(), httpHost, bound, kafka.bootstrapServers());
       } else {
-        System.out.printf("fastpath node %s: cluster %s, Kafka %s%n", nodeName, control.address(), kafka.bootstrapServers());
+        System.out.printf(
+            "fastpath node %s: cluster %s, Kafka %s%n",
+            nodeName, control.address(), kafka.bootstrapServers());
       }
       System.out.flush();
       ForwardingTable table = new ForwardingTable();
       if (pcap != null) {
         try (CaptureReader reader = RunCommand.openCapture(pcap);
-            RejectionRecorder rejections = new RejectionRecorder(kafka.bootstrapServers(), nodeName, pcap.toString());
+            RejectionRecorder rejections =
+                new RejectionRecorder(kafka.bootstrapServers(), nodeName, pcap.toString());
             var writer = out == null ? null : new dev.fastpath.ingest.capture.PcapWriter(out)) {
           PipelineSummary s =
-              new CapturePipeline(cfg, control, table, counters, CapturePipeline.Options.defaults(pcap.toString()))
+              new CapturePipeline(
+                      cfg,
+                      control,
+                      table,
+                      counters,
+                      CapturePipeline.Options.defaults(pcap.toString()))
                   .onRejection(rejections::record)
                   .run(reader, writer == null ? null : writer::write);
           rejections.awaitDurable();
@@ -131,17 +160,21 @@ public final class ServeCommand implements Callable<Integer> {
         }
         LiveCaptureReader reader = new LiveCaptureReader(capture, 65_536);
         liveReader = reader;
-        String source = "live:" + iface;
-        RejectionRecorder rejections = new RejectionRecorder(kafka.bootstrapServers(), nodeName, source);
+        // Frame numbers restart with every capture session; the start time keeps causes unique.
+        String source = "live:" + iface + "@" + java.time.Instant.now();
+        RejectionRecorder rejections =
+            new RejectionRecorder(kafka.bootstrapServers(), nodeName, source);
         live =
             new Thread(
                 () -> {
                   try (rejections) {
-                    new CapturePipeline(cfg, control, table, counters, CapturePipeline.Options.defaults(source))
+                    new CapturePipeline(
+                            cfg, control, table, counters, CapturePipeline.Options.defaults(source))
                         .onRejection(rejections::record)
                         .run(reader, null);
                   } catch (Exception e) {
-                    System.err.println("fastpath: live pipeline on " + iface + " stopped: " + e.getMessage());
+                    System.err.println(
+                        "fastpath: live pipeline on " + iface + " stopped: " + e.getMessage());
                     stop.countDown();
                   }
                 },

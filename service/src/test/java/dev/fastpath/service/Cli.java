@@ -42,7 +42,8 @@ final class Cli {
               .start();
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
         p.destroyForcibly();
-        throw new AssertionError("fastpath " + String.join(" ", args) + " did not finish in 5 minutes");
+        throw new AssertionError(
+            "fastpath " + String.join(" ", args) + " did not finish in 5 minutes");
       }
       return new Result(
           p.exitValue(),

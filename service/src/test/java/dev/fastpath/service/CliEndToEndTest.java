@@ -27,7 +27,22 @@ class CliEndToEndTest {
   @BeforeAll
   static void generate() throws Exception {
     pcap = dir.resolve("t.pcap");
-    Cli.Result g = Cli.run(dir, "generate", "--out", pcap.toString(), "--flows", "30", "--enis", "3", "--seed", "11", "--duplicate", "0.3", "--conflict", "0.1");
+    Cli.Result g =
+        Cli.run(
+            dir,
+            "generate",
+            "--out",
+            pcap.toString(),
+            "--flows",
+            "30",
+            "--enis",
+            "3",
+            "--seed",
+            "11",
+            "--duplicate",
+            "0.3",
+            "--conflict",
+            "0.1");
     assertThat(g.exitCode()).as(g.toString()).isZero();
     conf = dir.resolve("t.conf");
     assertThat(conf).exists();
@@ -43,14 +58,27 @@ class CliEndToEndTest {
       Path out = dir.resolve("out-" + run + ".pcap");
       Path summary = dir.resolve("summary-" + run + ".json");
       Cli.Result r =
-          Cli.run(dir, "run", "--pcap", pcap.toString(), "--config", conf.toString(), "--out", out.toString(), "--summary", summary.toString(), "--data", data.toString());
+          Cli.run(
+              dir,
+              "run",
+              "--pcap",
+              pcap.toString(),
+              "--config",
+              conf.toString(),
+              "--out",
+              out.toString(),
+              "--summary",
+              summary.toString(),
+              "--data",
+              data.toString());
       assertThat(r.exitCode()).as(r.toString()).isZero();
       assertThat(r.out()).contains("fixups").contains("frames/s");
 
       JsonNode counters = JSON.readTree(summary.toFile());
       assertThat(counters.has("port")).isTrue();
       assertThat(counters.path("port").has(FastpathCounters.ICMP_IN_PACKETS)).isTrue();
-      assertThat(counters.path("port").path(FastpathCounters.ICMP_IN_PACKETS).asLong()).isPositive();
+      assertThat(counters.path("port").path(FastpathCounters.ICMP_IN_PACKETS).asLong())
+          .isPositive();
       assertThat(counters.path("eni").size()).isEqualTo(3);
       long redirected = 0;
       for (JsonNode eni : counters.path("eni")) {
@@ -92,7 +120,8 @@ class CliEndToEndTest {
 
   @Test
   void inspectJsonHasTheContractKeys() throws Exception {
-    Cli.Result r = Cli.run(dir, "inspect", "--pcap", pcap.toString(), "--config", conf.toString(), "--json");
+    Cli.Result r =
+        Cli.run(dir, "inspect", "--pcap", pcap.toString(), "--config", conf.toString(), "--json");
     assertThat(r.exitCode()).as(r.toString()).isZero();
     String[] lines = r.out().split("\n");
     int redirects = 0;
@@ -106,7 +135,19 @@ class CliEndToEndTest {
       JsonNode rd = f.path("redirect");
       if (!rd.isMissingNode() && f.path("error").isNull()) {
         redirects++;
-        for (String k : List.of("scenario", "vsid", "mux", "eni", "flow", "version", "encapType", "encapId", "dipPa", "vmMac", "checksum")) {
+        for (String k :
+            List.of(
+                "scenario",
+                "vsid",
+                "mux",
+                "eni",
+                "flow",
+                "version",
+                "encapType",
+                "encapId",
+                "dipPa",
+                "vmMac",
+                "checksum")) {
           assertThat(rd.has(k)).as("redirect key %s in %s", k, line).isTrue();
         }
         assertThat(rd.path("scenario").asText()).isIn("VIP", "PE", "ILB");
@@ -130,17 +171,36 @@ class CliEndToEndTest {
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
     assertThat(r.err()).contains("garbage.pcap").doesNotContain("Exception in thread");
 
-    Cli.Result missing = Cli.run(dir, "run", "--pcap", dir.resolve("nope.pcap").toString(), "--eni", "02:00:00:00:00:01", "--data", dir.resolve("d-missing").toString());
+    Cli.Result missing =
+        Cli.run(
+            dir,
+            "run",
+            "--pcap",
+            dir.resolve("nope.pcap").toString(),
+            "--eni",
+            "02:00:00:00:00:01",
+            "--data",
+            dir.resolve("d-missing").toString());
     assertThat(missing.exitCode()).as(missing.toString()).isEqualTo(2);
     assertThat(missing.err()).contains("nope.pcap");
 
     Path badConf = dir.resolve("bad.conf");
     Files.writeString(badConf, "fastpath.conflict-policy = sometimes\n");
-    Cli.Result bad = Cli.run(dir, "run", "--pcap", pcap.toString(), "--config", badConf.toString(), "--data", dir.resolve("d-bad").toString());
+    Cli.Result bad =
+        Cli.run(
+            dir,
+            "run",
+            "--pcap",
+            pcap.toString(),
+            "--config",
+            badConf.toString(),
+            "--data",
+            dir.resolve("d-bad").toString());
     assertThat(bad.exitCode()).as(bad.toString()).isEqualTo(2);
     assertThat(bad.err()).contains("fastpath.conflict-policy").contains("sometimes");
 
-    Cli.Result noEni = Cli.run(dir, "run", "--pcap", pcap.toString(), "--data", dir.resolve("d-noeni").toString());
+    Cli.Result noEni =
+        Cli.run(dir, "run", "--pcap", pcap.toString(), "--data", dir.resolve("d-noeni").toString());
     assertThat(noEni.exitCode()).isEqualTo(2);
     assertThat(noEni.err()).contains("--eni");
 

@@ -46,7 +46,8 @@ class ClusterTest {
   void threeNodesShareTheFlowsAndAgreeWithASingleNode() throws Exception {
     Path pcap = dir.resolve("c.pcap");
     GeneratedTraffic t =
-        new TrafficGenerator(GeneratorConfig.builder().seed(5).flows(60).enis(3).pDuplicate(0.3).build())
+        new TrafficGenerator(
+                GeneratorConfig.builder().seed(5).flows(60).enis(3).pDuplicate(0.3).build())
             .writeTo(pcap);
     Path conf = dir.resolve("c.conf");
     t.writeConfig(conf);
@@ -61,13 +62,38 @@ class ClusterTest {
 
       Path clusterOut = dir.resolve("cluster-out.pcap");
       Cli.Result r =
-          Cli.run(dir, "run", "--pcap", pcap.toString(), "--config", conf.toString(), "--kafka", bootstrap,
-              "--out", clusterOut.toString(), "--node", "node-a", "--cluster-port", Integer.toString(freePort()), "--seed", seed);
+          Cli.run(
+              dir,
+              "run",
+              "--pcap",
+              pcap.toString(),
+              "--config",
+              conf.toString(),
+              "--kafka",
+              bootstrap,
+              "--out",
+              clusterOut.toString(),
+              "--node",
+              "node-a",
+              "--cluster-port",
+              Integer.toString(freePort()),
+              "--seed",
+              seed);
       assertThat(r.exitCode()).as(r.toString()).isZero();
 
       Path singleOut = dir.resolve("single-out.pcap");
       Cli.Result single =
-          Cli.run(dir, "run", "--pcap", pcap.toString(), "--config", conf.toString(), "--data", dir.resolve("single").toString(), "--out", singleOut.toString());
+          Cli.run(
+              dir,
+              "run",
+              "--pcap",
+              pcap.toString(),
+              "--config",
+              conf.toString(),
+              "--data",
+              dir.resolve("single").toString(),
+              "--out",
+              singleOut.toString());
       assertThat(single.exitCode()).as(single.toString()).isZero();
 
       assertThat(Files.readAllBytes(clusterOut)).isEqualTo(Files.readAllBytes(singleOut));
@@ -99,27 +125,51 @@ class ClusterTest {
     }
   }
 
-  private Process startNode(String bootstrap, Path conf, String name, int port, String seed) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-XX:+UseSerialGC",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "serve", "--kafka", bootstrap, "--config", conf.toString(), "--node", name,
-        "--cluster-port", Integer.toString(port), "--seed", seed, "--http-port", "-1", "--no-projection"));
+  private Process startNode(String bootstrap, Path conf, String name, int port, String seed)
+      throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "serve",
+                "--kafka",
+                bootstrap,
+                "--config",
+                conf.toString(),
+                "--node",
+                name,
+                "--cluster-port",
+                Integer.toString(port),
+                "--seed",
+                seed,
+                "--http-port",
+                "-1",
+                "--no-projection"));
     Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
     List<String> lines = new CopyOnWriteArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = br.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (java.io.IOException ignored) {
-        // the process ended
-      }
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader br =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = br.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (java.io.IOException ignored) {
+                // the process ended
+              }
+            });
     reader.setDaemon(true);
     reader.start();
-    await("node " + name + " up").atMost(Duration.ofMinutes(2))
+    await("node " + name + " up")
+        .atMost(Duration.ofMinutes(2))
         .failFast("node " + name + " exited: " + lines, () -> !p.isAlive())
         .until(() -> lines.stream().anyMatch(l -> l.startsWith("fastpath node " + name)));
     return p;
@@ -127,12 +177,18 @@ class ClusterTest {
 
   private static List<Envelope> readAll(String bootstrap) throws Exception {
     List<Envelope> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(
-        Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
       List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(Topics.AUDIT).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+      c.partitionsFor(Topics.AUDIT)
+          .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);

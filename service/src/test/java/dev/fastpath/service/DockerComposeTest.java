@@ -50,10 +50,11 @@ class DockerComposeTest {
       List<String> cmd = (List<String>) node.get("command");
       // Every node must parse as a valid `fastpath serve` command line.
       assertThat(cmd.get(0)).isEqualTo("serve");
-      var parsed = Main.commandLine(
-              new java.io.PrintWriter(java.io.Writer.nullWriter()),
-              new java.io.PrintWriter(java.io.Writer.nullWriter()))
-          .parseArgs(cmd.toArray(String[]::new));
+      var parsed =
+          Main.commandLine(
+                  new java.io.PrintWriter(java.io.Writer.nullWriter()),
+                  new java.io.PrintWriter(java.io.Writer.nullWriter()))
+              .parseArgs(cmd.toArray(String[]::new));
       assertThat(parsed.hasSubcommand()).isTrue();
       ServeCommand serve = (ServeCommand) parsed.subcommand().commandSpec().userObject();
       assertThat(serve.data.kafka).isEqualTo("kafka:9092");

@@ -82,7 +82,12 @@ public final class FastpathConfigLoader {
           EniConfig eni = eni(list.get(i), "fastpath.enis[" + i + "]", origin);
           if (!seen.add(eni.mac())) {
             throw new BadConfigException(
-                origin + ": fastpath.enis[" + i + "]: ENI " + Macs.format(eni.mac()) + " is configured twice");
+                origin
+                    + ": fastpath.enis["
+                    + i
+                    + "]: ENI "
+                    + Macs.format(eni.mac())
+                    + " is configured twice");
           }
           enis.add(eni);
         }
@@ -114,13 +119,18 @@ public final class FastpathConfigLoader {
             case "VIP" -> scenario = Scenario.VIP;
             case "PE" -> scenario = Scenario.PE;
             case "ILB" -> scenario = Scenario.ILB;
-            default -> throw new BadConfigException(
-                where + ".scenario must be VIP, PE or ILB, not '" + e.getString("scenario") + "'");
+            default ->
+                throw new BadConfigException(
+                    where
+                        + ".scenario must be VIP, PE or ILB, not '"
+                        + e.getString("scenario")
+                        + "'");
           }
           vsidMap.put(FastpathConfig.vsidKey(family, vsid), scenario);
         }
       }
-      boolean strict = c.hasPath("strict-icmpv6-checksum") && c.getBoolean("strict-icmpv6-checksum");
+      boolean strict =
+          c.hasPath("strict-icmpv6-checksum") && c.getBoolean("strict-icmpv6-checksum");
       String policy = c.hasPath("conflict-policy") ? c.getString("conflict-policy") : "pin";
       if (!policy.equals("pin") && !policy.equals("latest")) {
         throw new BadConfigException(
@@ -150,7 +160,8 @@ public final class FastpathConfigLoader {
       throw new BadConfigException(
           origin + ": " + where + ".mac " + Macs.format(mac) + " is not a unicast MAC");
     }
-    String name = e.hasPath("name") ? e.getString("name") : "eni-" + Macs.format(mac).replace(":", "");
+    String name =
+        e.hasPath("name") ? e.getString("name") : "eni-" + Macs.format(mac).replace(":", "");
     boolean vip = !e.hasPath("vip") || e.getBoolean("vip");
     boolean pe = !e.hasPath("pe") || e.getBoolean("pe");
     boolean ilb = !e.hasPath("ilb") || e.getBoolean("ilb");
@@ -160,7 +171,8 @@ public final class FastpathConfigLoader {
         try {
           vnis.add(EniConfig.VniRange.parse(s));
         } catch (IllegalArgumentException ex) {
-          throw new BadConfigException(origin + ": " + where + ".trusted-vnis: " + ex.getMessage(), ex);
+          throw new BadConfigException(
+              origin + ": " + where + ".trusted-vnis: " + ex.getMessage(), ex);
         }
       }
     }
@@ -170,7 +182,8 @@ public final class FastpathConfigLoader {
         try {
           muxes.add(Ipv4Prefix.parse(s));
         } catch (IllegalArgumentException ex) {
-          throw new BadConfigException(origin + ": " + where + ".mux-prefixes: " + ex.getMessage(), ex);
+          throw new BadConfigException(
+              origin + ": " + where + ".mux-prefixes: " + ex.getMessage(), ex);
         }
       }
     }

@@ -77,8 +77,8 @@ public final class CapturePipeline {
   }
 
   /**
-   * Told about the redirects the decoder refused that no flow actor records (no open flow to
-   * record them against), so the caller can record them itself.
+   * Told about the redirects the decoder refused that no flow actor records (no open flow to record
+   * them against), so the caller can record them itself.
    */
   @FunctionalInterface
   public interface RejectionListener {

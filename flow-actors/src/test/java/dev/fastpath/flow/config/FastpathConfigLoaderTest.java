@@ -45,8 +45,10 @@ class FastpathConfigLoaderTest {
     assertThat(web.encapIdTrusted(0x180)).isTrue();
     assertThat(web.encapIdTrusted(4096)).isTrue();
     assertThat(web.encapIdTrusted(0x200)).isFalse();
-    assertThat(web.muxTrusted((int) dev.fastpath.ingest.IpAddrs.lo(new byte[] {10, 1, 2, 3}))).isTrue();
-    assertThat(web.muxTrusted((int) dev.fastpath.ingest.IpAddrs.lo(new byte[] {10, 2, 2, 3}))).isFalse();
+    assertThat(web.muxTrusted((int) dev.fastpath.ingest.IpAddrs.lo(new byte[] {10, 1, 2, 3})))
+        .isTrue();
+    assertThat(web.muxTrusted((int) dev.fastpath.ingest.IpAddrs.lo(new byte[] {10, 2, 2, 3})))
+        .isFalse();
     assertThat(c.enis().get(1).mac()).isEqualTo(Macs.parse("00:22:48:c2:a4:bf"));
     assertThat(c.conflictPolicy()).isEqualTo("latest");
     assertThat(c.encapIdMode()).isEqualTo("raw");

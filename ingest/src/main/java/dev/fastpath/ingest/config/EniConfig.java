@@ -4,8 +4,8 @@ import dev.fastpath.events.v1.Scenario;
 import java.util.List;
 
 /**
- * One configured ENI (spec section 1): its MAC, a name, the three scenario toggles (spec section
- * 2 rule 11), the EncapId ranges trusted in the VIP scenario and the MUX prefixes redirects for it
+ * One configured ENI (spec section 1): its MAC, a name, the three scenario toggles (spec section 2
+ * rule 11), the EncapId ranges trusted in the VIP scenario and the MUX prefixes redirects for it
  * must come from. Empty lists mean "not configured", i.e. no restriction.
  */
 public record EniConfig(
@@ -91,7 +91,8 @@ public record EniConfig(
           long v = Long.decode(t);
           return new VniRange(v, v);
         }
-        return new VniRange(Long.decode(t.substring(0, dash).trim()), Long.decode(t.substring(dash + 1).trim()));
+        return new VniRange(
+            Long.decode(t.substring(0, dash).trim()), Long.decode(t.substring(dash + 1).trim()));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("bad VNI range '" + s + "' (want N or N-M)", e);
       }

@@ -11,8 +11,8 @@ import java.util.Map;
  *
  * @param vsidMap scenario by (ICMP family, VSID): key {@code family * 0x1000000L + vsid}; use
  *     {@link #scenarioFor}
- * @param strictIcmpv6Checksum drop ICMPv6 redirects whose checksum does not verify (default:
- *     accept and count, spec 4.2)
+ * @param strictIcmpv6Checksum drop ICMPv6 redirects whose checksum does not verify (default: accept
+ *     and count, spec 4.2)
  * @param conflictPolicy {@code pin} (default) or {@code latest} (spec 2 rule 10)
  * @param encapIdMode {@code vsid} (default: GRE key field = EncapId << 8) or {@code raw}
  * @param idleTimeoutMillis flows idle this long are closed (default 5 minutes)
@@ -32,10 +32,12 @@ public record FastpathConfig(
     enis = List.copyOf(enis);
     vsidMap = Map.copyOf(vsidMap);
     if (!conflictPolicy.equals("pin") && !conflictPolicy.equals("latest")) {
-      throw new IllegalArgumentException("conflict policy must be 'pin' or 'latest', not '" + conflictPolicy + "'");
+      throw new IllegalArgumentException(
+          "conflict policy must be 'pin' or 'latest', not '" + conflictPolicy + "'");
     }
     if (!encapIdMode.equals("vsid") && !encapIdMode.equals("raw")) {
-      throw new IllegalArgumentException("EncapId mode must be 'vsid' or 'raw', not '" + encapIdMode + "'");
+      throw new IllegalArgumentException(
+          "EncapId mode must be 'vsid' or 'raw', not '" + encapIdMode + "'");
     }
     if (idleTimeoutMillis <= 0) {
       throw new IllegalArgumentException("idle timeout must be positive");

@@ -10,8 +10,8 @@ import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
 
 /**
- * A decoded, structurally valid Fast Path redirect (spec section 4). Redirects are control
- * packets, so one allocation per redirect is fine.
+ * A decoded, structurally valid Fast Path redirect (spec section 4). Redirects are control packets,
+ * so one allocation per redirect is fine.
  *
  * @param icmpFamily 4 for an ICMPv4 type 5 redirect, 6 for an ICMPv6 type 137 redirect
  * @param muxIp outer IPv4 source, the MUX's own address

@@ -57,8 +57,10 @@ public final class FlowHistoryProjection implements AutoCloseable {
   private final Counter undecodable;
   private final Counter storeFailures;
   private final AtomicBoolean running = new AtomicBoolean();
+
   /** The consumer's positions may be ahead of the store's (poll thread only). */
   private final AtomicBoolean unseeked = new AtomicBoolean();
+
   private volatile KafkaConsumer<byte[], byte[]> liveConsumer;
   private Thread thread;
 

@@ -21,14 +21,22 @@ import dev.fastpath.events.v1.RejectReason;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.Macs;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -76,18 +84,56 @@ public final class SyntheticAuditLog {
   }
 
   /**
-   * Writes the records to {@code topic}, keyed by their flow's canonical key; returns the count.
+   * Writes the records to {@code topic}, keyed by their flow's canonical key, and returns how many
+   * the broker acknowledged; fails if any write failed.
    */
   public static long produce(String bootstrapServers, String topic, Iterable<Envelope> records) {
-    long n = 0;
+    awaitLeaders(bootstrapServers, topic, Duration.ofSeconds(60));
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
     try (KafkaProducer<String, byte[]> producer = producer(bootstrapServers)) {
       for (Envelope e : records) {
-        producer.send(new ProducerRecord<>(topic, keyOf(e), e.toByteArray()));
-        n++;
+        sent.add(producer.send(new ProducerRecord<>(topic, keyOf(e), e.toByteArray())));
       }
       producer.flush();
+      for (Future<RecordMetadata> f : sent) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while writing to " + topic, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("write to " + topic + " failed", e.getCause());
     }
-    return n;
+    return sent.size();
+  }
+
+  /**
+   * Waits until every partition of a just-created topic has a leader: an idempotent producer whose
+   * first batch meets a partition without one can be left retrying out-of-order batches forever.
+   */
+  static void awaitLeaders(String bootstrapServers, String topic, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      while (true) {
+        try {
+          TopicDescription d =
+              admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+          if (d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+            return;
+          }
+        } catch (ExecutionException e) {
+          // not known yet: keep waiting
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("topic " + topic + " has partitions without a leader");
+        }
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for " + topic, e);
+    }
   }
 
   /**

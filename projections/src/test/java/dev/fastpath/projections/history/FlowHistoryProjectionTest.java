@@ -153,6 +153,7 @@ class FlowHistoryProjectionTest {
   void recordsThatAreNotEnvelopesAreSkippedAndCounted() {
     String topic = "garbage.flow-events";
     kafka.createTopic(topic, 1);
+    SyntheticAuditLog.awaitLeaders(kafka.bootstrapServers(), topic, Duration.ofMinutes(1));
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     try (KafkaProducer<String, byte[]> producer =
