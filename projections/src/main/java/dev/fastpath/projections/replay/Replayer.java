@@ -71,12 +71,8 @@ public final class Replayer {
     FlowKey key = EventJson.flowKey(records.get(0).envelope());
     FlowFold fold = new FlowFold(key);
     List<Why> why = new ArrayList<>();
-    InputPositions seen = new InputPositions();
     for (LogRecord r : records) {
       Envelope e = r.envelope();
-      if (!seen.firstTime(e)) {
-        continue;
-      }
       fold.apply(e);
       // Periodic counts explain nothing about the state; they only update the totals.
       if (e.getEventCase() != Envelope.EventCase.FLOW_COUNTED) {
