@@ -88,6 +88,21 @@ class CliEndToEndTest {
       }
       assertThat(redirected).isPositive();
 
+      // The log agrees with a dry re-run of the same capture, refusals without a flow included.
+      Cli.Result verify =
+          Cli.run(
+              dir,
+              "replay",
+              "--verify",
+              "--pcap",
+              pcap.toString(),
+              "--config",
+              conf.toString(),
+              "--data",
+              data.toString());
+      assertThat(verify.exitCode()).as(verify.toString()).isZero();
+      assertThat(verify.out()).contains("0 flows differ");
+
       Cli.Result log = Cli.run(dir, "log", "export", "--data", data.toString());
       assertThat(log.exitCode()).as(log.toString()).isZero();
       StringBuilder t = new StringBuilder();

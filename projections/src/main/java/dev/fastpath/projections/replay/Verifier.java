@@ -51,9 +51,21 @@ public final class Verifier {
         logged.add(r);
       }
     }
-    logged.sort(LogRecord.LOG_ORDER);
+    // A flow's records sit on one partition in append order. Refusals without a flow are keyed by
+    // ENI or MUX and so spread over partitions: order them as they were written, which is frame
+    // order within a run and one run after another.
+    List<LogRecord> flowless = new ArrayList<>();
+    List<LogRecord> ofFlows = new ArrayList<>();
+    for (LogRecord r : logged) {
+      (EventJson.flowKey(r.envelope()) == null ? flowless : ofFlows).add(r);
+    }
+    ofFlows.sort(LogRecord.LOG_ORDER);
+    flowless.sort(
+        java.util.Comparator.comparingLong((LogRecord r) -> r.envelope().getProcessingTimeNanos())
+            .thenComparingLong(r -> r.envelope().getCause().getFrame()));
     List<Envelope> loggedEnvelopes = new ArrayList<>(logged.size());
-    logged.forEach(r -> loggedEnvelopes.add(r.envelope()));
+    ofFlows.forEach(r -> loggedEnvelopes.add(r.envelope()));
+    flowless.forEach(r -> loggedEnvelopes.add(r.envelope()));
     return compare(capture.toString(), loggedEnvelopes, rerun);
   }
 
