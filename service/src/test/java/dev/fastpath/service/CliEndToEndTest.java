@@ -134,6 +134,37 @@ class CliEndToEndTest {
   }
 
   @Test
+  void runningTheSameCaptureTwiceIntoOneLogKeepsTheSameHistory() throws Exception {
+    Path data = dir.resolve("data-rerun");
+    List<String> histories = new ArrayList<>();
+    List<String> replays = new ArrayList<>();
+    for (int run = 0; run < 2; run++) {
+      Cli.Result r =
+          Cli.run(
+              dir,
+              "run",
+              "--pcap",
+              pcap.toString(),
+              "--config",
+              conf.toString(),
+              "--quiet",
+              "--data",
+              data.toString());
+      assertThat(r.exitCode()).as(r.toString()).isZero();
+      Cli.Result h =
+          Cli.run(dir, "history", "--json", "--limit", "10000", "--data", data.toString());
+      assertThat(h.exitCode()).as(h.toString()).isZero();
+      histories.add(h.out());
+      Cli.Result rp = Cli.run(dir, "replay", "--json", "--data", data.toString());
+      assertThat(rp.exitCode()).as(rp.toString()).isZero();
+      replays.add(rp.out());
+    }
+    assertThat(histories.get(0)).contains("\"state\":\"CLOSED\"");
+    assertThat(histories.get(1)).isEqualTo(histories.get(0));
+    assertThat(replays.get(1)).isEqualTo(replays.get(0));
+  }
+
+  @Test
   void inspectJsonHasTheContractKeys() throws Exception {
     Cli.Result r =
         Cli.run(dir, "inspect", "--pcap", pcap.toString(), "--config", conf.toString(), "--json");

@@ -62,6 +62,15 @@ public final class FlowStateMachine {
    */
   public record Step(FlowState next, List<Envelope> records, ControlResult result) {
     public Step {
+      if (records.size() > 1) {
+        // Mark the records of one input as one group (Envelope.cause_index).
+        List<Envelope> numbered = new java.util.ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+          Envelope r = records.get(i);
+          numbered.add(r.getCauseIndex() == i ? r : r.toBuilder().setCauseIndex(i).build());
+        }
+        records = numbered;
+      }
       records = List.copyOf(records);
     }
 

@@ -1,5 +1,7 @@
 package dev.fastpath.projections.history;
 
+import dev.fastpath.projections.log.InputPositions;
+
 /**
  * The mutable working copy of a flow row while a batch of events is applied to it; {@link
  * FlowHistoryHandler} changes it, the repository loads and stores it. Not shared between threads.
@@ -35,6 +37,9 @@ final class FlowAccumulator {
 
   /** Identity (cause and time) of the last redirect counted, so one packet counts once. */
   String lastRedirect;
+
+  /** Which inputs the flow's history already holds, so a re-run of a capture adds nothing. */
+  InputPositions inputs = new InputPositions();
 
   FlowAccumulator(
       String flowKey, String eni, int proto, String src, int sport, String dst, int dport) {

@@ -1,6 +1,8 @@
 package dev.fastpath.projections.history;
 
+import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.projections.log.InputPositions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -35,16 +37,16 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
           + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
           + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
-          + " rejected, last_seq, last_redirect";
+          + " rejected, last_seq, last_redirect, input_state";
   private static final String INSERT_FLOW =
       "INSERT INTO fh_flow ("
           + FLOW_COLUMNS
-          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   private static final String UPDATE_FLOW =
       "UPDATE fh_flow SET scenario=?, flow_state=?, pa=?, vm_mac=?, mux=?, sort_time=?,"
           + " opened_at=?, first_redirect_at=?, fixed_up_at=?, closed_at=?, close_reason=?,"
           + " packets_out=?, bytes_out=?, packets_in=?, bytes_in=?, redirects=?, duplicates=?,"
-          + " conflicts=?, rejected=?, last_seq=?, last_redirect=? WHERE flow_key=?";
+          + " conflicts=?, rejected=?, last_seq=?, last_redirect=?, input_state=? WHERE flow_key=?";
   private static final String EVENT_COLUMNS =
       "part, log_offset, flow_key, seq, event_type, event_time, processing_time, node,"
           + " cause_source, cause_frame, eni, vip, mux, reason, detail";
@@ -130,6 +132,8 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       }
     }
     Map<String, FlowAccumulator> flows = loadFlows(wanted);
+    Set<String> flowlessInputs = loadFlowlessInputs(wanted);
+    int reruns = 0;
     Set<String> existing = new HashSet<>(flows.keySet());
     Map<String, FlowAccumulator> dirty = new LinkedHashMap<>();
     List<TimelineRow> events = new ArrayList<>(records.size());
@@ -151,7 +155,23 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
         replays++;
         continue;
       }
+      if (current != null) {
+        if (!current.inputs.keep(r.envelope())) {
+          reruns++; // the same capture frame processed again: its history is already here
+          continue;
+        }
+      } else {
+        // No flow row (e.g. a redirect for a flow never opened): one record per input.
+        String position = flowlessInput(canonical, r.envelope());
+        if (position != null && !flowlessInputs.add(position)) {
+          reruns++;
+          continue;
+        }
+      }
       FlowAccumulator next = handler.apply(current, key, r.envelope());
+      if (next != null && current == null) {
+        next.inputs.keep(r.envelope());
+      }
       if (next != null) {
         flows.put(canonical, next);
         dirty.put(canonical, next);
@@ -161,7 +181,56 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     writeFlows(dirty, existing);
     writeEvents(events);
     writeOffsets(projectionId, topic, nextOffsets);
-    return new BatchResult(events.size(), replays, undecodable);
+    return new BatchResult(events.size(), replays + reruns, undecodable);
+  }
+
+  /** Where a record of a flow without a row sits in its input, or null if it has no position. */
+  static String flowlessInput(String flowKey, Envelope e) {
+    if (flowKey == null || e.getCause().getSource().isEmpty() || e.getCause().getFrame() <= 0) {
+      return null;
+    }
+    return flowKey
+        + '\u0000'
+        + e.getCause().getSource()
+        + '\u0000'
+        + e.getCause().getFrame()
+        + '\u0000'
+        + FlowHistoryHandler.typeOf(e);
+  }
+
+  private Set<String> loadFlowlessInputs(Set<String> keys) throws SQLException {
+    Set<String> out = new HashSet<>();
+    List<String> all = new ArrayList<>(keys);
+    for (int from = 0; from < all.size(); from += IN_CHUNK) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
+      String sql =
+          "SELECT e.flow_key, e.cause_source, e.cause_frame, e.event_type FROM fh_event e"
+              + " WHERE e.flow_key IN ("
+              + "?,".repeat(chunk.size() - 1)
+              + "?) AND e.cause_frame > 0"
+              + " AND NOT EXISTS (SELECT 1 FROM fh_flow f WHERE f.flow_key = e.flow_key)";
+      try (PreparedStatement ps = writer.prepareStatement(sql)) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            String source = rs.getString(2);
+            if (source != null && !source.isEmpty()) {
+              out.add(
+                  rs.getString(1)
+                      + '\u0000'
+                      + source
+                      + '\u0000'
+                      + rs.getLong(3)
+                      + '\u0000'
+                      + rs.getString(4));
+            }
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private Map<String, FlowAccumulator> loadFlows(Set<String> keys) throws SQLException {
@@ -233,7 +302,8 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
           ins.setInt(i++, f.conflicts);
           ins.setInt(i++, f.rejected);
           ins.setLong(i++, f.lastSeq);
-          ins.setString(i, f.lastRedirect);
+          ins.setString(i++, f.lastRedirect);
+          ins.setString(i, f.inputs.encode());
           ins.addBatch();
           anyIns = true;
         }
@@ -270,6 +340,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     ps.setInt(i++, f.rejected);
     ps.setLong(i++, f.lastSeq);
     ps.setString(i++, f.lastRedirect);
+    ps.setString(i++, f.inputs.encode());
     return i;
   }
 
@@ -640,6 +711,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     f.rejected = rs.getInt("rejected");
     f.lastSeq = rs.getLong("last_seq");
     f.lastRedirect = rs.getString("last_redirect");
+    f.inputs = InputPositions.decode(rs.getString("input_state"));
     return f;
   }
 

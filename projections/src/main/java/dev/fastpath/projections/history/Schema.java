@@ -57,7 +57,9 @@ final class Schema {
             "CREATE INDEX fh_event_flow ON fh_event (flow_key, seq)"),
         // 2: aggregates read only the redirect-problem records (duplicates, conflicts,
         // rejections), a small share of the log; let them find those without a full scan.
-        List.of("CREATE INDEX fh_event_type ON fh_event (event_type, event_time)"));
+        List.of("CREATE INDEX fh_event_type ON fh_event (event_type, event_time)"),
+        // 3: which inputs each flow's history holds, so re-running a capture adds nothing.
+        List.of("ALTER TABLE fh_flow ADD COLUMN input_state VARCHAR(2200)"));
   }
 
   static int latest() {

@@ -11,6 +11,7 @@ import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.EventJson;
 import dev.fastpath.projections.log.EventLogReader;
 import dev.fastpath.projections.log.EventTypes;
+import dev.fastpath.projections.log.InputPositions;
 import dev.fastpath.projections.log.LogQuery;
 import dev.fastpath.projections.log.LogRecord;
 import dev.fastpath.projections.replay.ReplayReport.FlowReport;
@@ -71,8 +72,12 @@ public final class Replayer {
     FlowKey key = EventJson.flowKey(records.get(0).envelope());
     FlowFold fold = new FlowFold(key);
     List<Why> why = new ArrayList<>();
+    InputPositions inputs = new InputPositions();
     for (LogRecord r : records) {
       Envelope e = r.envelope();
+      if (!inputs.keep(e)) {
+        continue; // a re-run of an input already in this flow's history
+      }
       fold.apply(e);
       // Periodic counts explain nothing about the state; they only update the totals.
       if (e.getEventCase() != Envelope.EventCase.FLOW_COUNTED) {

@@ -1,0 +1,78 @@
+package dev.fastpath.projections.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.flow.ControlEvent;
+import dev.fastpath.flow.actor.LocalFlowControl;
+import dev.fastpath.projections.log.InputPositions;
+import dev.fastpath.projections.log.LogRecord;
+import dev.fastpath.projections.testing.ScriptedLog;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Processing one capture twice into one log gives the replayed history of processing it once. */
+class SameCaptureTwiceTest {
+
+  static List<Envelope>[] runs() {
+    List<ControlEvent> events = ScriptedLog.events();
+    try (LocalFlowControl c = new LocalFlowControl(ScriptedLog.config(true))) {
+      events.forEach(e -> c.submit(e).toCompletableFuture().join());
+      List<Envelope> once = new ArrayList<>(c.records());
+      // The same flows (restored state) see the same capture again, as a second `run` does.
+      events.forEach(e -> c.submit(e).toCompletableFuture().join());
+      List<Envelope> twice = new ArrayList<>(c.records());
+      @SuppressWarnings("unchecked")
+      List<Envelope>[] r = new List[] {once, twice};
+      return r;
+    }
+  }
+
+  private static List<LogRecord> records(List<Envelope> envelopes) {
+    List<LogRecord> out = new ArrayList<>();
+    for (int i = 0; i < envelopes.size(); i++) {
+      out.add(new LogRecord(0, i, "k", envelopes.get(i)));
+    }
+    return out;
+  }
+
+  @Test
+  void aSecondRunOfTheSameCaptureAddsNothingToTheReplayedHistory() {
+    List<Envelope>[] r = runs();
+    // The log really holds the second run: reopened flows, duplicates for the still-open ones.
+    assertThat(r[1].size()).isGreaterThan(r[0].size());
+    assertThat(Replayer.fold(records(r[1]), null).flows())
+        .isEqualTo(Replayer.fold(records(r[0]), null).flows());
+  }
+
+  @Test
+  void everyRecordOfASingleRunIsKept() {
+    List<Envelope> once = runs()[0];
+    // One InputPositions per flow, as the history uses them.
+    java.util.Map<String, InputPositions> perFlow = new java.util.HashMap<>();
+    long kept =
+        once.stream()
+            .filter(
+                e ->
+                    perFlow
+                        .computeIfAbsent(e.getFlow().toString(), k -> new InputPositions())
+                        .keep(e))
+            .count();
+    assertThat(kept).isEqualTo(once.size());
+    // A step with several records numbers them as one group.
+    assertThat(once).anyMatch(e -> e.getCauseIndex() == 1);
+  }
+
+  @Test
+  void stateSurvivesEncoding() {
+    InputPositions p = new InputPositions();
+    List<Envelope> once = runs()[0];
+    Envelope first = once.get(0);
+    assertThat(p.keep(first)).isTrue();
+    InputPositions q = InputPositions.decode(p.encode());
+    assertThat(q.encode()).isEqualTo(p.encode());
+    assertThat(q.keep(first)).isFalse();
+    assertThat(InputPositions.decode("garbage").encode()).isEqualTo(new InputPositions().encode());
+  }
+}
