@@ -214,6 +214,7 @@ public final class SyntheticAuditLog {
       if (random.nextInt(100) < 4) {
         sink.accept(
             base(key, ++seq, now, c)
+                .setCauseIndex(1)
                 .setRedirectRejected(
                     RedirectRejected.newBuilder()
                         .setReason(RejectReason.SCENARIO_DISABLED)
@@ -223,6 +224,7 @@ public final class SyntheticAuditLog {
       } else {
         sink.accept(
             base(key, ++seq, now, c)
+                .setCauseIndex(1)
                 .setFlowFixedUp(FlowFixedUp.newBuilder().setRedirect(r))
                 .build());
         int dups = random.nextInt(100) < 25 ? 1 + random.nextInt(3) : 0;

@@ -14,8 +14,11 @@ import dev.fastpath.events.v1.Envelope;
  * differently, e.g. a duplicate where the first run fixed up).
  *
  * <p>Limits: only the source of the flow's latest kept group is remembered, so a re-run of source A
- * after the flow also saw source B is kept. Live sources name their session, so two live sessions
- * never look alike. The state is a few fields, stored with a flow ({@link #encode}).
+ * after the flow also saw source B is kept. A flow still open at the end of the first run whose
+ * re-run writes its first record at that run's last frame (e.g. a duplicate where the first run
+ * fixed up) keeps that one record: it cannot be told from a second step of the same frame. Live
+ * sources name their session, so two live sessions never look alike. The state is a few fields,
+ * stored with a flow ({@link #encode}).
  */
 public final class InputPositions {
   private static final char SEP = '\u0001';
@@ -25,6 +28,7 @@ public final class InputPositions {
   private String lastSource = "";
   private long lastFrame;
   private boolean lastKept = true;
+  private long lastSeq;
 
   /** True when {@code e} is to be kept; give each flow's records in log order. */
   public boolean keep(Envelope e) {
@@ -33,7 +37,14 @@ public final class InputPositions {
     if (source.isEmpty() || frame <= 0) {
       return true;
     }
-    if (e.getCauseIndex() > 0 && source.equals(lastSource) && frame == lastFrame) {
+    boolean sameFrame = source.equals(lastSource) && frame == lastFrame;
+    boolean continues =
+        e.getCauseIndex() > 0 || (lastKept && e.getSeq() == lastSeq + 1 && !e.hasFlowOpened());
+    if (sameFrame && continues) {
+      // The rest of one step, or a second step of the same frame right after the first (a flow
+      // whose first packet is a RST opens and closes on one frame). A FlowOpened always starts a
+      // new input: a flow never reopens on the frame that closed it.
+      lastSeq = e.getSeq();
       return lastKept;
     }
     boolean kept = !(source.equals(maxSource) && frame <= maxFrame);
@@ -44,6 +55,7 @@ public final class InputPositions {
     lastSource = source;
     lastFrame = frame;
     lastKept = kept;
+    lastSeq = e.getSeq();
     return kept;
   }
 
@@ -54,6 +66,7 @@ public final class InputPositions {
         Long.toString(maxFrame),
         Long.toString(lastFrame),
         lastKept ? "1" : "0",
+        Long.toString(lastSeq),
         maxSource,
         lastSource);
   }
@@ -65,18 +78,19 @@ public final class InputPositions {
       return p;
     }
     String[] parts = text.split(String.valueOf(SEP), -1);
-    if (parts.length != 5) {
+    if (parts.length != 6) {
       return p;
     }
     try {
       p.maxFrame = Long.parseLong(parts[0]);
       p.lastFrame = Long.parseLong(parts[1]);
+      p.lastSeq = Long.parseLong(parts[3]);
     } catch (NumberFormatException e) {
       return new InputPositions();
     }
     p.lastKept = parts[2].equals("1");
-    p.maxSource = parts[3];
-    p.lastSource = parts[4];
+    p.maxSource = parts[4];
+    p.lastSource = parts[5];
     return p;
   }
 }

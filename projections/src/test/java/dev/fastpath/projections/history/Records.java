@@ -101,6 +101,7 @@ final class Records {
     long causeFrame = samePacket ? prev.getCause().getFrame() : ++frame;
     log.add(
         base(k, seq, t, causeFrame)
+            .setCauseIndex(samePacket ? 1 : 0)
             .setFlowFixedUp(FlowFixedUp.newBuilder().setRedirect(r))
             .build());
     return this;

@@ -197,7 +197,7 @@ public final class ScriptedLog {
         120);
   }
 
-  static FlowCounted counts(long po, long bo, long pi, long bi) {
+  public static FlowCounted counts(long po, long bo, long pi, long bi) {
     return FlowCounted.newBuilder()
         .setPacketsOutbound(po)
         .setBytesOutbound(bo)
