@@ -60,7 +60,7 @@ class SameCaptureTwiceProjectionTest {
 
   @Test
   void aSecondRunOfTheSameCaptureAddsNothingToTheHistory() {
-    List<ControlEvent> events = capture();
+    List<ControlEvent> events = ScriptedLog.finishedCapture();
     List<Envelope> once;
     List<Envelope> twice;
     try (LocalFlowControl c = new LocalFlowControl(ScriptedLog.config(true))) {
@@ -80,57 +80,5 @@ class SameCaptureTwiceProjectionTest {
       List<Object> b = project(kafka.bootstrapServers(), "twice", "rerun-twice");
       assertThat(b).isEqualTo(a);
     }
-  }
-
-  /**
-   * The scripted capture with every flow ending in it (a RST-first flow included), as a finished
-   * capture run twice gives. Flows still open at the end of the first run are the documented limit
-   * of {@code InputPositions}.
-   */
-  static List<ControlEvent> capture() {
-    List<ControlEvent> events = new ArrayList<>(ScriptedLog.events());
-    events.add(
-        new ControlEvent.FlowEnding(
-            ScriptedLog.PE,
-            ScriptedLog.at(20),
-            ScriptedLog.cause(20),
-            dev.fastpath.events.v1.CloseReason.FIN,
-            ScriptedLog.counts(3, 300, 3, 300)));
-    events.add(
-        new ControlEvent.FlowEnding(
-            ScriptedLog.ILB,
-            ScriptedLog.at(21),
-            ScriptedLog.cause(21),
-            dev.fastpath.events.v1.CloseReason.RST,
-            ScriptedLog.counts(4, 400, 3, 300)));
-    // A flow whose first packet is a RST: opened and closed by one frame, two steps.
-    dev.fastpath.ingest.FlowKey rst =
-        new dev.fastpath.ingest.FlowKey(
-            ScriptedLog.VIP.eniMac(),
-            6,
-            false,
-            0,
-            ScriptedLog.VIP.srcLo(),
-            9998,
-            0,
-            ScriptedLog.VIP.dstLo(),
-            443);
-    events.add(
-        new ControlEvent.FlowStarted(
-            rst,
-            ScriptedLog.at(22),
-            ScriptedLog.cause(22),
-            dev.fastpath.events.v1.FlowOpened.newBuilder()
-                .setDirection(dev.fastpath.events.v1.Direction.OUTBOUND)
-                .setTcpFlags(4)
-                .build()));
-    events.add(
-        new ControlEvent.FlowEnding(
-            rst,
-            ScriptedLog.at(22),
-            ScriptedLog.cause(22),
-            dev.fastpath.events.v1.CloseReason.RST,
-            ScriptedLog.counts(1, 54, 0, 0)));
-    return events;
   }
 }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class SameCaptureTwiceTest {
 
   static List<Envelope>[] runs() {
-    List<ControlEvent> events = capture();
+    List<ControlEvent> events = ScriptedLog.finishedCapture();
     try (LocalFlowControl c = new LocalFlowControl(ScriptedLog.config(true))) {
       events.forEach(e -> c.submit(e).toCompletableFuture().join());
       List<Envelope> once = new ArrayList<>(c.records());
@@ -79,57 +79,5 @@ class SameCaptureTwiceTest {
     assertThat(q.encode()).isEqualTo(p.encode());
     assertThat(q.keep(first)).isFalse();
     assertThat(InputPositions.decode("garbage").encode()).isEqualTo(new InputPositions().encode());
-  }
-
-  /**
-   * The scripted capture with every flow ending in it (a RST-first flow included), as a finished
-   * capture run twice gives. Flows still open at the end of the first run are the documented limit
-   * of {@code InputPositions}.
-   */
-  static List<ControlEvent> capture() {
-    List<ControlEvent> events = new ArrayList<>(ScriptedLog.events());
-    events.add(
-        new ControlEvent.FlowEnding(
-            ScriptedLog.PE,
-            ScriptedLog.at(20),
-            ScriptedLog.cause(20),
-            dev.fastpath.events.v1.CloseReason.FIN,
-            ScriptedLog.counts(3, 300, 3, 300)));
-    events.add(
-        new ControlEvent.FlowEnding(
-            ScriptedLog.ILB,
-            ScriptedLog.at(21),
-            ScriptedLog.cause(21),
-            dev.fastpath.events.v1.CloseReason.RST,
-            ScriptedLog.counts(4, 400, 3, 300)));
-    // A flow whose first packet is a RST: opened and closed by one frame, two steps.
-    dev.fastpath.ingest.FlowKey rst =
-        new dev.fastpath.ingest.FlowKey(
-            ScriptedLog.VIP.eniMac(),
-            6,
-            false,
-            0,
-            ScriptedLog.VIP.srcLo(),
-            9998,
-            0,
-            ScriptedLog.VIP.dstLo(),
-            443);
-    events.add(
-        new ControlEvent.FlowStarted(
-            rst,
-            ScriptedLog.at(22),
-            ScriptedLog.cause(22),
-            dev.fastpath.events.v1.FlowOpened.newBuilder()
-                .setDirection(dev.fastpath.events.v1.Direction.OUTBOUND)
-                .setTcpFlags(4)
-                .build()));
-    events.add(
-        new ControlEvent.FlowEnding(
-            rst,
-            ScriptedLog.at(22),
-            ScriptedLog.cause(22),
-            dev.fastpath.events.v1.CloseReason.RST,
-            ScriptedLog.counts(1, 54, 0, 0)));
-    return events;
   }
 }

@@ -213,4 +213,40 @@ public final class ScriptedLog {
   static long nanos(Instant i) {
     return i.getEpochSecond() * 1_000_000_000L + i.getNano();
   }
+
+  /**
+   * The scripted capture with every flow ending in it (a RST-first flow included), as a finished
+   * capture run twice gives. Flows still open at the end of the first run are the documented limit
+   * of {@code InputPositions}.
+   */
+  public static List<ControlEvent> finishedCapture() {
+    List<ControlEvent> events = new ArrayList<>(events());
+    events.add(
+        new ControlEvent.FlowEnding(
+            PE, at(20), cause(20), dev.fastpath.events.v1.CloseReason.FIN, counts(3, 300, 3, 300)));
+    events.add(
+        new ControlEvent.FlowEnding(
+            ILB,
+            at(21),
+            cause(21),
+            dev.fastpath.events.v1.CloseReason.RST,
+            counts(4, 400, 3, 300)));
+    // A flow whose first packet is a RST: opened and closed by one frame, two steps.
+    dev.fastpath.ingest.FlowKey rst =
+        new dev.fastpath.ingest.FlowKey(
+            VIP.eniMac(), 6, false, 0, VIP.srcLo(), 9998, 0, VIP.dstLo(), 443);
+    events.add(
+        new ControlEvent.FlowStarted(
+            rst,
+            at(22),
+            cause(22),
+            dev.fastpath.events.v1.FlowOpened.newBuilder()
+                .setDirection(dev.fastpath.events.v1.Direction.OUTBOUND)
+                .setTcpFlags(4)
+                .build()));
+    events.add(
+        new ControlEvent.FlowEnding(
+            rst, at(22), cause(22), dev.fastpath.events.v1.CloseReason.RST, counts(1, 54, 0, 0)));
+    return events;
+  }
 }
