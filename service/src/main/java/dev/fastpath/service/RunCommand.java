@@ -158,10 +158,8 @@ public final class RunCommand implements Callable<Integer> {
           new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
       ForwardingTable table = new ForwardingTable();
       CapturePipeline pipeline =
-          new CapturePipeline(
-                  cfg, control, table, counters, CapturePipeline.Options.defaults(pcap.toString()))
-              .onProgress((frames, bytes, total) -> progress.update(frames, bytes))
-              .onRejection(rejections::record);
+          pipeline(cfg, control, table, counters, pcap.toString(), rejections)
+              .onProgress((frames, bytes, total) -> progress.update(frames, bytes));
       PipelineSummary s;
       try {
         s = pipeline.run(reader, writer == null ? null : writer::write);
@@ -171,6 +169,22 @@ public final class RunCommand implements Callable<Integer> {
       rejections.awaitDurable();
       return new Result(s, counters, kafka.bootstrapServers());
     }
+  }
+
+  /**
+   * The pipeline every command runs traffic through: refusals that no flow actor records go to
+   * {@code rejections}, so the log holds every redirect that was dropped.
+   */
+  static CapturePipeline pipeline(
+      FastpathConfig cfg,
+      dev.fastpath.flow.FlowControl control,
+      ForwardingTable table,
+      FastpathCounters counters,
+      String source,
+      RejectionRecorder rejections) {
+    return new CapturePipeline(
+            cfg, control, table, counters, CapturePipeline.Options.defaults(source))
+        .onRejection(rejections::record);
   }
 
   static void writeSummary(Path file, FastpathCounters counters) throws IOException {

@@ -2,7 +2,6 @@ package dev.fastpath.service;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
-import dev.fastpath.flow.forward.CapturePipeline;
 import dev.fastpath.flow.forward.FastpathCounters;
 import dev.fastpath.flow.forward.ForwardingTable;
 import dev.fastpath.flow.forward.PipelineSummary;
@@ -136,13 +135,7 @@ public final class ServeCommand implements Callable<Integer> {
                 new RejectionRecorder(kafka.bootstrapServers(), nodeName, pcap.toString());
             var writer = out == null ? null : new dev.fastpath.ingest.capture.PcapWriter(out)) {
           PipelineSummary s =
-              new CapturePipeline(
-                      cfg,
-                      control,
-                      table,
-                      counters,
-                      CapturePipeline.Options.defaults(pcap.toString()))
-                  .onRejection(rejections::record)
+              RunCommand.pipeline(cfg, control, table, counters, pcap.toString(), rejections)
                   .run(reader, writer == null ? null : writer::write);
           rejections.awaitDurable();
           System.out.printf("processed %s: %d frames, %d fixups%n", pcap, s.framesIn(), s.fixups());
@@ -168,9 +161,7 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try (rejections) {
-                    new CapturePipeline(
-                            cfg, control, table, counters, CapturePipeline.Options.defaults(source))
-                        .onRejection(rejections::record)
+                    RunCommand.pipeline(cfg, control, table, counters, source, rejections)
                         .run(reader, null);
                   } catch (Exception e) {
                     System.err.println(
