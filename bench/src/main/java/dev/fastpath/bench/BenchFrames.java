@@ -1,7 +1,7 @@
 package dev.fastpath.bench;
 
-import static dev.fastpath.ingest.gen.PacketBuilder.TCP_ACK;
-import static dev.fastpath.ingest.gen.PacketBuilder.TCP_PSH;
+import static dev.fastpath.traffic.PacketBuilder.TCP_ACK;
+import static dev.fastpath.traffic.PacketBuilder.TCP_PSH;
 
 import dev.fastpath.events.v1.EncapType;
 import dev.fastpath.events.v1.Scenario;
@@ -16,8 +16,8 @@ import dev.fastpath.ingest.codec.RedirectDecoder;
 import dev.fastpath.ingest.codec.RedirectResult;
 import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
-import dev.fastpath.ingest.gen.PacketBuilder;
-import dev.fastpath.ingest.gen.PacketBuilder.RedirectSpec;
+import dev.fastpath.traffic.PacketBuilder;
+import dev.fastpath.traffic.PacketBuilder.RedirectSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

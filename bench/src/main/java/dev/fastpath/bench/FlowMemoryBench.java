@@ -17,7 +17,7 @@ import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
 import dev.fastpath.flow.actor.LocalFlowControl;
 import dev.fastpath.flow.actor.ShardedFlowControl;
-import dev.fastpath.flow.forward.ForwardingTable;
+import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.flow.log.EventJournal;
 import dev.fastpath.flow.log.FlowSnapshotStore;
 import dev.fastpath.ingest.FlowKey;

@@ -1,7 +1,7 @@
 package dev.fastpath.bench;
 
-import dev.fastpath.flow.forward.FlowEntry;
-import dev.fastpath.flow.forward.ForwardingTable;
+import dev.fastpath.forwarding.FlowEntry;
+import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.ingest.codec.DecodedFrame;
 import dev.fastpath.ingest.codec.FrameDecoder;
 import java.nio.ByteBuffer;

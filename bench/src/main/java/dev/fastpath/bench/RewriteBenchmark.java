@@ -1,7 +1,7 @@
 package dev.fastpath.bench;
 
 import dev.fastpath.flow.RewriteDecision;
-import dev.fastpath.flow.forward.PacketRewriter;
+import dev.fastpath.forwarding.PacketRewriter;
 import dev.fastpath.ingest.codec.DecodedFrame;
 import dev.fastpath.ingest.codec.FrameDecoder;
 import java.nio.ByteBuffer;

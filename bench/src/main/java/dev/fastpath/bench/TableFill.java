@@ -1,8 +1,8 @@
 package dev.fastpath.bench;
 
 import dev.fastpath.flow.RewriteDecision;
-import dev.fastpath.flow.forward.FlowEntry;
-import dev.fastpath.flow.forward.ForwardingTable;
+import dev.fastpath.forwarding.FlowEntry;
+import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.ingest.FlowKey;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;

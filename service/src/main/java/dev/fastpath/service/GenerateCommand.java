@@ -1,8 +1,8 @@
 package dev.fastpath.service;
 
-import dev.fastpath.ingest.gen.GeneratedTraffic;
-import dev.fastpath.ingest.gen.GeneratorConfig;
-import dev.fastpath.ingest.gen.TrafficGenerator;
+import dev.fastpath.traffic.GeneratedTraffic;
+import dev.fastpath.traffic.GeneratorConfig;
+import dev.fastpath.traffic.TrafficGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;

@@ -2,9 +2,9 @@ package dev.fastpath.service;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
-import dev.fastpath.flow.forward.FastpathCounters;
-import dev.fastpath.flow.forward.ForwardingTable;
-import dev.fastpath.flow.forward.PipelineSummary;
+import dev.fastpath.forwarding.FastpathCounters;
+import dev.fastpath.forwarding.ForwardingTable;
+import dev.fastpath.forwarding.PipelineSummary;
 import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.LiveCapture;

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.ingest.gen.GeneratedTraffic;
-import dev.fastpath.ingest.gen.GeneratorConfig;
-import dev.fastpath.ingest.gen.TrafficGenerator;
+import dev.fastpath.traffic.GeneratedTraffic;
+import dev.fastpath.traffic.GeneratorConfig;
+import dev.fastpath.traffic.TrafficGenerator;
 import dev.fastpath.kafka.EmbeddedKafka;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -2,9 +2,9 @@ package dev.fastpath.projections.replay;
 
 import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.flow.actor.LocalFlowControl;
-import dev.fastpath.flow.forward.CapturePipeline;
-import dev.fastpath.flow.forward.FastpathCounters;
-import dev.fastpath.flow.forward.ForwardingTable;
+import dev.fastpath.forwarding.CapturePipeline;
+import dev.fastpath.forwarding.FastpathCounters;
+import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.ingest.capture.CaptureFiles;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.codec.RedirectResult;
