@@ -14,7 +14,18 @@ import dev.fastpath.ingest.redirect.Redirect;
  * forwarding stage.
  */
 public sealed interface ControlEvent {
+  /** The flow the event is for; null only for {@link Unattributed}. */
   FlowKey flow();
+
+  /** The sharding entity (and Kafka key) the event goes to. */
+  default String entityId() {
+    return flow().canonical();
+  }
+
+  /** Whether the forwarding stage must hold the flow's later frames until the answer. */
+  default boolean gates() {
+    return false;
+  }
 
   /** Capture (or arrival) time, epoch nanoseconds: the event time of the records it causes. */
   long timestampNanos();
@@ -33,6 +44,12 @@ public sealed interface ControlEvent {
     public FlowKey flow() {
       return redirect.flow();
     }
+
+    // Only a redirect can change how a flow's packets are forwarded.
+    @Override
+    public boolean gates() {
+      return true;
+    }
   }
 
   /**
@@ -46,6 +63,24 @@ public sealed interface ControlEvent {
   record FlowEnding(
       FlowKey flow, long timestampNanos, Cause cause, CloseReason reason, FlowCounted counts)
       implements ControlEvent {}
+
+  /**
+   * A redirect the decoder refused that names no flow (not GRE, spoofed MUX, cut before the
+   * embedded header...): recorded under its source's key so a re-run does not record it twice.
+   */
+  record Unattributed(
+      long sourceId, long timestampNanos, Cause cause, RedirectRejected rejected)
+      implements ControlEvent {
+    @Override
+    public FlowKey flow() {
+      return null;
+    }
+
+    @Override
+    public String entityId() {
+      return dev.fastpath.flow.log.FlowPartitioner.sourceKey(sourceId);
+    }
+  }
 
   /** Periodic packet/byte counts of an open flow (cumulative totals, not deltas). */
   record FlowTraffic(FlowKey flow, long timestampNanos, Cause cause, FlowCounted counts)

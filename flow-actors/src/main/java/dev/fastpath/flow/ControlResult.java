@@ -37,6 +37,11 @@ public record ControlResult(
     CLOSED,
     COUNTED,
     /** An event for a closed or unknown flow that changes nothing (e.g. counts after close). */
-    IGNORED
+    IGNORED,
+    /**
+     * The event's input position is already in the flow's log (its capture was processed before):
+     * nothing was appended; state and decision are the flow's as of that position.
+     */
+    ALREADY_APPLIED
   }
 }

@@ -1,5 +1,7 @@
 package dev.fastpath.forwarding;
 
+import dev.fastpath.ingest.config.ConflictPolicy;
+import dev.fastpath.ingest.config.EncapIdMode;
 import static dev.fastpath.traffic.PacketBuilder.TCP_ACK;
 import static dev.fastpath.traffic.PacketBuilder.TCP_FIN;
 import static dev.fastpath.traffic.PacketBuilder.TCP_PSH;
@@ -251,7 +253,7 @@ class CapturePipelineTest {
   void idleFlowsAgeOutOnCaptureTimeAndALaterPacketOpensANewFlow() throws Exception {
     FastpathConfig cfg =
         new FastpathConfig(
-            config.enis(), FastpathConfig.defaultVsidMap(), false, "pin", "vsid", 5_000);
+            config.enis(), FastpathConfig.defaultVsidMap(), false, ConflictPolicy.PIN, EncapIdMode.VSID, 5_000);
     Capture c = new Capture();
     c.at(T0, out(0, TCP_SYN)).at(T0 + SECOND, in(0, TCP_SYN | TCP_ACK));
     c.at(T0 + SECOND, out(1, TCP_SYN));

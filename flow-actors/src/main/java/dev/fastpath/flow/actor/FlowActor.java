@@ -1,16 +1,25 @@
 package dev.fastpath.flow.actor;
 
-import dev.fastpath.events.v1.FlowSnapshot;
+import dev.fastpath.events.Topics;
+import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.events.v1.FlowStateKind;
+import dev.fastpath.events.v1.RejectReason;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
+import dev.fastpath.flow.ControlResult.Outcome;
+import dev.fastpath.flow.FlowControl.Refusal;
 import dev.fastpath.flow.log.EventJournal;
-import dev.fastpath.flow.log.FlowSnapshotStore;
+import dev.fastpath.flow.log.FlowPartitioner;
+import dev.fastpath.flow.log.FlowStateCodec;
+import dev.fastpath.flow.state.FlowDecider;
+import dev.fastpath.flow.state.FlowDecider.Decision;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.flow.state.FlowStateMachine;
-import dev.fastpath.flow.state.FlowStateMachine.Step;
+import dev.fastpath.flow.state.InputMarks;
+import dev.fastpath.flow.state.Position;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.config.FastpathConfig;
-import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -21,22 +30,39 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * One flow (spec section 1), run as a sharded entity whose id is {@link FlowKey#canonical()}.
+ * One flow (spec section 1) as a sharded entity whose id is {@link FlowKey#canonical()}; the
+ * entity id {@code source|<id>} is instead the log of one input's refusals that name no flow.
  *
- * <p>Persist, then act: an event's records go to the journal first; the state moves on and the
- * answer (with any rewrite decision) is sent only once the journal acknowledged them. Commands that
- * arrive meanwhile are stashed, so a flow's records are appended strictly one event after another.
+ * <p>Event sourced in Pekko's shape: a command handler decides ({@link FlowDecider}), the events go
+ * to the journal, and only once they are durable does the one event handler ({@link
+ * FlowState#apply}) evolve the state and the answer go out. Commands that arrive meanwhile are
+ * stashed, so a flow's records are appended strictly one step after another. Every command is
+ * answered: with its result, or with a typed {@link Refusal} (stash full, journal failed).
  *
- * <p>The actor holds nothing the journal does not: on start it restores the flow's last durable
- * snapshot, which is what lets idle flows be passivated and a restarted service carry on.
+ * <p>The actor holds nothing the node's flow store does not: on start it waits until its partition
+ * has caught up with the log (a shard that just moved here reads what the previous node wrote),
+ * then takes its state from the store. Passivation (sharding's active-entity limit, or idleness)
+ * therefore loses nothing.
  */
 public final class FlowActor {
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Flow");
 
   public interface Command {}
 
-  /** A control event for this flow; the answer goes to {@code replyTo} once it is durable. */
-  public record Handle(ControlEvent event, ActorRef<ControlResult> replyTo) implements Command {}
+  /** A control event; the answer goes to {@code replyTo} once its records are durable. */
+  public record Handle(ControlEvent event, long correlation, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** The answer to a {@link Handle}: a result, or a refusal (then {@code result} is null). */
+  public record Reply(long correlation, ControlResult result, Refusal refusal, String detail) {
+    static Reply of(long correlation, ControlResult result) {
+      return new Reply(correlation, result, null, null);
+    }
+
+    static Reply refused(long correlation, Refusal refusal, String detail) {
+      return new Reply(correlation, null, refusal, detail);
+    }
+  }
 
   /** Sent by sharding to stop a passivated entity. */
   public enum Passivate implements Command, CborSerializable {
@@ -44,131 +70,264 @@ public final class FlowActor {
   }
 
   // Internal messages never leave the node; they carry non-serializable state on purpose.
-  private enum IdleTick implements Command, NoSerializationVerificationNeeded {
-    INSTANCE
-  }
-
-  private record Persisted(Step step, ActorRef<ControlResult> replyTo)
+  private record StateRecovered(FlowState state, InputMarks sourceMarks)
       implements Command, NoSerializationVerificationNeeded {}
 
-  private record PersistFailed(Step step, ActorRef<ControlResult> replyTo, Throwable cause)
+  private record RecoveryFailed(Throwable cause)
       implements Command, NoSerializationVerificationNeeded {}
+
+  private record StepPersisted(Pending step) implements Command, NoSerializationVerificationNeeded {}
+
+  private record StepFailed(Pending step, Throwable cause)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** A decided step waiting for the journal. */
+  private record Pending(Handle command, Decision decision, FlowState next, InputMarks marks) {}
 
   /**
    * What every flow actor of a node shares.
    *
-   * @param passivateAfter an actor idle this long is stopped; its state stays in the snapshot store
-   * @param stashCapacity commands buffered per flow while an append is in flight
+   * @param stashCapacity commands buffered per flow while an append is in flight; beyond, BUSY
    */
   public record Deps(
       FastpathConfig config,
       EventJournal journal,
-      FlowSnapshotStore store,
-      Duration passivateAfter,
+      PartitionGate gate,
+      int partitions,
       int stashCapacity) {}
 
   private final ActorContext<Command> context;
   private final StashBuffer<Command> stash;
-  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Deps deps;
-  private final FlowKey key;
+  private final String entityId;
+  private final FlowKey key; // null for a source's refusal log
+  private final long sourceId;
+  private final int partition;
 
   private FlowActor(
       ActorContext<Command> context,
       StashBuffer<Command> stash,
-      ActorRef<ClusterSharding.ShardCommand> shard,
       Deps deps,
-      FlowKey key) {
+      String entityId,
+      int partition) {
     this.context = context;
     this.stash = stash;
-    this.shard = shard;
     this.deps = deps;
-    this.key = key;
+    this.entityId = entityId;
+    this.partition = partition;
+    if (FlowPartitioner.isSourceKey(entityId)) {
+      this.key = null;
+      this.sourceId = FlowPartitioner.sourceIdOf(entityId);
+    } else {
+      this.key = FlowKey.parseCanonical(entityId);
+      this.sourceId = 0;
+    }
   }
 
   public static Behavior<Command> create(
-      FlowKey key, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {
+      String entityId, ActorRef<ClusterSharding.ShardCommand> shard, Deps deps) {
     return Behaviors.withStash(
         deps.stashCapacity(),
         stash ->
             Behaviors.setup(
                 context -> {
-                  context.setReceiveTimeout(deps.passivateAfter(), IdleTick.INSTANCE);
-                  FlowSnapshot snapshot = deps.store().get(key);
-                  FlowState restored = snapshot == null ? null : FlowState.fromSnapshot(snapshot);
-                  return new FlowActor(context, stash, shard, deps, key).idle(restored);
+                  int partition = FlowPartitioner.partition(entityId, deps.partitions());
+                  FlowActor actor = new FlowActor(context, stash, deps, entityId, partition);
+                  CompletionStage<Void> ready = deps.gate().ready(partition, shard);
+                  if (ready.toCompletableFuture().isDone()
+                      && !ready.toCompletableFuture().isCompletedExceptionally()) {
+                    return actor.idleFromStore();
+                  }
+                  context.pipeToSelf(
+                      ready,
+                      (ok, err) ->
+                          err == null ? actor.loaded() : new RecoveryFailed(err));
+                  return actor.recovering();
                 }));
   }
+
+  private StateRecovered loaded() {
+    return key != null
+        ? new StateRecovered(deps.journal().store().get(key), null)
+        : new StateRecovered(null, deps.journal().store().sourceMarks(sourceId));
+  }
+
+  private Behavior<Command> idleFromStore() {
+    StateRecovered r = loaded();
+    return key != null ? idle(r.state()) : idleSource(r.sourceMarks());
+  }
+
+  // ---------------------------------------------------------------- recovering
+
+  private Behavior<Command> recovering() {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            StateRecovered.class,
+            r -> stash.unstashAll(key != null ? idle(r.state()) : idleSource(r.sourceMarks())))
+        .onMessage(RecoveryFailed.class, this::onRecoveryFailed)
+        .onAnyMessage(this::stashOrRefuse)
+        .build();
+  }
+
+  private Behavior<Command> onRecoveryFailed(RecoveryFailed f) {
+    context.getLog().error("flow {}: partition {} could not be recovered", entityId, partition, f.cause());
+    return refuseAllAndStop(Refusal.JOURNAL_FAILED, "recovery failed: " + f.cause());
+  }
+
+  // ---------------------------------------------------------------- a flow
 
   private Behavior<Command> idle(FlowState state) {
     return Behaviors.receive(Command.class)
         .onMessage(Handle.class, h -> onHandle(state, h))
-        .onMessageEquals(IdleTick.INSTANCE, this::onIdle)
         .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
         .build();
   }
 
-  private Behavior<Command> persisting() {
+  private Behavior<Command> onHandle(FlowState state, Handle h) {
+    Decision d;
+    FlowState next;
+    byte[] stored;
+    try {
+      d = FlowDecider.decide(state, h.event(), deps.config());
+      if (d.events().isEmpty()) {
+        h.replyTo()
+            .tell(Reply.of(h.correlation(), FlowStateMachine.reply(d, state, state, h.event())));
+        return Behaviors.same();
+      }
+      next = FlowStateMachine.fold(state, key, d.events());
+      stored = next == null ? null : FlowStateCodec.compact(next);
+    } catch (RuntimeException e) {
+      // A bad event must not kill the flow; its sender is told and counts it.
+      h.replyTo().tell(Reply.refused(h.correlation(), Refusal.INVALID, e.toString()));
+      return Behaviors.same();
+    }
+    Pending p = new Pending(h, d, next, null);
+    context.pipeToSelf(
+        deps.journal().append(key, partition, d.events(), stored),
+        (ok, err) -> err == null ? new StepPersisted(p) : new StepFailed(p, err));
+    return persisting(state);
+  }
+
+  private Behavior<Command> persisting(FlowState state) {
     return Behaviors.receive(Command.class)
-        .onMessage(Persisted.class, this::onPersisted)
-        .onMessage(PersistFailed.class, this::onPersistFailed)
-        // Never passivate with an append in flight; the next idle period will do.
-        .onMessageEquals(IdleTick.INSTANCE, Behaviors::same)
-        .onAnyMessage(this::stashIt)
+        .onMessage(
+            StepPersisted.class,
+            ok -> {
+              Pending p = ok.step();
+              p.command()
+                  .replyTo()
+                  .tell(
+                      Reply.of(
+                          p.command().correlation(),
+                          FlowStateMachine.reply(p.decision(), state, p.next(), p.command().event())));
+              return stash.unstashAll(idle(p.next()));
+            })
+        .onMessage(StepFailed.class, this::onStepFailed)
+        .onAnyMessage(this::stashOrRefuse)
         .build();
   }
 
-  private Behavior<Command> onHandle(FlowState state, Handle h) {
-    Step step;
-    try {
-      step = FlowStateMachine.apply(state, h.event(), deps.config());
-    } catch (RuntimeException e) {
-      // A bad event must not kill the flow; the caller's ask fails by timeout and is counted there.
-      context.getLog().warn("flow {}: event {} refused: {}", key, h.event(), e.toString());
+  /**
+   * The journal gave up (Kafka refused the records or stayed away past the delivery timeout).
+   * Nothing was applied. The waiting commands are refused, and the actor stops: the next command
+   * starts it again from the durable state in the store.
+   */
+  private Behavior<Command> onStepFailed(StepFailed f) {
+    context.getLog().warn("flow {}: append failed, nothing applied: {}", entityId, f.cause().toString());
+    Handle h = f.step().command();
+    h.replyTo().tell(Reply.refused(h.correlation(), Refusal.JOURNAL_FAILED, f.cause().toString()));
+    return refuseAllAndStop(Refusal.JOURNAL_FAILED, "an earlier append failed: " + f.cause());
+  }
+
+  // ---------------------------------------------------------------- a source's refusals
+
+  private Behavior<Command> idleSource(InputMarks marks) {
+    return Behaviors.receive(Command.class)
+        .onMessage(Handle.class, h -> onSourceHandle(marks, h))
+        .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
+        .build();
+  }
+
+  private Behavior<Command> onSourceHandle(InputMarks marks, Handle h) {
+    if (!(h.event() instanceof ControlEvent.Unattributed u)) {
+      h.replyTo().tell(Reply.refused(h.correlation(), Refusal.INVALID, "not a refusal"));
       return Behaviors.same();
     }
-    if (step.records().isEmpty()) {
-      h.replyTo().tell(step.result());
-      return idle(step.next());
+    Position at = Position.of(u.cause());
+    RejectReason reason = u.rejected().getReason();
+    if (marks.covers(at)) {
+      h.replyTo().tell(Reply.of(h.correlation(), result(Outcome.ALREADY_APPLIED, reason)));
+      return Behaviors.same();
     }
-    FlowSnapshot snapshot = step.advancesFlow() ? step.next().toSnapshot() : null;
+    Envelope.Builder env =
+        Envelope.newBuilder()
+            .setSchemaVersion(Topics.SCHEMA_VERSION)
+            .setSeq(FlowState.NO_SEQ)
+            .setEventTimeNanos(u.timestampNanos())
+            .setRedirectRejected(u.rejected());
+    if (u.cause() != null) {
+      env.setCause(u.cause());
+    }
+    InputMarks after = marks.with(at);
+    Pending p =
+        new Pending(h, new Decision(java.util.List.of(env.build()), Outcome.REJECTED, reason), null, after);
     context.pipeToSelf(
-        deps.journal().append(key, step.records(), snapshot),
-        (ok, err) ->
-            err == null
-                ? new Persisted(step, h.replyTo())
-                : new PersistFailed(step, h.replyTo(), err));
-    return persisting();
+        deps.journal().appendUnattributed(sourceId, partition, env.build(), after),
+        (ok, err) -> err == null ? new StepPersisted(p) : new StepFailed(p, err));
+    return persistingSource();
   }
 
-  private Behavior<Command> onPersisted(Persisted p) {
-    p.replyTo().tell(p.step().result());
-    return stash.unstashAll(idle(p.step().next()));
+  private Behavior<Command> persistingSource() {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            StepPersisted.class,
+            ok -> {
+              Pending p = ok.step();
+              p.command()
+                  .replyTo()
+                  .tell(
+                      Reply.of(
+                          p.command().correlation(),
+                          result(p.decision().outcome(), p.decision().rejectReason())));
+              return stash.unstashAll(idleSource(p.marks()));
+            })
+        .onMessage(StepFailed.class, this::onStepFailed)
+        .onAnyMessage(this::stashOrRefuse)
+        .build();
   }
 
-  /**
-   * The journal retries by itself for as long as Kafka is away, so a failure here is final (the
-   * writer closed, a record refused). Nothing was applied; stopping drops the stashed commands,
-   * whose asks then time out, and the next command restarts the flow from its durable snapshot.
-   */
-  private Behavior<Command> onPersistFailed(PersistFailed f) {
-    context
-        .getLog()
-        .error("flow {}: append failed, flow restarts from its snapshot", key, f.cause());
-    return Behaviors.stopped();
+  private static ControlResult result(Outcome outcome, RejectReason reason) {
+    return new ControlResult(
+        outcome, FlowStateKind.FLOW_STATE_UNSPECIFIED, null, reason, FlowState.NO_SEQ);
   }
 
-  private Behavior<Command> stashIt(Command c) {
+  // ---------------------------------------------------------------- shared
+
+  private Behavior<Command> stashOrRefuse(Command c) {
     if (stash.isFull()) {
-      context.getLog().warn("flow {}: stash full ({}), dropping {}", key, stash.capacity(), c);
+      if (c instanceof Handle h) {
+        h.replyTo()
+            .tell(
+                Reply.refused(
+                    h.correlation(),
+                    Refusal.BUSY,
+                    "flow " + entityId + " has " + stash.capacity() + " events waiting"));
+      }
+      // A Passivate that finds the stash full is dropped: sharding sends it again.
     } else {
       stash.stash(c);
     }
     return Behaviors.same();
   }
 
-  private Behavior<Command> onIdle() {
-    shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
-    return Behaviors.same();
+  private Behavior<Command> refuseAllAndStop(Refusal refusal, String detail) {
+    stash.forEach(
+        c -> {
+          if (c instanceof Handle h) {
+            h.replyTo().tell(Reply.refused(h.correlation(), refusal, detail));
+          }
+        });
+    stash.clear();
+    return Behaviors.stopped();
   }
 }

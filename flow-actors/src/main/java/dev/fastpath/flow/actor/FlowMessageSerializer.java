@@ -31,14 +31,17 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
- * Binary form of the messages that cross nodes: {@link FlowActor.Handle} and {@link ControlResult}.
- * Protobuf parts (flow key, cause, FlowOpened, the redirect as RedirectInfo, ...) are written as
- * length-prefixed protobuf, the rest as fixed fields.
+ * Binary form of the messages that cross nodes: {@link FlowActor.Handle}, {@link FlowActor.Reply}
+ * and {@link ControlResult}. Protobuf parts (flow key, cause, FlowOpened, the redirect as
+ * RedirectInfo, ...) are written as length-prefixed protobuf, the rest as fixed fields.
  *
  * <pre>
- * Handle:        tag=1 | replyTo (UTF) | kind (1) | flow (pb) | timestamp (8) | cause (pb) | body
+ * Handle:        tag=1 | replyTo (UTF) | correlation (8) | kind (1) | flow (pb) | timestamp (8)
+ *                | cause (pb) | body
  *   body: FlowStarted opened (pb) | RedirectArrived redirect (pb) | RedirectRefused rejected (pb)
  *         FlowEnding reason (4) counts (pb) | FlowTraffic counts (pb)
+ *         Unattributed sourceId (8) rejected (pb)   (flow written as null)
+ * Reply:         tag=3 | correlation (8) | hasResult (1) | result | or refusal (UTF) detail (UTF)
  * ControlResult: tag=2 | outcome (UTF) | state (4) | reject (4) | lastSeq (8) | hasDecision (1)
  *   decision: flow (pb) | scenario (4) | encap (4) | key (8) | dipV6 (1) | dipHi (8) | dipLo (8)
  *             | vmMac (8) | eniMac (8) | seq (8)
@@ -50,12 +53,14 @@ public final class FlowMessageSerializer extends JSerializer {
 
   private static final byte TAG_HANDLE = 1;
   private static final byte TAG_RESULT = 2;
+  private static final byte TAG_REPLY = 3;
 
   private static final byte KIND_STARTED = 1;
   private static final byte KIND_REDIRECT = 2;
   private static final byte KIND_REFUSED = 3;
   private static final byte KIND_ENDING = 4;
   private static final byte KIND_TRAFFIC = 5;
+  private static final byte KIND_UNATTRIBUTED = 6;
 
   private final ExtendedActorSystem system;
   private volatile ActorRefResolver resolver;
@@ -88,7 +93,18 @@ public final class FlowMessageSerializer extends JSerializer {
       if (o instanceof FlowActor.Handle h) {
         out.writeByte(TAG_HANDLE);
         out.writeUTF(resolver().toSerializationFormat(h.replyTo()));
+        out.writeLong(h.correlation());
         writeEvent(out, h.event());
+      } else if (o instanceof FlowActor.Reply r) {
+        out.writeByte(TAG_REPLY);
+        out.writeLong(r.correlation());
+        out.writeBoolean(r.result() != null);
+        if (r.result() != null) {
+          writeResult(out, r.result());
+        } else {
+          out.writeUTF(r.refusal().name());
+          out.writeUTF(r.detail() == null ? "" : r.detail());
+        }
       } else if (o instanceof ControlResult r) {
         out.writeByte(TAG_RESULT);
         writeResult(out, r);
@@ -106,8 +122,16 @@ public final class FlowMessageSerializer extends JSerializer {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte tag = in.readByte();
       if (tag == TAG_HANDLE) {
-        ActorRef<ControlResult> replyTo = resolver().resolveActorRef(in.readUTF());
-        return new FlowActor.Handle(readEvent(in), replyTo);
+        ActorRef<FlowActor.Reply> replyTo = resolver().resolveActorRef(in.readUTF());
+        long correlation = in.readLong();
+        return new FlowActor.Handle(readEvent(in), correlation, replyTo);
+      } else if (tag == TAG_REPLY) {
+        long correlation = in.readLong();
+        if (in.readBoolean()) {
+          return new FlowActor.Reply(correlation, readResult(in), null, null);
+        }
+        return new FlowActor.Reply(
+            correlation, null, dev.fastpath.flow.FlowControl.Refusal.valueOf(in.readUTF()), in.readUTF());
       } else if (tag == TAG_RESULT) {
         return readResult(in);
       }
@@ -127,11 +151,13 @@ public final class FlowMessageSerializer extends JSerializer {
       kind = KIND_REFUSED;
     } else if (e instanceof ControlEvent.FlowEnding) {
       kind = KIND_ENDING;
+    } else if (e instanceof ControlEvent.Unattributed) {
+      kind = KIND_UNATTRIBUTED;
     } else {
       kind = KIND_TRAFFIC;
     }
     out.writeByte(kind);
-    writePb(out, e.flow().toProto());
+    writePb(out, e.flow() == null ? null : e.flow().toProto());
     out.writeLong(e.timestampNanos());
     writePb(out, e.cause());
     if (e instanceof ControlEvent.FlowStarted s) {
@@ -145,12 +171,16 @@ public final class FlowMessageSerializer extends JSerializer {
       writePb(out, f.counts());
     } else if (e instanceof ControlEvent.FlowTraffic t) {
       writePb(out, t.counts());
+    } else if (e instanceof ControlEvent.Unattributed u) {
+      out.writeLong(u.sourceId());
+      writePb(out, u.rejected());
     }
   }
 
   private static ControlEvent readEvent(DataInputStream in) throws IOException {
     byte kind = in.readByte();
-    FlowKey flow = FlowKey.fromProto(readPb(in, dev.fastpath.events.v1.FlowKey.parser()));
+    dev.fastpath.events.v1.FlowKey pk = readPb(in, dev.fastpath.events.v1.FlowKey.parser());
+    FlowKey flow = pk == null ? null : FlowKey.fromProto(pk);
     long ts = in.readLong();
     Cause cause = readPb(in, Cause.parser());
     return switch (kind) {
@@ -168,6 +198,11 @@ public final class FlowMessageSerializer extends JSerializer {
       }
       case KIND_TRAFFIC ->
           new ControlEvent.FlowTraffic(flow, ts, cause, readPb(in, FlowCounted.parser()));
+      case KIND_UNATTRIBUTED -> {
+        long sourceId = in.readLong();
+        yield new ControlEvent.Unattributed(
+            sourceId, ts, cause, readPb(in, RedirectRejected.parser()));
+      }
       default -> throw new NotSerializableException("unknown control event kind " + kind);
     };
   }

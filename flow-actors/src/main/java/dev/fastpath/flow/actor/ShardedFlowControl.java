@@ -2,27 +2,27 @@ package dev.fastpath.flow.actor;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.flow.ControlEvent;
-import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
-import dev.fastpath.flow.RewriteDecision;
 import dev.fastpath.flow.log.EventJournal;
-import dev.fastpath.flow.log.FlowSnapshotStore;
-import dev.fastpath.flow.log.KafkaEventWriter;
+import dev.fastpath.flow.log.FlowPartitioner;
+import dev.fastpath.flow.log.FlowStateStore;
+import dev.fastpath.flow.log.KafkaJournal;
 import dev.fastpath.flow.log.KafkaLogSettings;
-import dev.fastpath.flow.log.KafkaSnapshotStore;
-import dev.fastpath.flow.state.FlowState;
-import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.flow.log.LogRecovery;
+import dev.fastpath.flow.log.TopicAdmin;
 import dev.fastpath.ingest.config.FastpathConfig;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -32,108 +32,168 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The flow actors as the forwarding stage sees them: one {@link FlowActor} per flow under Cluster
- * Sharding (also on a single node), fed through {@link #submit}, which answers once the event's
- * records are in Kafka.
+ * Sharding (also on a single node), one shard per Kafka partition, fed through {@link
+ * #client(Replies)}. Answers are told to one receiver actor per client (no ask, no timer per
+ * event); the forwarding stage bounds what it has in flight itself.
  *
  * <p>One node by default (the node joins itself). For N nodes give each its own {@code
  * pekko.remote.artery.canonical.port} and the same {@code pekko.cluster.seed-nodes} in the Config
- * passed to {@link #start(FastpathConfig, KafkaLogSettings, Config)}.
+ * passed to {@link #start(FastpathConfig, KafkaLogSettings, Config, boolean)}.
  */
 public final class ShardedFlowControl implements FlowControl {
   private static final Logger LOG = LoggerFactory.getLogger(ShardedFlowControl.class);
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
 
   private final ActorSystem<Void> system;
-  private final ClusterSharding sharding;
-  private final Duration askTimeout;
-  private final FlowSnapshotStore store;
-  private final AutoCloseable[] owned;
+  private final ActorRef<ShardingEnvelope<FlowActor.Command>> region;
+  private final EventJournal journal;
+  private final PartitionGate gate;
+  private final LogRecovery.Result recovered;
+  private final AtomicLong clients = new AtomicLong();
 
   private ShardedFlowControl(
       ActorSystem<Void> system,
-      Duration askTimeout,
-      FlowSnapshotStore store,
-      AutoCloseable... owned) {
+      ActorRef<ShardingEnvelope<FlowActor.Command>> region,
+      EventJournal journal,
+      PartitionGate gate,
+      LogRecovery.Result recovered) {
     this.system = system;
-    this.store = store;
-    this.sharding = ClusterSharding.get(system);
-    this.askTimeout = askTimeout;
-    this.owned = owned;
+    this.region = region;
+    this.journal = journal;
+    this.gate = gate;
+    this.recovered = recovered;
   }
 
   /** One node with the default configuration, writing to Kafka per {@code log}. */
   public static ShardedFlowControl start(FastpathConfig config, KafkaLogSettings log) {
-    return start(config, log, ConfigFactory.empty());
+    return start(config, log, ConfigFactory.empty(), true);
   }
 
   /**
-   * Starts a node writing to Kafka: creates the topics, restores the state topic into the snapshot
-   * store, then starts the cluster node and sharding. {@code overrides} take precedence over the
-   * defaults; Pekko settings go under {@code pekko.*}, flow settings under {@code fastpath.flow.*}.
+   * Starts a node writing to Kafka: creates the topics, opens the journal, starts the cluster node
+   * and sharding. With {@code recoverAll} (a single node: {@code run}, a one-node {@code serve})
+   * every partition is caught up before this returns, so the caller can seed its forwarding stage
+   * from {@link #store()}; otherwise each partition is caught up when its shard starts here.
    */
   public static ShardedFlowControl start(
-      FastpathConfig config, KafkaLogSettings log, Config overrides) {
-    KafkaEventWriter.createTopics(log);
-    KafkaSnapshotStore store = KafkaSnapshotStore.load(log);
-    KafkaEventWriter writer;
+      FastpathConfig config, KafkaLogSettings log, Config overrides, boolean recoverAll) {
+    int partitions = TopicAdmin.ensureTopics(log);
+    KafkaLogSettings settings = log.withPartitions(partitions);
+    FlowStateStore store = new FlowStateStore(partitions, 1 << 16);
+    LogRecovery recovery = new LogRecovery(settings, store);
+    LogRecovery.Result recovered = recoverAll ? recovery.recoverAll() : null;
+    KafkaJournal journal = KafkaJournal.start(settings, store);
     try {
-      writer = KafkaEventWriter.start(log, store);
+      return start(config, journal, recovery, overrides, recovered);
     } catch (RuntimeException e) {
-      store.close();
+      journal.close();
       throw e;
     }
-    return start(config, writer, store, overrides);
   }
 
   /**
-   * Starts a node on any journal and snapshot store (both are closed with this control). Used by
-   * the Kafka variant above and by harnesses that measure the actors alone.
+   * Starts a node on any journal (closed with this control). Used by the Kafka variant above and by
+   * harnesses that measure the actors alone ({@code recovery} may then be null: nothing to read).
    */
   public static ShardedFlowControl start(
-      FastpathConfig config, EventJournal journal, FlowSnapshotStore store, Config overrides) {
+      FastpathConfig config,
+      EventJournal journal,
+      LogRecovery recovery,
+      Config overrides,
+      LogRecovery.Result recovered) {
     Config loaded = overrides.withFallback(ConfigFactory.load());
+    Config flow = loaded.getConfig("fastpath.flow");
+    Config passivation =
+        ConfigFactory.parseMap(
+            java.util.Map.of(
+                "pekko.cluster.sharding.passivation.fastpath-flows.active-entity-limit",
+                flow.getInt("active-flows-limit"),
+                "pekko.cluster.sharding.passivation.fastpath-flows.idle-entity.timeout",
+                flow.getDuration("passivate-after").toMillis() + "ms"));
     Config pekko =
-        overrides.withFallback(loaded.getConfig("fastpath.cluster")).withFallback(loaded).resolve();
-    Config flow = pekko.getConfig("fastpath.flow");
+        overrides
+            .withFallback(passivation)
+            .withFallback(loaded.getConfig("fastpath.cluster"))
+            .withFallback(loaded)
+            .resolve();
+    FlowStateStore store = journal.store();
+    int partitions = store.partitions();
+    PartitionGate gate =
+        new PartitionGate(
+            recovery != null
+                ? p -> recovery.recover(java.util.List.of(p))
+                : store::caughtUpWithoutLog,
+            p -> {
+              // The shard leaves this node: checkpoint what it changed, then stop owning it.
+              try {
+                journal.checkpoint(p);
+              } catch (RuntimeException e) {
+                LOG.warn("checkpoint of partition {} at hand-off failed: {}", p, e.toString());
+              }
+              store.released(p);
+            });
     FlowActor.Deps deps =
-        new FlowActor.Deps(
-            config,
-            journal,
-            store,
-            flow.getDuration("passivate-after"),
-            flow.getInt("stash-capacity"));
+        new FlowActor.Deps(config, journal, gate, partitions, flow.getInt("stash-capacity"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "fastpath", pekko);
     try {
+      ActorRef<ShardWatcher.Command> watcher =
+          system.systemActorOf(ShardWatcher.create(gate), "shard-watcher", Props.empty());
+      gate.onNewShard((p, shard) -> watcher.tell(new ShardWatcher.Watch(p, shard)));
       Cluster cluster = Cluster.get(system);
       if (pekko.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
-      ClusterSharding.get(system)
-          .init(
-              Entity.of(
-                      FlowActor.TYPE_KEY,
-                      ctx ->
-                          FlowActor.create(
-                              FlowKey.parseCanonical(ctx.getEntityId()), ctx.getShard(), deps))
-                  .withStopMessage(FlowActor.Passivate.INSTANCE));
+      ActorRef<ShardingEnvelope<FlowActor.Command>> region =
+          ClusterSharding.get(system)
+              .init(
+                  Entity.of(
+                          FlowActor.TYPE_KEY,
+                          ctx -> FlowActor.create(ctx.getEntityId(), ctx.getShard(), deps))
+                      .withMessageExtractor(new PartitionExtractor(partitions))
+                      .withStopMessage(FlowActor.Passivate.INSTANCE));
       awaitUp(cluster);
+      return new ShardedFlowControl(system, region, journal, gate, recovered);
     } catch (RuntimeException e) {
       system.terminate();
       throw e;
     }
-    return new ShardedFlowControl(system, flow.getDuration("ask-timeout"), store, journal, store);
+  }
+
+  /** Shard = Kafka partition of the entity id (FlowPartitioner), so a shard is one partition. */
+  static final class PartitionExtractor
+      extends ShardingMessageExtractor<ShardingEnvelope<FlowActor.Command>, FlowActor.Command> {
+    private final int partitions;
+
+    PartitionExtractor(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public String entityId(ShardingEnvelope<FlowActor.Command> envelope) {
+      return envelope.entityId();
+    }
+
+    @Override
+    public String shardId(String entityId) {
+      return Integer.toString(FlowPartitioner.partition(entityId, partitions));
+    }
+
+    @Override
+    public FlowActor.Command unwrapMessage(ShardingEnvelope<FlowActor.Command> envelope) {
+      return envelope.message();
+    }
   }
 
   private static void awaitUp(Cluster cluster) {
     long deadline = System.nanoTime() + JOIN_TIMEOUT.toNanos();
     while (cluster.selfMember().status() != MemberStatus.up()) {
       if (System.nanoTime() > deadline) {
-        // Sharding buffers until the node is up; the first asks may then time out.
+        // Sharding buffers until the node is up; answers then come later, not never.
         LOG.warn("cluster node not Up after {}; continuing", JOIN_TIMEOUT);
         return;
       }
       try {
-        TimeUnit.MILLISECONDS.sleep(50);
+        TimeUnit.MILLISECONDS.sleep(20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -142,29 +202,65 @@ public final class ShardedFlowControl implements FlowControl {
   }
 
   @Override
-  public CompletionStage<ControlResult> submit(ControlEvent event) {
-    return sharding
-        .entityRefFor(FlowActor.TYPE_KEY, event.flow().canonical())
-        .ask(replyTo -> new FlowActor.Handle(event, replyTo), askTimeout);
+  public Client client(Replies replies) {
+    Behavior<FlowActor.Reply> receiver =
+        Behaviors.receive(FlowActor.Reply.class)
+            .onAnyMessage(
+                r -> {
+                  if (r.result() != null) {
+                    replies.answered(r.correlation(), r.result());
+                  } else {
+                    replies.refused(r.correlation(), r.refusal(), r.detail());
+                  }
+                  return Behaviors.same();
+                })
+            .build();
+    ActorRef<FlowActor.Reply> ref =
+        system.systemActorOf(receiver, "replies-" + clients.incrementAndGet(), Props.empty());
+    return new Client() {
+      @Override
+      public void submit(ControlEvent event, long correlation) {
+        region.tell(
+            new ShardingEnvelope<>(event.entityId(), new FlowActor.Handle(event, correlation, ref)));
+      }
+
+      @Override
+      public void close() {
+        system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ref));
+      }
+    };
   }
 
   /**
-   * The decisions of every flow on the fast path as of the last durable snapshot: a restarted
-   * forwarding stage seeds its table with these, so packets of flows fixed up before the restart
-   * are rewritten without waiting for a control packet to reach their actor.
+   * The decisions of every flow on the fast path in this node's store (after {@code recoverAll},
+   * every such flow in the log): a restarted forwarding stage seeds its table with these.
    */
-  public List<RewriteDecision> activeDecisions() {
-    List<RewriteDecision> out = new ArrayList<>();
-    store.forEach(
-        s -> {
-          if (s.getState() == FlowStateKind.FAST_PATH) {
-            RewriteDecision d = FlowState.fromSnapshot(s).decision();
-            if (d != null) {
-              out.add(d);
-            }
-          }
-        });
+  public java.util.List<dev.fastpath.flow.RewriteDecision> activeDecisions() {
+    java.util.List<dev.fastpath.flow.RewriteDecision> out = new java.util.ArrayList<>();
+    journal
+        .store()
+        .forEach(
+            (key, bytes) -> {
+              var s = dev.fastpath.flow.log.FlowStateCodec.fromCompact(key, bytes);
+              if (s.decision() != null) {
+                out.add(s.decision());
+              }
+            });
     return out;
+  }
+
+  /** This node's durable flow states (after {@code recoverAll}: every flow in the log). */
+  public FlowStateStore store() {
+    return journal.store();
+  }
+
+  public EventJournal journal() {
+    return journal;
+  }
+
+  /** What the start-up recovery read, or null when partitions are recovered as shards start. */
+  public LogRecovery.Result recovered() {
+    return recovered;
   }
 
   public ActorSystem<Void> system() {
@@ -176,20 +272,29 @@ public final class ShardedFlowControl implements FlowControl {
     return Cluster.get(system).selfMember().address().toString();
   }
 
+  /**
+   * Leaves the cluster (shards hand off, their actors finish what is in flight), stops the actors,
+   * then checkpoints and closes the journal.
+   */
   @Override
   public void close() {
+    try {
+      // Everything answered is durable; write it to the state topic while every shard is ours.
+      journal.checkpoint();
+    } catch (RuntimeException e) {
+      LOG.warn("checkpoint before stopping failed: {}", e.toString());
+    }
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("actor system did not terminate cleanly: {}", e.toString());
     }
-    for (AutoCloseable c : owned) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        LOG.warn("closing {}: {}", c, e.toString());
-      }
+    gate.close();
+    try {
+      journal.close();
+    } catch (RuntimeException e) {
+      LOG.warn("closing the journal: {}", e.toString());
     }
   }
 }

@@ -145,7 +145,13 @@ public final class FastpathConfigLoader {
       if (idle <= 0) {
         throw new BadConfigException(origin + ": fastpath.idle-timeout must be positive");
       }
-      return new FastpathConfig(enis, vsidMap, strict, policy, encapId, idle);
+      return new FastpathConfig(
+          enis,
+          vsidMap,
+          strict,
+          dev.fastpath.ingest.config.ConflictPolicy.parse(policy),
+          dev.fastpath.ingest.config.EncapIdMode.parse(encapId),
+          idle);
     } catch (ConfigException e) {
       throw new BadConfigException(origin + ": " + e.getMessage(), e);
     }

@@ -1,22 +1,40 @@
 package dev.fastpath.flow.log;
 
 import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.events.v1.FlowSnapshot;
+import dev.fastpath.flow.state.InputMarks;
 import dev.fastpath.ingest.FlowKey;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Where a flow's records go. The stage completes only once every record (and the snapshot) is
- * durably stored; a flow actor acts on a transition only after that.
+ * Where a flow's events go. A stage completes only once every record of the step is durably
+ * stored, and by then the node's {@link FlowStateStore} holds the state the step leads to: a flow
+ * actor acts on a transition only after that.
+ *
+ * <p>Appends of one key must not overlap (the next waits for the previous stage): that is what
+ * keeps each flow's records in order. Appends of different keys may run concurrently and are
+ * written together (group commit).
  */
 public interface EventJournal extends AutoCloseable {
   /**
-   * Appends {@code records} in order under the flow's key, then (if not null) the flow's latest
-   * snapshot. Callers must not append for one flow again before the previous stage completed: that
-   * is what keeps each flow's records in order.
+   * Appends one step's records under the flow's key, in order, to {@code partition} (the flow's
+   * shard); {@code stateAfter} is the flow's compact state once they are applied.
    */
-  CompletionStage<Void> append(FlowKey flow, List<Envelope> records, FlowSnapshot snapshot);
+  CompletionStage<Void> append(
+      FlowKey flow, int partition, List<Envelope> records, byte[] stateAfter);
+
+  /** Appends a refusal that names no flow, under its source's key; see {@link FlowStateStore}. */
+  CompletionStage<Void> appendUnattributed(
+      long sourceId, int partition, Envelope record, InputMarks marksAfter);
+
+  /** The store the journal keeps current. */
+  FlowStateStore store();
+
+  /** Writes a checkpoint of every partition that changed; returns when it is durable. */
+  default void checkpoint() {}
+
+  /** Writes a checkpoint of one partition if it changed; returns when it is durable. */
+  default void checkpoint(int partition) {}
 
   @Override
   void close();

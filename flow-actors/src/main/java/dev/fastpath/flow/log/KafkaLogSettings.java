@@ -8,7 +8,14 @@ import java.util.Map;
 /**
  * Where and how the event log is written.
  *
+ * @param auditPartitions partitions of both topics (they are partitioned alike: a partition is a
+ *     shard); an existing topic keeps its own count
+ * @param statePartitions kept for configuration compatibility; must equal {@code auditPartitions}
  * @param node the writing node's name, stamped into every envelope
+ * @param checkpointInterval how often changed flow states are written to the state topic (bounds
+ *     how much of the audit topic a restart reads)
+ * @param deliveryTimeout how long a step may wait for Kafka before it fails (the flow keeps its
+ *     path; `run` stops with a message); retries inside this bound never duplicate a record
  * @param producerOverrides extra kafka-clients producer properties (tests, tuning)
  */
 public record KafkaLogSettings(
@@ -19,7 +26,12 @@ public record KafkaLogSettings(
     int statePartitions,
     String node,
     Duration startupTimeout,
+    Duration checkpointInterval,
+    Duration deliveryTimeout,
     Map<String, String> producerOverrides) {
+
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_DELIVERY_TIMEOUT = Duration.ofMinutes(2);
 
   public KafkaLogSettings {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -27,6 +39,13 @@ public record KafkaLogSettings(
     }
     if (auditPartitions < 1 || statePartitions < 1) {
       throw new IllegalArgumentException("partition counts must be at least 1");
+    }
+    if (auditPartitions != statePartitions) {
+      throw new IllegalArgumentException(
+          "the audit and state topics are partitioned alike (a partition is a shard): got "
+              + auditPartitions
+              + " and "
+              + statePartitions);
     }
     producerOverrides = Map.copyOf(producerOverrides);
   }
@@ -40,6 +59,8 @@ public record KafkaLogSettings(
         Topics.DEFAULT_PARTITIONS,
         node,
         Duration.ofSeconds(60),
+        DEFAULT_CHECKPOINT_INTERVAL,
+        DEFAULT_DELIVERY_TIMEOUT,
         Map.of());
   }
 
@@ -65,6 +86,8 @@ public record KafkaLogSettings(
         k.getInt("state-partitions"),
         node,
         k.getDuration("startup-timeout"),
+        k.getDuration("checkpoint-interval"),
+        k.getDuration("delivery-timeout"),
         Map.of());
   }
 
@@ -77,6 +100,64 @@ public record KafkaLogSettings(
         statePartitions,
         node,
         startupTimeout,
+        checkpointInterval,
+        deliveryTimeout,
         producerOverrides);
+  }
+
+  public KafkaLogSettings withPartitions(int partitions) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        auditTopic,
+        partitions,
+        stateTopic,
+        partitions,
+        node,
+        startupTimeout,
+        checkpointInterval,
+        deliveryTimeout,
+        producerOverrides);
+  }
+
+  public KafkaLogSettings withCheckpointInterval(Duration interval) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        auditTopic,
+        auditPartitions,
+        stateTopic,
+        statePartitions,
+        node,
+        startupTimeout,
+        interval,
+        deliveryTimeout,
+        producerOverrides);
+  }
+
+  public KafkaLogSettings withDeliveryTimeout(Duration timeout) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        auditTopic,
+        auditPartitions,
+        stateTopic,
+        statePartitions,
+        node,
+        startupTimeout,
+        checkpointInterval,
+        timeout,
+        producerOverrides);
+  }
+
+  public KafkaLogSettings withProducerOverrides(Map<String, String> overrides) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        auditTopic,
+        auditPartitions,
+        stateTopic,
+        statePartitions,
+        node,
+        startupTimeout,
+        checkpointInterval,
+        deliveryTimeout,
+        overrides);
   }
 }

@@ -8,7 +8,8 @@ import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.ControlResult.Outcome;
-import dev.fastpath.flow.log.SerializedSnapshotMap;
+import dev.fastpath.flow.log.FlowStateCodec;
+import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.flow.state.FlowStateMachine;
 import dev.fastpath.flow.testing.MemoryJournal;
@@ -45,11 +46,14 @@ class FlowMemoryHarness {
 
   /** Bytes per live (actor-backed, fixed-up) flow, snapshot included. */
   static double liveBytesPerFlow(int n) {
-    SerializedSnapshotMap store = new SerializedSnapshotMap();
-    var journal = new MemoryJournal(store, false);
-    var overrides = ConfigFactory.parseMap(Map.of("fastpath.flow.passivate-after", "1h"));
+    var journal = new MemoryJournal(8, false);
+    var overrides =
+        ConfigFactory.parseMap(
+            Map.of(
+                "fastpath.flow.passivate-after", "1h",
+                "fastpath.flow.active-flows-limit", String.valueOf(4 * (2_000 + n))));
     try (ShardedFlowControl control =
-        ShardedFlowControl.start(config(), journal, store, overrides)) {
+        ShardedFlowControl.start(config(), journal, null, overrides, null)) {
       drive(control, 0, 2_000);
       long before = usedHeap();
       drive(control, 2_000, 2_000 + n);
@@ -66,7 +70,7 @@ class FlowMemoryHarness {
       ControlEvent start = started(f, Scenario.VIP, 1);
       ControlEvent redirect = vipRedirect(f, 2);
       inFlight.add(
-          control.submit(start).thenCompose(r -> control.submit(redirect)).toCompletableFuture());
+          control.ask(start).thenCompose(r -> control.ask(redirect)).toCompletableFuture());
       if (inFlight.size() >= WINDOW) {
         drain(inFlight);
       }
@@ -81,15 +85,15 @@ class FlowMemoryHarness {
     inFlight.clear();
   }
 
-  /** Bytes per passivated flow: its serialized snapshot in the store, keyed by canonical key. */
+  /** Bytes per passivated flow: its compact state in the node's flow store. */
   static double passivatedBytesPerFlow(int n) {
     long before = usedHeap();
-    SerializedSnapshotMap store = new SerializedSnapshotMap();
+    FlowStateStore store = new FlowStateStore(8, n);
     for (int i = 0; i < n; i++) {
       FlowKey f = flow(i);
-      FlowState s = FlowStateMachine.apply(null, started(f, Scenario.VIP, 1), config()).next();
-      s = FlowStateMachine.apply(s, vipRedirect(f, 2), config()).next();
-      store.put(s.toSnapshot());
+      FlowState s = FlowStateMachine.step(null, started(f, Scenario.VIP, 1), config()).next();
+      s = FlowStateMachine.step(s, vipRedirect(f, 2), config()).next();
+      store.acknowledged(f, i & 7, i, FlowStateCodec.compact(s));
     }
     long after = usedHeap();
     assertThat(store.size()).isEqualTo(n);
@@ -107,7 +111,8 @@ class FlowMemoryHarness {
     double passivated = passivatedBytesPerFlow(n);
     double live = liveBytesPerFlow(n);
     System.out.printf(
-        "flows=%d  live (actor+state+snapshot) %.0f B/flow  passivated (snapshot only) %.0f B/flow%n",
+        "flows=%d  live (actor+state+stored state) %.0f B/flow  passivated (stored state only)"
+            + " %.0f B/flow%n",
         n, live, passivated);
     assertThat(live).isPositive();
     assertThat(passivated).isPositive().isLessThan(live);

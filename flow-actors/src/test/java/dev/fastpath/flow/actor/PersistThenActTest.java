@@ -58,16 +58,16 @@ class PersistThenActTest {
                 dir, Map.of("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port()))) {
       String bootstrap = "127.0.0.1:" + proxy.port();
       KafkaLogSettings log = KafkaLogSettings.defaults(bootstrap, "node-a");
-      try (ShardedFlowControl control = ShardedFlowControl.start(config(), log, overrides)) {
+      try (ShardedFlowControl control = ShardedFlowControl.start(config(), log, overrides, true)) {
         ControlResult opened =
-            control.submit(started(flow, 1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            control.ask(started(flow, 1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
         assertThat(opened.outcome()).isEqualTo(Outcome.OPENED);
 
         proxy.cut();
         CompletableFuture<ControlResult> fixup =
-            control.submit(vipRedirect(flow, 2)).toCompletableFuture();
+            control.ask(vipRedirect(flow, 2)).toCompletableFuture();
         CompletableFuture<ControlResult> duplicate =
-            control.submit(vipRedirect(flow, 3)).toCompletableFuture();
+            control.ask(vipRedirect(flow, 3)).toCompletableFuture();
         // no decision while the records cannot be made durable (the flow stays on the VIP path)
         await()
             .during(Duration.ofSeconds(4))

@@ -54,7 +54,7 @@ class ShardedFlowControlKafkaTest {
 
   private static ControlResult ask(FlowControl control, ControlEvent e) {
     return control
-        .submit(e)
+        .ask(e)
         .toCompletableFuture()
         .orTimeout(60, java.util.concurrent.TimeUnit.SECONDS)
         .join();
@@ -208,7 +208,7 @@ class ShardedFlowControlKafkaTest {
     KafkaLogSettings log = freshTopics();
     FlowKey flow = vipFlow(3000);
     var overrides = ConfigFactory.parseMap(Map.of("fastpath.flow.passivate-after", "300ms"));
-    try (ShardedFlowControl control = ShardedFlowControl.start(config(), log, overrides)) {
+    try (ShardedFlowControl control = ShardedFlowControl.start(config(), log, overrides, true)) {
       ask(control, started(flow, 1));
       ControlResult fixed = ask(control, vipRedirect(flow, 2));
       org.awaitility.Awaitility.await()

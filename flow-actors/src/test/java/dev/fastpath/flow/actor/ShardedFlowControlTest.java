@@ -10,7 +10,6 @@ import dev.fastpath.events.v1.RejectReason;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
-import dev.fastpath.flow.log.FlowSnapshotStore;
 import dev.fastpath.flow.testing.MemoryJournal;
 import dev.fastpath.ingest.FlowKey;
 import java.time.Duration;
@@ -60,21 +59,29 @@ class ShardedFlowControlTest {
         new ControlEvent.RedirectRefused(vip, 5000, cause(5), rej),
         traffic(vip, 6),
         ending(vip, CloseReason.IDLE_TIMEOUT, 7),
-        vipRedirect(vipFlow(9), 8));
+        vipRedirect(vipFlow(9), 8),
+        new ControlEvent.Unattributed(
+            0x1234L,
+            9000,
+            cause(9).toBuilder().setSourceId(0x1234L).build(),
+            RedirectRejected.newBuilder().setReason(RejectReason.NOT_GRE).setDetail("y").build()));
   }
 
   @Test
   void everyMessageRoundTripsThroughTheConfiguredSerializer() {
-    var journal = new MemoryJournal(FlowSnapshotStore.inMemory(), true);
+    var journal = new MemoryJournal(8, true);
     try (ShardedFlowControl control =
-        ShardedFlowControl.start(
-            config(), journal, FlowSnapshotStore.inMemory(), ConfigFactory.empty())) {
+        ShardedFlowControl.start(config(), journal, null, ConfigFactory.empty(), null)) {
       Serialization ser = SerializationExtension.get(control.system());
-      ActorRef<ControlResult> ref = control.system().ignoreRef();
+      ActorRef<FlowActor.Reply> ref = control.system().ignoreRef();
       LocalFlowControl local = new LocalFlowControl(config());
       for (ControlEvent e : everyKindOfEvent()) {
+        ControlResult r = local.ask(e).toCompletableFuture().join();
         Object[] messages = {
-          new FlowActor.Handle(e, ref), local.submit(e).toCompletableFuture().join()
+          new FlowActor.Handle(e, 42, ref),
+          r,
+          new FlowActor.Reply(43, r, null, null),
+          new FlowActor.Reply(44, null, dev.fastpath.flow.FlowControl.Refusal.BUSY, "stash full")
         };
         for (Object m : messages) {
           var serializer = ser.findSerializerFor(m);
@@ -92,15 +99,15 @@ class ShardedFlowControlTest {
 
   @Test
   void withSerializeMessagesOnTheActorsAnswerAsTheDryRun() {
-    var journal = new MemoryJournal(FlowSnapshotStore.inMemory(), true);
+    var journal = new MemoryJournal(8, true);
     var overrides = ConfigFactory.parseMap(Map.of("pekko.actor.serialize-messages", "on"));
     LocalFlowControl local = new LocalFlowControl(config());
     try (ShardedFlowControl control =
-        ShardedFlowControl.start(config(), journal, FlowSnapshotStore.inMemory(), overrides)) {
+        ShardedFlowControl.start(config(), journal, null, overrides, null)) {
       for (ControlEvent e : everyKindOfEvent()) {
         ControlResult actual =
-            control.submit(e).toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
-        assertThat(actual).isEqualTo(local.submit(e).toCompletableFuture().join());
+            control.ask(e).toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+        assertThat(actual).isEqualTo(local.ask(e).toCompletableFuture().join());
       }
       assertThat(journal.records()).containsExactlyInAnyOrderElementsOf(local.records());
     }

@@ -7,7 +7,6 @@ import com.typesafe.config.ConfigFactory;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
-import dev.fastpath.flow.log.FlowSnapshotStore;
 import dev.fastpath.flow.testing.MemoryJournal;
 import dev.fastpath.ingest.FlowKey;
 import java.io.IOException;
@@ -49,8 +48,7 @@ class TwoNodeClusterTest {
   void eventsSubmittedOnOneNodeAreHandledByFlowsOnBoth() throws IOException {
     int a = freePort();
     int b = freePort();
-    FlowSnapshotStore store = FlowSnapshotStore.inMemory();
-    MemoryJournal journal = new MemoryJournal(store, true);
+    MemoryJournal journal = new MemoryJournal(8, true);
     List<ControlEvent> events = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       FlowKey f = vipFlow(5000 + i);
@@ -58,8 +56,10 @@ class TwoNodeClusterTest {
       events.add(arrived(redirect(f, Scenario.VIP, DIP, VM_MAC, 0x100 + i), 2L * i + 2));
     }
     LocalFlowControl local = new LocalFlowControl(config());
-    try (ShardedFlowControl nodeA = ShardedFlowControl.start(config(), journal, store, node(a, a));
-        ShardedFlowControl nodeB = ShardedFlowControl.start(config(), journal, store, node(b, a))) {
+    try (ShardedFlowControl nodeA =
+            ShardedFlowControl.start(config(), journal, null, node(a, a), null);
+        ShardedFlowControl nodeB =
+            ShardedFlowControl.start(config(), journal, null, node(b, a), null)) {
       Awaitility.await()
           .atMost(Duration.ofSeconds(60))
           .until(
@@ -68,8 +68,8 @@ class TwoNodeClusterTest {
                       && allUp(nodeA));
       for (ControlEvent e : events) {
         ControlResult r =
-            nodeA.submit(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
-        assertThat(r).isEqualTo(local.submit(e).toCompletableFuture().join());
+            nodeA.ask(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
+        assertThat(r).isEqualTo(local.ask(e).toCompletableFuture().join());
       }
       assertThat(ShardedFlowControlTest.liveEntities(nodeB)).isPositive();
       assertThat(ShardedFlowControlTest.liveEntities(nodeA)).isPositive();

@@ -1,5 +1,7 @@
 package dev.fastpath.flow.config;
 
+import dev.fastpath.ingest.config.ConflictPolicy;
+import dev.fastpath.ingest.config.EncapIdMode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -50,8 +52,8 @@ class FastpathConfigLoaderTest {
     assertThat(web.muxTrusted((int) dev.fastpath.ingest.IpAddrs.lo(new byte[] {10, 2, 2, 3})))
         .isFalse();
     assertThat(c.enis().get(1).mac()).isEqualTo(Macs.parse("00:22:48:c2:a4:bf"));
-    assertThat(c.conflictPolicy()).isEqualTo("latest");
-    assertThat(c.encapIdMode()).isEqualTo("raw");
+    assertThat(c.conflictPolicy()).isEqualTo(ConflictPolicy.LATEST);
+    assertThat(c.encapIdMode()).isEqualTo(EncapIdMode.RAW);
     assertThat(c.idleTimeoutMillis()).isEqualTo(5000);
     assertThat(c.strictIcmpv6Checksum()).isTrue();
     assertThat(c.scenarioFor(6, 252)).isEqualTo(Scenario.PE);
@@ -61,8 +63,8 @@ class FastpathConfigLoaderTest {
   @Test
   void defaultsFollowTheSpec() {
     FastpathConfig c = FastpathConfigLoader.load(null, List.of());
-    assertThat(c.conflictPolicy()).isEqualTo("pin");
-    assertThat(c.encapIdMode()).isEqualTo("vsid");
+    assertThat(c.conflictPolicy()).isEqualTo(ConflictPolicy.PIN);
+    assertThat(c.encapIdMode()).isEqualTo(EncapIdMode.VSID);
     assertThat(c.idleTimeoutMillis()).isEqualTo(300_000);
     assertThat(c.scenarioFor(4, 253)).isEqualTo(Scenario.VIP);
     assertThat(c.scenarioFor(6, 254)).isEqualTo(Scenario.PE);

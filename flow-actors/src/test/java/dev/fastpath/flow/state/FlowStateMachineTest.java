@@ -39,16 +39,16 @@ class FlowStateMachineTest {
   }
 
   private FlowState open(FlowKey flow) {
-    return FlowStateMachine.apply(null, started(flow, 1), cfg).next();
+    return FlowStateMachine.step(null, started(flow, 1), cfg).next();
   }
 
   private FlowState fixedUp(FlowKey flow) {
-    return FlowStateMachine.apply(open(flow), vipRedirect(flow, 3), cfg).next();
+    return FlowStateMachine.step(open(flow), vipRedirect(flow, 3), cfg).next();
   }
 
   @Test
   void firstPacketCreatesTheFlowOnTheVipPath() {
-    Step s = FlowStateMachine.apply(null, started(vipFlow(), 1), cfg);
+    Step s = FlowStateMachine.step(null, started(vipFlow(), 1), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.OPENED);
     assertThat(s.next().kind()).isEqualTo(FlowStateKind.VIP_PATH);
@@ -65,7 +65,7 @@ class FlowStateMachineTest {
   @Test
   void aSecondFirstPacketChangesNothing() {
     FlowState st = open(vipFlow());
-    Step s = FlowStateMachine.apply(st, started(vipFlow(), 2), cfg);
+    Step s = FlowStateMachine.step(st, started(vipFlow(), 2), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.ALREADY_OPEN);
     assertThat(s.records()).isEmpty();
@@ -75,8 +75,8 @@ class FlowStateMachineTest {
   @Test
   void rule1_flowWithoutRedirectStaysOnTheVipPathUntilClosed() {
     FlowState st = open(vipFlow());
-    st = FlowStateMachine.apply(st, traffic(vipFlow(), 50), cfg).next();
-    Step closed = FlowStateMachine.apply(st, ending(vipFlow(), CloseReason.FIN, 90), cfg);
+    st = FlowStateMachine.step(st, traffic(vipFlow(), 50), cfg).next();
+    Step closed = FlowStateMachine.step(st, ending(vipFlow(), CloseReason.FIN, 90), cfg);
 
     assertThat(st.kind()).isEqualTo(FlowStateKind.VIP_PATH);
     assertThat(closed.result().outcome()).isEqualTo(Outcome.CLOSED);
@@ -87,8 +87,8 @@ class FlowStateMachineTest {
   @Test
   void rule2_lateRedirectAfterDataIsHonoured() {
     FlowState st = open(vipFlow());
-    st = FlowStateMachine.apply(st, traffic(vipFlow(), 40), cfg).next();
-    Step s = FlowStateMachine.apply(st, vipRedirect(vipFlow(), 41), cfg);
+    st = FlowStateMachine.step(st, traffic(vipFlow(), 40), cfg).next();
+    Step s = FlowStateMachine.step(st, vipRedirect(vipFlow(), 41), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.FIXED_UP);
     assertThat(s.next().kind()).isEqualTo(FlowStateKind.FAST_PATH);
@@ -104,7 +104,7 @@ class FlowStateMachineTest {
   void rule3_duplicateRedirectIsRecordedAsDuplicateWithoutTransition() {
     FlowState st = fixedUp(vipFlow());
     RewriteDecision before = st.decision();
-    Step s = FlowStateMachine.apply(st, vipRedirect(vipFlow(), 4), cfg);
+    Step s = FlowStateMachine.step(st, vipRedirect(vipFlow(), 4), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.DUPLICATE);
     assertThat(kinds(s)).containsExactly(EventCase.REDIRECT_DUPLICATE);
@@ -118,12 +118,12 @@ class FlowStateMachineTest {
     FlowState st = open(vipFlow());
     FlowKey reverse = vipFlow().reversed();
     // The actor for the reverse tuple has no state: the redirect describes a direction never seen.
-    Step s = FlowStateMachine.apply(null, vipRedirect(reverse, 3), cfg);
+    Step s = FlowStateMachine.step(null, vipRedirect(reverse, 3), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.FLOW_MISS);
     assertThat(s.next()).isNull();
     assertThat(st.kind()).isEqualTo(FlowStateKind.VIP_PATH);
-    assertThatThrownBy(() -> FlowStateMachine.apply(st, vipRedirect(reverse, 3), cfg))
+    assertThatThrownBy(() -> FlowStateMachine.step(st, vipRedirect(reverse, 3), cfg))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -139,7 +139,7 @@ class FlowStateMachineTest {
             53);
     FlowState st = open(udp);
     Step s =
-        FlowStateMachine.apply(st, arrived(redirect(udp, Scenario.VIP, DIP, VM_MAC, 1), 2), cfg);
+        FlowStateMachine.step(st, arrived(redirect(udp, Scenario.VIP, DIP, VM_MAC, 1), 2), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.REJECTED);
     assertThat(s.result().rejectReason()).isEqualTo(RejectReason.NOT_TCP);
@@ -149,7 +149,7 @@ class FlowStateMachineTest {
 
   @Test
   void rule6_redirectForUnknownFlowIsAFlowMissAndCreatesNoState() {
-    Step s = FlowStateMachine.apply(null, vipRedirect(vipFlow(), 7), cfg);
+    Step s = FlowStateMachine.step(null, vipRedirect(vipFlow(), 7), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.FLOW_MISS);
     assertThat(s.result().rejectReason()).isEqualTo(RejectReason.FLOW_MISS);
@@ -172,7 +172,7 @@ class FlowStateMachineTest {
             IpAddrs.parse("20.69.29.62"),
             443);
     FlowState st = open(other);
-    Step s = FlowStateMachine.apply(st, vipRedirect(other, 2), cfg);
+    Step s = FlowStateMachine.step(st, vipRedirect(other, 2), cfg);
 
     assertThat(s.result().rejectReason()).isEqualTo(RejectReason.ENI_MISS);
     assertThat(s.next().kind()).isEqualTo(FlowStateKind.VIP_PATH);
@@ -182,7 +182,7 @@ class FlowStateMachineTest {
   void rule10_conflictUnderPinKeepsTheFirstTarget() {
     FlowState st = fixedUp(vipFlow());
     Redirect other = redirect(vipFlow(), Scenario.VIP, DIP_2, VM_MAC_2, 0x100);
-    Step s = FlowStateMachine.apply(st, arrived(other, 5), cfg);
+    Step s = FlowStateMachine.step(st, arrived(other, 5), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.CONFLICT_PINNED);
     assertThat(kinds(s)).containsExactly(EventCase.REDIRECT_CONFLICT);
@@ -198,13 +198,13 @@ class FlowStateMachineTest {
   void rule10_conflictUnderLatestAppliesTheNewTarget() {
     FastpathConfig latest = config("latest", "vsid");
     FlowState st =
-        FlowStateMachine.apply(
-                FlowStateMachine.apply(null, started(vipFlow(), 1), latest).next(),
+        FlowStateMachine.step(
+                FlowStateMachine.step(null, started(vipFlow(), 1), latest).next(),
                 vipRedirect(vipFlow(), 2),
                 latest)
             .next();
     Redirect other = redirect(vipFlow(), Scenario.VIP, DIP_2, VM_MAC_2, 0x100);
-    Step s = FlowStateMachine.apply(st, arrived(other, 5), latest);
+    Step s = FlowStateMachine.step(st, arrived(other, 5), latest);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.CONFLICT_REPLACED);
     assertThat(kinds(s))
@@ -224,8 +224,8 @@ class FlowStateMachineTest {
   @Test
   void rule11_disabledScenarioDropsTheRedirect() {
     FastpathConfig off = withToggle(Scenario.VIP, false);
-    FlowState st = FlowStateMachine.apply(null, started(vipFlow(), 1), off).next();
-    Step s = FlowStateMachine.apply(st, vipRedirect(vipFlow(), 2), off);
+    FlowState st = FlowStateMachine.step(null, started(vipFlow(), 1), off).next();
+    Step s = FlowStateMachine.step(st, vipRedirect(vipFlow(), 2), off);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.REJECTED);
     assertThat(s.result().rejectReason()).isEqualTo(RejectReason.SCENARIO_DISABLED);
@@ -237,7 +237,7 @@ class FlowStateMachineTest {
   @Test
   void rule11_disablingAToggleDoesNotRevertAFixedUpFlow() {
     FlowState st = fixedUp(vipFlow());
-    Step s = FlowStateMachine.apply(st, vipRedirect(vipFlow(), 9), withToggle(Scenario.VIP, false));
+    Step s = FlowStateMachine.step(st, vipRedirect(vipFlow(), 9), withToggle(Scenario.VIP, false));
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.REJECTED);
     assertThat(s.next().kind()).isEqualTo(FlowStateKind.FAST_PATH);
@@ -248,24 +248,24 @@ class FlowStateMachineTest {
   void redirectWhoseScenarioDoesNotFitTheFlowIsRejected() {
     FlowState v4 = open(vipFlow());
     Redirect pe = redirect(vipFlow(), Scenario.PE, DIP, VM_MAC, 0x100);
-    Step s = FlowStateMachine.apply(v4, arrived(pe, 2), cfg);
+    Step s = FlowStateMachine.step(v4, arrived(pe, 2), cfg);
     assertThat(s.result().rejectReason()).isEqualTo(RejectReason.SCENARIO_MISMATCH);
     assertThat(s.next().kind()).isEqualTo(FlowStateKind.VIP_PATH);
 
     // an ILB redirect for an unencapsulated (VIP-shaped) outbound flow
     Redirect ilb = redirect(vipFlow(), Scenario.ILB, DIP, VM_MAC, 0x100);
-    assertThat(FlowStateMachine.apply(v4, arrived(ilb, 2), cfg).result().rejectReason())
+    assertThat(FlowStateMachine.step(v4, arrived(ilb, 2), cfg).result().rejectReason())
         .isEqualTo(RejectReason.SCENARIO_MISMATCH);
 
     FlowState v6 = open(peFlow());
     Redirect vip = redirect(peFlow(), Scenario.VIP, DIP, VM_MAC, 0x100);
-    assertThat(FlowStateMachine.apply(v6, arrived(vip, 2), cfg).result().rejectReason())
+    assertThat(FlowStateMachine.step(v6, arrived(vip, 2), cfg).result().rejectReason())
         .isEqualTo(RejectReason.SCENARIO_MISMATCH);
   }
 
   @Test
   void vipFixupAddsEncapsulationWithKeyFromEncapIdAsVsid() {
-    Step s = FlowStateMachine.apply(open(vipFlow()), vipRedirect(vipFlow(), 2), cfg);
+    Step s = FlowStateMachine.step(open(vipFlow()), vipRedirect(vipFlow(), 2), cfg);
     var fixed = s.records().get(1).getFlowFixedUp();
 
     // spec section 3 example: EncapId 0x100 is VSID 0x100, GRE key field 0x00010000
@@ -290,8 +290,8 @@ class FlowStateMachineTest {
   @Test
   void vipFixupWithRawEncapIdModeUsesEncapIdAsKeyField() {
     FastpathConfig raw = config("pin", "raw");
-    FlowState st = FlowStateMachine.apply(null, started(vipFlow(), 1), raw).next();
-    Step s = FlowStateMachine.apply(st, vipRedirect(vipFlow(), 2), raw);
+    FlowState st = FlowStateMachine.step(null, started(vipFlow(), 1), raw).next();
+    Step s = FlowStateMachine.step(st, vipRedirect(vipFlow(), 2), raw);
     assertThat(s.result().decision().keyField()).isEqualTo(0x100L);
   }
 
@@ -317,7 +317,7 @@ class FlowStateMachineTest {
             r.vmMac(),
             r.checksum(),
             r.frameLength());
-    Step s = FlowStateMachine.apply(open(vipFlow()), arrived(vx, 2), cfg);
+    Step s = FlowStateMachine.step(open(vipFlow()), arrived(vx, 2), cfg);
     assertThat(s.result().decision().encapType()).isEqualTo(EncapType.VXLAN);
     assertThat(s.result().decision().keyField()).isEqualTo(5000L);
   }
@@ -325,7 +325,7 @@ class FlowStateMachineTest {
   @Test
   void ilbFixupKeepsTheFlowsEncapsulationAndKey() {
     Redirect r = redirect(ilbFlow(), Scenario.ILB, DIP, VM_MAC, 0x999);
-    Step s = FlowStateMachine.apply(open(ilbFlow()), arrived(r, 2), cfg);
+    Step s = FlowStateMachine.step(open(ilbFlow()), arrived(r, 2), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.FIXED_UP);
     ForwardingPath np = s.records().get(1).getFlowFixedUp().getNewPath();
@@ -340,9 +340,9 @@ class FlowStateMachineTest {
   @Test
   void peFixupKeepsTheKeyAndStripsTheNsgEncapsulation() {
     Redirect r = redirect(peFlow(), Scenario.PE, DIP, VM_MAC, 0x999);
-    FlowState one = FlowStateMachine.apply(null, started(peFlow(), Scenario.PE, 1), cfg).next();
+    FlowState one = FlowStateMachine.step(null, started(peFlow(), Scenario.PE, 1), cfg).next();
     ForwardingPath plain =
-        FlowStateMachine.apply(one, arrived(r, 2), cfg)
+        FlowStateMachine.step(one, arrived(r, 2), cfg)
             .records()
             .get(1)
             .getFlowFixedUp()
@@ -351,8 +351,8 @@ class FlowStateMachineTest {
     assertThat(plain.getStripOuterEncap()).isFalse();
 
     var behindNsg = new ControlEvent.FlowStarted(peFlow(), 1000, cause(1), opened(Scenario.PE, 2));
-    FlowState two = FlowStateMachine.apply(null, behindNsg, cfg).next();
-    Step s = FlowStateMachine.apply(two, arrived(r, 2), cfg);
+    FlowState two = FlowStateMachine.step(null, behindNsg, cfg).next();
+    Step s = FlowStateMachine.step(two, arrived(r, 2), cfg);
     ForwardingPath np = s.records().get(1).getFlowFixedUp().getNewPath();
     assertThat(np.getKey()).isEqualTo(PE_KEY_FIELD);
     assertThat(np.getStripOuterEncap()).isTrue();
@@ -363,7 +363,7 @@ class FlowStateMachineTest {
   @Test
   void closingRecordsCountsAndDropsTheDecision() {
     FlowState st = fixedUp(vipFlow());
-    Step s = FlowStateMachine.apply(st, ending(vipFlow(), CloseReason.RST, 10), cfg);
+    Step s = FlowStateMachine.step(st, ending(vipFlow(), CloseReason.RST, 10), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.CLOSED);
     assertThat(s.result().decision()).isNull();
@@ -377,41 +377,41 @@ class FlowStateMachineTest {
   @Test
   void afterCloseRedirectsMissAndTrafficIsIgnored() {
     FlowState closed =
-        FlowStateMachine.apply(fixedUp(vipFlow()), ending(vipFlow(), CloseReason.FIN, 10), cfg)
+        FlowStateMachine.step(fixedUp(vipFlow()), ending(vipFlow(), CloseReason.FIN, 10), cfg)
             .next();
 
-    Step redirect = FlowStateMachine.apply(closed, vipRedirect(vipFlow(), 11), cfg);
+    Step redirect = FlowStateMachine.step(closed, vipRedirect(vipFlow(), 11), cfg);
     assertThat(redirect.result().outcome()).isEqualTo(Outcome.FLOW_MISS);
     assertThat(redirect.records().get(0).getSeq()).isZero();
     assertThat(redirect.next()).isEqualTo(closed);
 
-    Step counts = FlowStateMachine.apply(closed, traffic(vipFlow(), 12), cfg);
+    Step counts = FlowStateMachine.step(closed, traffic(vipFlow(), 12), cfg);
     assertThat(counts.result().outcome()).isEqualTo(Outcome.IGNORED);
     assertThat(counts.records()).isEmpty();
     assertThat(
-            FlowStateMachine.apply(closed, ending(vipFlow(), CloseReason.FIN, 13), cfg).records())
+            FlowStateMachine.step(closed, ending(vipFlow(), CloseReason.FIN, 13), cfg).records())
         .isEmpty();
   }
 
   @Test
   void aClosedFlowSeenAgainReopensWithFreshStateAndContinuingSeq() {
     FlowState closed =
-        FlowStateMachine.apply(fixedUp(vipFlow()), ending(vipFlow(), CloseReason.FIN, 10), cfg)
+        FlowStateMachine.step(fixedUp(vipFlow()), ending(vipFlow(), CloseReason.FIN, 10), cfg)
             .next();
-    Step s = FlowStateMachine.apply(closed, started(vipFlow(), 20), cfg);
+    Step s = FlowStateMachine.step(closed, started(vipFlow(), 20), cfg);
 
     assertThat(s.result().outcome()).isEqualTo(Outcome.OPENED);
     assertThat(s.next().kind()).isEqualTo(FlowStateKind.VIP_PATH);
     assertThat(s.next().pinned()).isNull();
     assertThat(seqs(s)).containsExactly(closed.lastSeq() + 1);
     // the new incarnation takes a redirect as a first fixup, not a duplicate
-    Step again = FlowStateMachine.apply(s.next(), vipRedirect(vipFlow(), 21), cfg);
+    Step again = FlowStateMachine.step(s.next(), vipRedirect(vipFlow(), 21), cfg);
     assertThat(again.result().outcome()).isEqualTo(Outcome.FIXED_UP);
   }
 
   @Test
   void periodicCountsAreRecordedForOpenFlows() {
-    Step s = FlowStateMachine.apply(open(vipFlow()), traffic(vipFlow(), 30), cfg);
+    Step s = FlowStateMachine.step(open(vipFlow()), traffic(vipFlow(), 30), cfg);
     assertThat(s.result().outcome()).isEqualTo(Outcome.COUNTED);
     assertThat(kinds(s)).containsExactly(EventCase.FLOW_COUNTED);
     assertThat(s.next().counts().getPacketsOutbound()).isEqualTo(30);
@@ -427,24 +427,24 @@ class FlowStateMachineTest {
             .build();
     var refused = new ControlEvent.RedirectRefused(vipFlow(), 5000, cause(5), rej);
 
-    Step onFlow = FlowStateMachine.apply(open(vipFlow()), refused, cfg);
+    Step onFlow = FlowStateMachine.step(open(vipFlow()), refused, cfg);
     assertThat(onFlow.result().outcome()).isEqualTo(Outcome.REJECTED);
     assertThat(onFlow.result().rejectReason()).isEqualTo(RejectReason.ENCAP_ID_NOT_TRUSTED);
     assertThat(seqs(onFlow)).containsExactly(2L);
 
-    Step noFlow = FlowStateMachine.apply(null, refused, cfg);
+    Step noFlow = FlowStateMachine.step(null, refused, cfg);
     assertThat(noFlow.next()).isNull();
     assertThat(seqs(noFlow)).containsExactly(0L);
   }
 
   @Test
   void snapshotRestoresTheSameState() {
-    FlowState vip = FlowStateMachine.apply(fixedUp(vipFlow()), traffic(vipFlow(), 9), cfg).next();
+    FlowState vip = FlowStateMachine.step(fixedUp(vipFlow()), traffic(vipFlow(), 9), cfg).next();
     assertThat(vip.kind()).isEqualTo(FlowStateKind.FAST_PATH);
     assertThat(FlowState.fromSnapshot(vip.toSnapshot())).isEqualTo(vip);
 
     Redirect r = redirect(peFlow(), Scenario.PE, DIP, VM_MAC, 1);
-    FlowState pe = FlowStateMachine.apply(open(peFlow()), arrived(r, 2), cfg).next();
+    FlowState pe = FlowStateMachine.step(open(peFlow()), arrived(r, 2), cfg).next();
     assertThat(pe.kind()).isEqualTo(FlowStateKind.FAST_PATH);
     assertThat(FlowState.fromSnapshot(pe.toSnapshot())).isEqualTo(pe);
 

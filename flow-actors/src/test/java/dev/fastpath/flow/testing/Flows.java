@@ -43,8 +43,8 @@ public final class Flows {
         List.of(EniConfig.allEnabled(ENI, "eni0")),
         FastpathConfig.defaultVsidMap(),
         false,
-        policy,
-        encapIdMode,
+        dev.fastpath.ingest.config.ConflictPolicy.parse(policy),
+        dev.fastpath.ingest.config.EncapIdMode.parse(encapIdMode),
         300_000);
   }
 

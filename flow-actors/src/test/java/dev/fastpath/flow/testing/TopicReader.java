@@ -56,10 +56,13 @@ public final class TopicReader {
     return byKey;
   }
 
-  /** The latest snapshot per key, as compaction would leave it. */
+  /** The latest flow snapshot per key, as compaction would leave it (checkpoint records left out). */
   public static Map<String, FlowSnapshot> latestState(String bootstrap, String topic) {
     Map<String, FlowSnapshot> latest = new LinkedHashMap<>();
     for (var r : readAll(bootstrap, topic)) {
+      if (r.key().startsWith("checkpoint|")) {
+        continue;
+      }
       try {
         latest.put(r.key(), FlowSnapshot.parseFrom(r.value()));
       } catch (InvalidProtocolBufferException e) {

@@ -13,16 +13,16 @@ import java.util.Map;
  *     {@link #scenarioFor}
  * @param strictIcmpv6Checksum drop ICMPv6 redirects whose checksum does not verify (default: accept
  *     and count, spec 4.2)
- * @param conflictPolicy {@code pin} (default) or {@code latest} (spec 2 rule 10)
- * @param encapIdMode {@code vsid} (default: GRE key field = EncapId << 8) or {@code raw}
+ * @param conflictPolicy {@code PIN} (default) or {@code LATEST} (spec 2 rule 10)
+ * @param encapIdMode {@code VSID} (default: GRE key field = EncapId << 8) or {@code RAW}
  * @param idleTimeoutMillis flows idle this long are closed (default 5 minutes)
  */
 public record FastpathConfig(
     List<EniConfig> enis,
     Map<Long, Scenario> vsidMap,
     boolean strictIcmpv6Checksum,
-    String conflictPolicy,
-    String encapIdMode,
+    ConflictPolicy conflictPolicy,
+    EncapIdMode encapIdMode,
     long idleTimeoutMillis) {
 
   public static final int DEFAULT_VIP_VSID = 253;
@@ -31,14 +31,8 @@ public record FastpathConfig(
   public FastpathConfig {
     enis = List.copyOf(enis);
     vsidMap = Map.copyOf(vsidMap);
-    if (!conflictPolicy.equals("pin") && !conflictPolicy.equals("latest")) {
-      throw new IllegalArgumentException(
-          "conflict policy must be 'pin' or 'latest', not '" + conflictPolicy + "'");
-    }
-    if (!encapIdMode.equals("vsid") && !encapIdMode.equals("raw")) {
-      throw new IllegalArgumentException(
-          "EncapId mode must be 'vsid' or 'raw', not '" + encapIdMode + "'");
-    }
+    java.util.Objects.requireNonNull(conflictPolicy, "conflictPolicy");
+    java.util.Objects.requireNonNull(encapIdMode, "encapIdMode");
     if (idleTimeoutMillis <= 0) {
       throw new IllegalArgumentException("idle timeout must be positive");
     }
@@ -57,12 +51,23 @@ public record FastpathConfig(
   }
 
   public static FastpathConfig defaults(List<EniConfig> enis) {
-    return new FastpathConfig(enis, defaultVsidMap(), false, "pin", "vsid", 5 * 60_000L);
+    return new FastpathConfig(
+        enis, defaultVsidMap(), false, ConflictPolicy.PIN, EncapIdMode.VSID, 5 * 60_000L);
   }
 
   /** The scenario for a redirect of this ICMP family (4 or 6) and VSID, or null if none. */
   public Scenario scenarioFor(int icmpFamily, int vsid) {
     return vsidMap.get(vsidKey(icmpFamily, vsid));
+  }
+
+  /** The configured ENI with this MAC, or null. */
+  public EniConfig eni(long mac) {
+    for (EniConfig c : enis) {
+      if (c.mac() == mac) {
+        return c;
+      }
+    }
+    return null;
   }
 
   public boolean vsidConfigured(int vsid) {

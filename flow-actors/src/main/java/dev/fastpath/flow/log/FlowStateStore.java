@@ -1,0 +1,197 @@
+package dev.fastpath.flow.log;
+
+import dev.fastpath.flow.state.FlowState;
+import dev.fastpath.flow.state.InputMarks;
+import dev.fastpath.ingest.FlowKey;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/**
+ * Every durable flow state this node holds, in compact bytes ({@link FlowStateCodec}): what a flow
+ * actor starts from, what a passivated flow is, and what checkpoints write to the state topic.
+ *
+ * <p>Written by the journal when a step is acknowledged (before its caller hears of it) and by
+ * recovery; read by starting actors. Per Kafka partition it also knows the audit offset below which
+ * every record is reflected here ({@link #watermark}) and which keys changed since the last
+ * checkpoint, so that a checkpoint plus the audit records after it always rebuild the states.
+ *
+ * <p>Source marks (the input positions of refusals that name no flow) are kept beside the flows,
+ * keyed by source identity.
+ */
+public final class FlowStateStore {
+  private final ConcurrentHashMap<FlowKey, byte[]> flows;
+  private final ConcurrentHashMap<Long, InputMarks> sources = new ConcurrentHashMap<>();
+  private final Partition[] partitions;
+
+  public FlowStateStore(int partitions, int expectedFlows) {
+    this.flows = new ConcurrentHashMap<>(Math.max(16, expectedFlows));
+    this.partitions = new Partition[partitions];
+    for (int i = 0; i < partitions; i++) {
+      this.partitions[i] = new Partition();
+    }
+  }
+
+  public int partitions() {
+    return partitions.length;
+  }
+
+  /** The flow's latest durable state, or null if it has none. */
+  public FlowState get(FlowKey key) {
+    byte[] b = flows.get(key);
+    return b == null ? null : FlowStateCodec.fromCompact(key, b);
+  }
+
+  public byte[] compact(FlowKey key) {
+    return flows.get(key);
+  }
+
+  public InputMarks sourceMarks(long sourceId) {
+    InputMarks m = sources.get(sourceId);
+    return m == null ? InputMarks.NONE : m;
+  }
+
+  public int size() {
+    return flows.size();
+  }
+
+  /** Every flow's compact state, in no order (seeding the forwarding stage after a restart). */
+  public void forEach(BiConsumer<FlowKey, byte[]> action) {
+    flows.forEach(action);
+  }
+
+  /**
+   * A step of {@code key} is durable up to {@code offset} of {@code partition}: its state becomes
+   * {@code state} and the partition's watermark moves past the offset. Called in offset order per
+   * partition (the producer's callback order), which is what keeps the watermark honest.
+   */
+  public void acknowledged(FlowKey key, int partition, long offset, byte[] state) {
+    Partition p = partitions[partition];
+    if (state == null) {
+      // A step that leaves no state (a refusal for a flow never seen, from an unnamed input).
+      synchronized (p) {
+        p.watermark = Math.max(p.watermark, offset + 1);
+      }
+      return;
+    }
+    flows.put(key, state);
+    synchronized (p) {
+      p.dirty.add(key);
+      if (offset + 1 > p.watermark) {
+        p.watermark = offset + 1;
+      }
+    }
+  }
+
+  /** As {@link #acknowledged(FlowKey, int, long, byte[])} for a source's refusals. */
+  public void acknowledgedSource(long sourceId, int partition, long offset, InputMarks marks) {
+    sources.put(sourceId, marks);
+    Partition p = partitions[partition];
+    synchronized (p) {
+      p.dirty.add(sourceId);
+      if (offset + 1 > p.watermark) {
+        p.watermark = offset + 1;
+      }
+    }
+  }
+
+  /** Recovery: a state rebuilt from the log (snapshot, or snapshot plus later events). */
+  void restored(FlowKey key, int partition, byte[] state, boolean dirty) {
+    flows.put(key, state);
+    if (dirty) {
+      Partition p = partitions[partition];
+      synchronized (p) {
+        p.dirty.add(key);
+      }
+    }
+  }
+
+  void restoredSource(long sourceId, int partition, InputMarks marks, boolean dirty) {
+    sources.put(sourceId, marks);
+    if (dirty) {
+      Partition p = partitions[partition];
+      synchronized (p) {
+        p.dirty.add(sourceId);
+      }
+    }
+  }
+
+  /**
+   * Recovery read the partition's audit records up to {@code end}: all are reflected here, and
+   * this node's checkpoints of it carry {@code end} as their epoch (a later owner's is higher).
+   */
+  void caughtUp(int partition, long end) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      p.watermark = Math.max(p.watermark, end);
+      p.epoch = end;
+      p.caughtUp = true;
+    }
+  }
+
+  /** A journal without a log to read (in memory): the store is all there is. */
+  public void caughtUpWithoutLog(int partition) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      p.caughtUp = true;
+    }
+  }
+
+  /** The partition's shard left this node: its states may go stale and are not checkpointed. */
+  public void released(int partition) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      p.caughtUp = false;
+      p.dirty = ConcurrentHashMap.newKeySet();
+    }
+  }
+
+  public boolean caughtUp(int partition) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      return p.caughtUp;
+    }
+  }
+
+  /** Where the next catch-up of a partition starts: everything below is reflected here. */
+  public long watermark(int partition) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      return p.watermark;
+    }
+  }
+
+  /**
+   * Takes the keys changed since the last checkpoint with the watermark they are complete up to.
+   * The caller writes their current states, then the watermark.
+   */
+  Checkpointable takeDirty(int partition) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      Set<Object> keys = p.dirty;
+      p.dirty = ConcurrentHashMap.newKeySet();
+      return new Checkpointable(keys, p.watermark, p.epoch);
+    }
+  }
+
+  /** Puts back keys whose checkpoint failed, so the next one writes them. */
+  void returnDirty(int partition, Set<Object> keys) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      p.dirty.addAll(keys);
+    }
+  }
+
+  InputMarks sourceMarksOrNull(long sourceId) {
+    return sources.get(sourceId);
+  }
+
+  record Checkpointable(Set<Object> keys, long watermark, long epoch) {}
+
+  private static final class Partition {
+    Set<Object> dirty = ConcurrentHashMap.newKeySet();
+    long watermark;
+    long epoch;
+    boolean caughtUp;
+  }
+}
