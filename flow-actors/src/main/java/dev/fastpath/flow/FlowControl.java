@@ -33,7 +33,11 @@ public interface FlowControl extends AutoCloseable {
   /** A submitter whose answers go to {@code replies}. */
   Client client(Replies replies);
 
-  /** Submits events; one per pipeline. */
+  /**
+   * Submits events; one per pipeline. Events for one flow (one {@link ControlEvent#entityId()})
+   * are applied in the order they were submitted, as Pekko delivers one sender's messages to one
+   * actor in order; answers of different flows may come in any order.
+   */
   interface Client extends AutoCloseable {
     void submit(ControlEvent event, long correlation);
 

@@ -11,6 +11,7 @@ import dev.fastpath.events.v1.FlowOpened;
 import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.events.v1.ForwardingPath;
 import dev.fastpath.events.v1.RedirectRejected;
+import dev.fastpath.events.v1.RejectReason;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
@@ -27,7 +28,6 @@ import dev.fastpath.ingest.codec.DecodedFrame;
 import dev.fastpath.ingest.codec.FrameDecoder;
 import dev.fastpath.ingest.codec.RedirectDecoder;
 import dev.fastpath.ingest.codec.RedirectResult;
-import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,29 +37,32 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
- * The main job's engine: frames in capture order through the decoders, control packets to the flow
- * actors, every packet through the {@link ForwardingTable} and {@link PacketRewriter}, and the
- * result out in input order.
+ * The forwarding stage's loop: frames in order through the decoders, each frame to its tracked
+ * connection ({@link FlowTracker}), control packets to the flow core ({@link ControlPlaneClient}),
+ * every packet through the rewrite decision it has ({@link PacketRewriter}), and out through the
+ * {@link ReleaseBuffer}.
  *
  * <p><b>Determinism.</b> Every frame is forwarded with the decisions of all earlier frames of its
- * flow already applied. While a flow has a control event in flight (its records are being appended
- * to Kafka), its later frames wait in that flow's hold queue, as in a virtual router's flow hold
- * queue; other flows go on. When the result arrives the pipeline applies it to the table and
- * releases the held frames in order; a released frame that is itself a control packet is submitted
- * and holding resumes. Because each flow's control events are therefore submitted one at a time, in
- * capture order, and idle ageing runs on capture time, a capture yields the same records every run.
- * Output leaves through a reorder buffer, so it is in input order although frames complete out of
- * order.
+ * flow applied. Only an answer that can change how a flow is forwarded — a redirect's — is waited
+ * for: while one is in flight (its records being made durable), the flow's later frames wait in
+ * its hold queue, as in a virtual router's flow hold queue; other flows go on. A flow's other
+ * control events (first packet, counts, FIN/RST, idle expiry) are sent in order without holding
+ * anything: the flow core applies them in the order sent. Each flow's events therefore reach the
+ * core in capture order and idle ageing runs on capture time, so a capture yields the same records
+ * every run, and its output (in input order) the same bytes.
  *
- * <p><b>Threading.</b> {@link #run} runs on one thread and owns all mutable state. Flow-actor
- * results arrive on other threads and are handed back through a queue; the per-packet path takes no
- * locks and, for a known flow without control traffic, allocates nothing.
+ * <p><b>Input positions.</b> Every control event carries (source identity, frame, step): the flow
+ * core appends a step once, so a capture processed again after a crash, or twice, leaves the log
+ * as one run does. Flows whose log already holds steps of this input are replayed with their
+ * first packet waiting for its answer, which gives the decision as of that position.
+ *
+ * <p><b>Threading.</b> {@link #run} runs on one thread and owns all mutable state. Answers arrive
+ * on other threads and are handed over through a queue; the per-packet path takes no locks and,
+ * for a tracked flow without control traffic, allocates nothing.
  */
 public final class CapturePipeline {
 
@@ -77,34 +80,34 @@ public final class CapturePipeline {
   }
 
   /**
-   * Told about the redirects the decoder refused that no flow actor records (no open flow to record
-   * them against), so the caller can record them itself.
-   */
-  @FunctionalInterface
-  public interface RejectionListener {
-    void rejected(long frameNumber, long timestampNanos, RedirectResult.Rejected rejected);
-  }
-
-  /**
-   * @param sourceName the {@code Cause.source} of records (the capture path)
+   * @param sourceName the {@code Cause.source} of records (the capture path, or live interface)
+   * @param sourceId the input's identity ({@code Cause.source_id}; 0 = none, never deduplicated)
    * @param maxInFlightFrames frames read but not yet written before reading pauses
-   * @param maxInFlightControl control events awaiting Kafka before reading pauses
+   * @param maxInFlightControl control events awaiting their answer before reading pauses
    * @param trafficReportPackets report a flow's counts after this many packets since the last
-   *     report
    * @param trafficReportNanos ... or after this much capture time since the last report
    * @param lingerNanos how long a FIN/RST-closed flow keeps forwarding stragglers with its last
    *     decision before a non-SYN packet would open a new flow
-   * @param controlTimeoutMillis give up when the flow actors answer nothing for this long
+   * @param stallMillis give up when the flow core answers nothing at all for this long while
+   *     events are in flight (it answers every event, refusals included; this catches a wedged
+   *     node, not a slow one)
+   * @param maxFlows connections tracked at once; beyond, new ones stay untracked on the VIP path
+   * @param maxFlowsPerEni the same bound per ENI
+   * @param inputOrder write frames in input order (files); false: only each flow's order is kept
    */
   public record Options(
       String sourceName,
+      long sourceId,
       int maxInFlightFrames,
       int maxInFlightControl,
       long trafficReportPackets,
       long trafficReportNanos,
       long lingerNanos,
       long progressEveryFrames,
-      long controlTimeoutMillis) {
+      long stallMillis,
+      long maxFlows,
+      long maxFlowsPerEni,
+      boolean inputOrder) {
 
     public Options {
       if (maxInFlightFrames < 1 || maxInFlightControl < 1) {
@@ -113,64 +116,118 @@ public final class CapturePipeline {
       if (trafficReportPackets < 1 || trafficReportNanos < 1 || lingerNanos < 0) {
         throw new IllegalArgumentException("report intervals must be positive, linger >= 0");
       }
+      if (maxFlows < 1 || maxFlowsPerEni < 1) {
+        throw new IllegalArgumentException("max-flows must be positive");
+      }
     }
 
     public static Options defaults(String sourceName) {
       return new Options(
-          sourceName, 100_000, 10_000, 1_000, 10_000_000_000L, 30_000_000_000L, 65_536, 300_000);
+          sourceName,
+          0,
+          1 << 18,
+          50_000,
+          1_000,
+          10_000_000_000L,
+          30_000_000_000L,
+          65_536,
+          600_000,
+          Long.MAX_VALUE,
+          Long.MAX_VALUE,
+          true);
+    }
+
+    public Options withSourceId(long id) {
+      return new Options(
+          sourceName,
+          id,
+          maxInFlightFrames,
+          maxInFlightControl,
+          trafficReportPackets,
+          trafficReportNanos,
+          lingerNanos,
+          progressEveryFrames,
+          stallMillis,
+          maxFlows,
+          maxFlowsPerEni,
+          inputOrder);
     }
 
     public Options withMaxInFlightFrames(int n) {
       return new Options(
           sourceName,
+          sourceId,
           n,
           maxInFlightControl,
           trafficReportPackets,
           trafficReportNanos,
           lingerNanos,
           progressEveryFrames,
-          controlTimeoutMillis);
+          stallMillis,
+          maxFlows,
+          maxFlowsPerEni,
+          inputOrder);
     }
 
     public Options withTrafficReport(long packets, long nanos) {
       return new Options(
           sourceName,
+          sourceId,
           maxInFlightFrames,
           maxInFlightControl,
           packets,
           nanos,
           lingerNanos,
           progressEveryFrames,
-          controlTimeoutMillis);
+          stallMillis,
+          maxFlows,
+          maxFlowsPerEni,
+          inputOrder);
+    }
+
+    public Options withMaxFlows(long total, long perEni) {
+      return new Options(
+          sourceName,
+          sourceId,
+          maxInFlightFrames,
+          maxInFlightControl,
+          trafficReportPackets,
+          trafficReportNanos,
+          lingerNanos,
+          progressEveryFrames,
+          stallMillis,
+          total,
+          perEni,
+          inputOrder);
+    }
+
+    /** Live forwarding: frames leave as soon as their own flow allows. */
+    public Options perFlowOrder() {
+      return new Options(
+          sourceName,
+          sourceId,
+          maxInFlightFrames,
+          maxInFlightControl,
+          trafficReportPackets,
+          trafficReportNanos,
+          lingerNanos,
+          progressEveryFrames,
+          stallMillis,
+          maxFlows,
+          maxFlowsPerEni,
+          false);
     }
   }
 
   private static final int LINKTYPE_ETHERNET = 1;
-  private static final byte FREE = 0;
-  private static final byte PENDING = 1;
-  private static final byte HELD = 2;
-  private static final byte DONE = 3;
-  private static final byte CONSUMED = 4;
-
-  private static final byte LIST_NONE = 0;
-  private static final byte LIST_OPEN = 1;
-  private static final byte LIST_LINGER = 2;
-
-  /** What the in-flight event of a flow was, for counting its outcome. */
-  private enum Kind {
-    STARTED,
-    REDIRECT,
-    REFUSED,
-    ENDING,
-    TRAFFIC
-  }
 
   private enum Pass {
     NO_ENI("no-eni"),
     NO_FLOW("no-flow"),
     NOT_ETHERNET("not-ethernet"),
     INBOUND("inbound"),
-    VIP_PATH("vip-path");
+    VIP_PATH("vip-path"),
+    UNTRACKED("untracked");
 
     final String reason;
 
@@ -179,10 +236,6 @@ public final class CapturePipeline {
     }
   }
 
-  private record Completion(
-      FlowEntry entry, ControlEvent event, Kind kind, ControlResult result, Throwable error) {}
-
-  private final FastpathConfig config;
   private final FlowControl control;
   private final ForwardingTable table;
   private final FastpathCounters counters;
@@ -193,28 +246,20 @@ public final class CapturePipeline {
   private final Set<Long> configuredEnis = new HashSet<>();
   private final long idleNanos;
   private final long tickNanos;
+  private final FlowTracker tracker;
 
-  private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
   private final DecodedFrame decoded = new DecodedFrame();
   private final CaptureRecord record = new CaptureRecord();
   private ByteBuffer scratch = PacketRewriter.outputBuffer(65_536);
-
-  private Slot[] slots;
-  private int slotMask;
-  private long head;
-  private long tail;
-
-  private final IdleList openList = new IdleList(LIST_OPEN);
-  private final IdleList lingerList = new IdleList(LIST_LINGER);
   private long nextTickNanos = Long.MIN_VALUE;
 
   private ProgressListener progress;
-  private RejectionListener rejections;
-  private FrameSink sink;
+  private Predicate<FlowKey> replayed = k -> false;
+  private ReleaseBuffer out;
+  private ControlPlaneClient cp;
 
   // Statistics: pipeline thread only.
   private long framesIn;
-  private long framesOut;
   private long bytesIn;
   private long redirectsConsumed;
   private long rewritten;
@@ -225,12 +270,12 @@ public final class CapturePipeline {
   private long flowsOpened;
   private long flowsClosed;
   private long flowsAged;
+  private long alreadyApplied;
+  private long admissionRefused;
+  private long decisions;
   private final EnumMap<Scenario, Long> fixups = new EnumMap<>(Scenario.class);
-  private long controlEvents;
-  private long controlFailures;
-  private int controlInFlight;
-  private long heldFrames;
-  private long maxHeldFrames;
+  private final Map<String, Long> refusals = new TreeMap<>();
+  private String firstRefusal;
 
   public CapturePipeline(
       FastpathConfig config,
@@ -238,21 +283,16 @@ public final class CapturePipeline {
       ForwardingTable table,
       FastpathCounters counters,
       Options options) {
-    this.config = config;
     this.control = control;
     this.table = table;
     this.counters = counters;
     this.options = options;
     this.decoder = new FrameDecoder(config);
     this.redirectDecoder = new RedirectDecoder(config);
-    for (EniConfig e : config.enis()) {
-      configuredEnis.add(e.mac());
-    }
+    config.enis().forEach(e -> configuredEnis.add(e.mac()));
     this.idleNanos = config.idleTimeoutMillis() * 1_000_000L;
     this.tickNanos = Math.max(1_000_000L, idleNanos / 8);
-    int capacity = Integer.highestOneBit(Math.max(2, options.maxInFlightFrames()) - 1) << 1;
-    slots = new Slot[capacity];
-    slotMask = capacity - 1;
+    this.tracker = new FlowTracker(1 << 16, options.maxFlows(), options.maxFlowsPerEni());
   }
 
   public CapturePipeline onProgress(ProgressListener listener) {
@@ -260,93 +300,98 @@ public final class CapturePipeline {
     return this;
   }
 
-  public CapturePipeline onRejection(RejectionListener listener) {
-    this.rejections = listener;
+  /**
+   * Flows whose log already holds steps of this input (found at start from the durable states):
+   * their first packet waits for its answer, which carries the decision as of that position.
+   */
+  public CapturePipeline replaying(Predicate<FlowKey> flowsSeenFromThisInput) {
+    this.replayed = flowsSeenFromThisInput;
     return this;
   }
 
+  /** The first refusal's detail (what failed), or null. */
+  public String firstRefusal() {
+    return firstRefusal;
+  }
+
   /**
-   * Runs the whole capture through and waits until every control event is durable and every frame
+   * Runs the whole capture through and waits until every control event is answered and every frame
    * written. The sink may be null (counting only).
    *
    * @throws CaptureException when the capture cannot be read
    * @throws IOException when the sink fails
    */
-  public PipelineSummary run(CaptureReader reader, FrameSink out)
+  public PipelineSummary run(CaptureReader reader, FrameSink sink)
       throws CaptureException, IOException {
-    this.sink = out;
+    out = new ReleaseBuffer(options.maxInFlightFrames(), sink, options.inputOrder());
     long start = System.nanoTime();
-    try {
+    try (ControlPlaneClient client = new ControlPlaneClient(control)) {
+      cp = client;
       while (reader.next(record)) {
-        drainCompletions();
-        while (tail - head >= slots.length || controlInFlight >= options.maxInFlightControl()) {
-          awaitCompletion();
+        drainAnswers();
+        while (out.full() || cp.inFlight() >= options.maxInFlightControl()) {
+          awaitAnswer();
         }
         readFrame(record);
         if (progress != null && framesIn % options.progressEveryFrames() == 0) {
           progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
         }
       }
-      while (controlInFlight > 0 || head < tail) {
-        if (controlInFlight == 0) {
+      while (cp.inFlight() > 0 || out.pending()) {
+        if (cp.inFlight() == 0) {
           throw new IllegalStateException(
-              "frames held with no control event in flight at seq " + head);
+              "frames held with no control event in flight at seq " + out.head());
         }
-        awaitCompletion();
+        awaitAnswer();
       }
+      if (progress != null) {
+        progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
+      }
+      return summary(System.nanoTime() - start, cp);
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
-    if (progress != null) {
-      progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
-    }
-    return summary(System.nanoTime() - start);
   }
 
   // ---------------------------------------------------------------- per frame
 
   private void readFrame(CaptureRecord rec) {
-    long seq = tail++;
-    Slot slot = slot(seq);
-    slot.state = PENDING;
-    slot.ts = rec.timestampNanos();
-    slot.frameNumber = rec.frameNumber();
-    slot.originalLength = rec.originalLength();
-    slot.nextHeld = -1;
+    long ts = rec.timestampNanos();
+    long seq = out.claim(ts, rec.frameNumber(), rec.originalLength());
     framesIn++;
     bytesIn += rec.capturedLength();
-    if (slot.ts >= nextTickNanos) {
+    if (ts >= nextTickNanos) {
       if (nextTickNanos != Long.MIN_VALUE) {
-        age(slot.ts, seq);
+        age(ts, rec.frameNumber());
       }
-      nextTickNanos = slot.ts + tickNanos;
+      nextTickNanos = ts + tickNanos;
     }
     if (rec.linkType() != LINKTYPE_ETHERNET) {
       passReasons[Pass.NOT_ETHERNET.ordinal()]++;
-      emit(seq, slot, rec.data(), rec.offset(), rec.capturedLength(), slot.originalLength);
+      pass(seq, rec.data(), rec.offset(), rec.capturedLength());
       return;
     }
-    process(seq, slot, rec.data(), rec.offset(), rec.capturedLength(), false);
+    process(seq, rec.data(), rec.offset(), rec.capturedLength(), false);
   }
 
   /**
    * Decodes and handles one frame. {@code released}: the frame comes from the head of its flow's
-   * hold queue (its bytes live in the slot), so it must not be held again behind its own queue.
+   * hold queue (its bytes live in the slot), so it is not held again behind its own queue.
    */
-  private void process(long seq, Slot slot, ByteBuffer buf, int off, int len, boolean released) {
+  private void process(long seq, ByteBuffer buf, int off, int len, boolean released) {
     DecodedFrame f = decoder.decode(buf, off, len, decoded);
     if (f.redirectCandidate()) {
-      processRedirect(seq, slot, buf, off, len, released);
+      processRedirect(seq, buf, off, len, released);
       return;
     }
     if (f.error() != DecodeError.NONE) {
       decodeErrors[f.error().ordinal()]++;
-      emit(seq, slot, buf, off, len, slot.originalLength);
+      pass(seq, buf, off, len);
       return;
     }
     if (f.eniMac() == 0) {
       passReasons[Pass.NO_ENI.ordinal()]++;
-      emit(seq, slot, buf, off, len, slot.originalLength);
+      pass(seq, buf, off, len);
       return;
     }
     int proto = f.protocol();
@@ -357,131 +402,187 @@ public final class CapturePipeline {
             || (proto == 58 && f.ipv6());
     if (!hasTuple) {
       passReasons[Pass.NO_FLOW.ordinal()]++;
-      emit(seq, slot, buf, off, len, slot.originalLength);
+      pass(seq, buf, off, len);
       return;
     }
-    FlowEntry e = table.lookup(f);
-    if (!released && e != null) {
-      if (e.phase == FlowEntry.Phase.LINGERING
-          && !e.holding()
-          && slot.ts - e.lastSeenNanos >= options.lingerNanos()) {
-        forget(e);
-        e = null;
+    long ts = out.ts(seq);
+    TrackedFlow t = tracker.find(f);
+    if (t != null && !released) {
+      if (t.phase == TrackedFlow.Phase.LINGERING
+          && !t.holding()
+          && ts - t.lastSeenNanos >= options.lingerNanos()) {
+        forget(t);
+        t = null;
       } else {
-        if (e.phase == FlowEntry.Phase.OPEN
-            && !e.expiryPending
-            && e.list == LIST_OPEN
-            && slot.ts - e.lastSeenNanos >= idleNanos) {
+        if (t.phase == TrackedFlow.Phase.OPEN
+            && !t.holding()
+            && ts - t.lastSeenNanos >= idleNanos) {
           // It idled out before this frame: end it first, exactly where ageing would have.
-          expire(e, e.lastSeenNanos + idleNanos, seq);
+          TrackedFlow ended = t;
+          expire(t, t.lastSeenNanos + idleNanos, out.frameNumber(seq));
+          t = null;
+          flowFrame(null, ended, f, seq, buf, off, len);
+          return;
         }
-        touch(e, slot.ts);
-        if (e.holding()) {
-          hold(e, seq, slot, buf, off, len);
+        tracker.touch(t, ts);
+        if (t.holding()) {
+          out.hold(t, seq, buf, off, len);
           return;
         }
       }
     }
-    applyFlowFrame(e, f, seq, slot, buf, off, len);
+    flowFrame(t, null, f, seq, buf, off, len);
   }
 
-  private void applyFlowFrame(
-      FlowEntry e, DecodedFrame f, long seq, Slot slot, ByteBuffer buf, int off, int len) {
+  /** A frame of a flow with a 5-tuple; {@code previous}: the incarnation it just ended, if any. */
+  private void flowFrame(
+      TrackedFlow t,
+      TrackedFlow previous,
+      DecodedFrame f,
+      long seq,
+      ByteBuffer buf,
+      int off,
+      int len) {
     boolean outbound = f.direction() == Direction.OUTBOUND;
     boolean newConnection = f.isSyn() && (f.tcpFlags() & DecodedFrame.TCP_ACK) == 0;
-    if (e == null
-        || e.phase == FlowEntry.Phase.PHANTOM
-        || (e.phase == FlowEntry.Phase.LINGERING && newConnection)) {
-      FlowKey key = e != null ? e.flow : f.flowKey();
-      if (e == null) {
-        e = table.getOrCreate(key);
-      } else {
-        e.resetForNewFlow();
-        e.lingerDecision = null;
+    long ts = out.ts(seq);
+    int bytes = out.originalLength(seq);
+    long frame = out.frameNumber(seq);
+    if (t == null
+        || t.phase == TrackedFlow.Phase.GATE_ONLY
+        || (t.phase == TrackedFlow.Phase.LINGERING && newConnection)) {
+      t = open(t, previous, f, ts);
+      if (t == null) {
+        passReasons[Pass.UNTRACKED.ordinal()]++;
+        pass(seq, buf, off, len);
+        return;
       }
-      e.phase = FlowEntry.Phase.OPEN;
-      e.lastSeenNanos = slot.ts;
-      e.lastReportNanos = slot.ts;
-      e.packetsAtLastReport = 0;
-      link(openList, e);
-      count(e, outbound, slot.originalLength);
-      passReasons[outbound ? Pass.VIP_PATH.ordinal() : Pass.INBOUND.ordinal()]++;
-      emit(seq, slot, buf, off, len, slot.originalLength);
+      t.count(outbound, bytes);
+      forward(seq, buf, off, len, f, t.decision);
+      FlowKey key = t.key;
+      boolean gate = replayed.test(key);
+      submit(
+          t,
+          new ControlEvent.FlowStarted(key, ts, cause(frame, t.nextStep(frame)), opened(f)),
+          gate);
       if (f.isRst()) {
-        e.pendingEnding = CloseReason.RST;
+        close(t, CloseReason.RST, ts, frame);
       } else if (f.isFin()) {
-        markFin(e, outbound);
-        if (e.finOutbound && e.finInbound) {
-          e.pendingEnding = CloseReason.FIN;
+        t.fin(outbound);
+        if (t.finOut && t.finIn) {
+          close(t, CloseReason.FIN, ts, frame);
         }
       }
-      submit(
-          e,
-          new ControlEvent.FlowStarted(key, slot.ts, cause(slot), opened(f)),
-          Kind.STARTED,
-          slot);
       return;
     }
-    if (e.phase == FlowEntry.Phase.LINGERING) {
-      forward(seq, slot, buf, off, len, f, e.lingerDecision);
+    if (t.phase == TrackedFlow.Phase.LINGERING) {
+      forward(seq, buf, off, len, f, t.decision);
       return;
     }
-    count(e, outbound, slot.originalLength);
-    forward(seq, slot, buf, off, len, f, e.decision());
+    t.count(outbound, bytes);
+    forward(seq, buf, off, len, f, t.decision);
     if (f.isRst()) {
-      submitEnding(e, CloseReason.RST, slot.ts, slot);
+      close(t, CloseReason.RST, ts, frame);
     } else if (f.isFin()) {
-      markFin(e, outbound);
-      if (e.finOutbound && e.finInbound) {
-        submitEnding(e, CloseReason.FIN, slot.ts, slot);
+      t.fin(outbound);
+      if (t.finOut && t.finIn) {
+        close(t, CloseReason.FIN, ts, frame);
       }
-    } else if (e.packetsOutbound + e.packetsInbound - e.packetsAtLastReport
+    } else if (t.packetsOut + t.packetsIn - t.packetsAtLastReport
             >= options.trafficReportPackets()
-        || slot.ts - e.lastReportNanos >= options.trafficReportNanos()) {
-      e.packetsAtLastReport = e.packetsOutbound + e.packetsInbound;
-      e.lastReportNanos = slot.ts;
+        || ts - t.lastReportNanos >= options.trafficReportNanos()) {
+      t.packetsAtLastReport = t.packetsOut + t.packetsIn;
+      t.lastReportNanos = ts;
       submit(
-          e,
-          new ControlEvent.FlowTraffic(e.flow, slot.ts, cause(slot), e.counts()),
-          Kind.TRAFFIC,
-          slot);
+          t, new ControlEvent.FlowTraffic(t.key, ts, cause(frame, t.nextStep(frame)), t.counts()), false);
     }
   }
 
-  private void processRedirect(
-      long seq, Slot slot, ByteBuffer buf, int off, int len, boolean released) {
+  /** Starts tracking a connection; null when max-flows refuses it. */
+  private TrackedFlow open(TrackedFlow t, TrackedFlow previous, DecodedFrame f, long ts) {
+    FlowKey key = t != null ? t.key : previous != null ? previous.key : f.flowKey();
+    if (t == null || t.phase != TrackedFlow.Phase.GATE_ONLY) {
+      if (!tracker.admits(key.eniMac())) {
+        admissionRefused++;
+        counters.admissionRefused(key.eniMac());
+        return null;
+      }
+    }
+    TrackedFlow n;
+    if (t != null && t.phase == TrackedFlow.Phase.GATE_ONLY) {
+      n = t;
+      tracker.adopt(n);
+    } else {
+      if (t != null) {
+        forget(t); // the lingering incarnation a new SYN replaces
+        previous = t;
+      }
+      n = tracker.insert(key, TrackedFlow.Phase.OPEN);
+      // A durable decision (a flow fixed up before a restart) applies from the first packet,
+      // unless this input is being replayed: then its answer gives the decision as of here.
+      n.decision = replayed.test(key) ? null : table.decision(key);
+    }
+    if (previous != null) {
+      n.continueStepsOf(previous);
+    }
+    n.lastSeenNanos = ts;
+    n.lastReportNanos = ts;
+    n.packetsAtLastReport = 0;
+    tracker.link(tracker.openList, n);
+    return n;
+  }
+
+  /** FIN (both ways) or RST: the flow ends; stragglers keep its last decision while it lingers. */
+  private void close(TrackedFlow t, CloseReason reason, long ts, long frame) {
+    submit(
+        t,
+        new ControlEvent.FlowEnding(t.key, ts, cause(frame, t.nextStep(frame)), reason, t.counts()),
+        false);
+    tracker.closed(t);
+    t.phase = TrackedFlow.Phase.LINGERING;
+    // No longer on the fast path (table, gauge); stragglers still get the last decision.
+    RewriteDecision last = t.decision;
+    setDecision(t, null);
+    t.decision = last;
+    tracker.link(tracker.lingerList, t);
+  }
+
+  private void processRedirect(long seq, ByteBuffer buf, int off, int len, boolean released) {
     RedirectResult rr = redirectDecoder.decode(buf, off, len);
     FlowKey flow =
         rr instanceof RedirectResult.Accepted a
             ? a.redirect().flow()
             : ((RedirectResult.Rejected) rr).flow();
-    FlowEntry e = flow == null ? null : table.get(flow);
-    if (!released && e != null && e.holding()) {
-      hold(e, seq, slot, buf, off, len);
+    TrackedFlow t = flow == null ? null : tracker.find(flow);
+    if (!released && t != null && t.holding()) {
+      out.hold(t, seq, buf, off, len);
       return;
     }
-    int bytes = slot.originalLength;
+    int bytes = out.originalLength(seq);
+    long ts = out.ts(seq);
+    long frame = out.frameNumber(seq);
     counters.redirectReceived(bytes);
     redirectsConsumed++;
-    consume(seq, slot);
+    out.consume(seq);
     if (rr instanceof RedirectResult.Accepted a) {
       long eni = a.redirect().eniMac();
       counters.redirectReceived(eni, bytes);
       if (a.redirect().checksum() == ChecksumStatus.ICMPV6_MISMATCH) {
         counters.icmpv6ChecksumMismatch(eni);
       }
-      if (e == null) {
-        e = table.getOrCreate(flow);
+      if (t == null) {
+        // No connection here: a placeholder holds the flow's later frames behind the answer.
+        t = tracker.insert(flow, TrackedFlow.Phase.GATE_ONLY);
+        t.lastSeenNanos = ts;
       }
       submit(
-          e,
-          new ControlEvent.RedirectArrived(a.redirect(), slot.ts, cause(slot)),
-          Kind.REDIRECT,
-          slot);
+          t,
+          new ControlEvent.RedirectArrived(a.redirect(), ts, cause(frame, t.nextStep(frame))),
+          true);
       return;
     }
     RedirectResult.Rejected r = (RedirectResult.Rejected) rr;
-    if (r.reason() == dev.fastpath.events.v1.RejectReason.ENI_MISS) {
+    if (r.reason() == RejectReason.ENI_MISS) {
       counters.eniMiss(bytes);
     } else {
       boolean eniKnown = configuredEnis.contains(r.eniMac());
@@ -490,27 +591,25 @@ public final class CapturePipeline {
       }
       counters.rejected(eniKnown ? r.eniMac() : 0, r.reason());
     }
-    if (e == null || e.phase != FlowEntry.Phase.OPEN) {
-      // Nothing records this refusal against a flow; the listener records it on its own.
-      if (rejections != null) {
-        rejections.rejected(slot.frameNumber, slot.ts, r);
-      }
+    RedirectRejected.Builder rej =
+        RedirectRejected.newBuilder().setReason(r.reason()).setDetail(nullToEmpty(r.detail()));
+    if (r.partial() != null) {
+      rej.setRedirect(r.partial());
+    }
+    if (flow != null) {
+      // Recorded against the flow it names (or outside its sequence if there is none).
+      int step = t != null ? t.nextStep(frame) : 0;
+      submit(t, new ControlEvent.RedirectRefused(flow, ts, cause(frame, step), rej.build()), false);
     } else {
-      RedirectRejected.Builder rej =
-          RedirectRejected.newBuilder().setReason(r.reason()).setDetail(nullToEmpty(r.detail()));
-      if (r.partial() != null) {
-        rej.setRedirect(r.partial());
-      }
       submit(
-          e,
-          new ControlEvent.RedirectRefused(flow, slot.ts, cause(slot), rej.build()),
-          Kind.REFUSED,
-          slot);
+          null,
+          new ControlEvent.Unattributed(options.sourceId(), ts, cause(frame, 0), rej.build()),
+          false);
     }
   }
 
   private void forward(
-      long seq, Slot slot, ByteBuffer buf, int off, int len, DecodedFrame f, RewriteDecision d) {
+      long seq, ByteBuffer buf, int off, int len, DecodedFrame f, RewriteDecision d) {
     if (f.direction() != Direction.OUTBOUND) {
       passReasons[Pass.INBOUND.ordinal()]++;
     } else if (d == null) {
@@ -522,99 +621,116 @@ public final class CapturePipeline {
       int n = rewriter.rewrite(buf, f, d, scratch, 0);
       if (n >= 0) {
         rewritten++;
-        emitRewritten(seq, slot, n, slot.originalLength + (n - len));
+        out.emit(seq, scratch, 0, n, out.originalLength(seq) + (n - len));
         return;
       }
       rewriteErrors[RewriteError.fromCode(n).ordinal()]++;
     }
-    emit(seq, slot, buf, off, len, slot.originalLength);
+    pass(seq, buf, off, len);
+  }
+
+  private void pass(long seq, ByteBuffer buf, int off, int len) {
+    passed++;
+    out.emit(seq, buf, off, len, out.originalLength(seq));
   }
 
   // ---------------------------------------------------------------- control events
 
-  private void submitEnding(FlowEntry e, CloseReason reason, long at, Slot slot) {
-    submit(
-        e,
-        new ControlEvent.FlowEnding(e.flow, at, cause(slot), reason, e.counts()),
-        Kind.ENDING,
-        slot);
+  private void submit(TrackedFlow t, ControlEvent event, boolean gating) {
+    cp.submit(t != null ? t : NO_FLOW, event, gating && t != null);
   }
 
-  private void submit(FlowEntry e, ControlEvent event, Kind kind, Slot slot) {
-    e.inFlight = true;
-    controlInFlight++;
-    controlEvents++;
-    CompletionStage<ControlResult> stage;
-    try {
-      stage = control.submit(event);
-    } catch (RuntimeException ex) {
-      stage = CompletableFuture.failedFuture(ex);
-    }
-    stage.whenComplete((r, ex) -> completions.add(new Completion(e, event, kind, r, ex)));
-  }
+  // Answers for events without a tracked flow point here: nothing to apply them to.
+  private static final TrackedFlow NO_FLOW =
+      new TrackedFlow(FlowKey.ofV4(0, 0, 0, 0, 0, 0), 0, TrackedFlow.Phase.GONE);
 
-  private void drainCompletions() {
-    Completion c;
-    while ((c = completions.poll()) != null) {
-      complete(c);
+  private void drainAnswers() {
+    ControlPlaneClient.Answer a;
+    while ((a = cp.poll()) != null) {
+      complete(a);
     }
   }
 
-  private void awaitCompletion() {
+  private void awaitAnswer() {
     try {
-      Completion c = completions.poll(options.controlTimeoutMillis(), TimeUnit.MILLISECONDS);
-      if (c == null) {
+      ControlPlaneClient.Answer a = cp.await(options.stallMillis());
+      if (a == null) {
         throw new IllegalStateException(
-            "the flow actors answered none of "
-                + controlInFlight
+            "the flow core answered none of "
+                + cp.inFlight()
                 + " control events within "
-                + options.controlTimeoutMillis()
+                + options.stallMillis()
                 + " ms");
       }
-      complete(c);
-      drainCompletions();
+      complete(a);
+      drainAnswers();
     } catch (InterruptedException ie) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the flow actors", ie);
+      throw new IllegalStateException("interrupted while waiting for the flow core", ie);
     }
   }
 
-  private void complete(Completion c) {
-    FlowEntry e = c.entry();
-    e.inFlight = false;
-    controlInFlight--;
-    long eni = e.flow.eniMac();
-    if (c.error() != null) {
-      // Nothing is applied that is not in the log: the flow keeps its current path, and ages
-      // again later if an ending was what failed.
-      controlFailures++;
-      if (e.phase == FlowEntry.Phase.OPEN && e.list == LIST_NONE && !e.expiryPending) {
-        link(openList, e);
+  private void complete(ControlPlaneClient.Answer a) {
+    ControlPlaneClient.Pending p = cp.complete(a);
+    if (p == null) {
+      return;
+    }
+    TrackedFlow t = p.flow();
+    if (a.refusal() != null) {
+      // Nothing was recorded: the flow keeps the path it has; the refusal is counted and reported.
+      refusals.merge(a.refusal().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+      if (firstRefusal == null) {
+        firstRefusal = a.refusal() + ": " + a.detail();
       }
     } else {
-      ControlResult r = c.result();
-      countOutcome(c, r, eni);
-      applyState(e, c, r);
+      ControlResult r = a.result();
+      countOutcome(p.event(), r);
+      if (p.gating()) {
+        decisions++;
+        applyDecision(t, r);
+      }
     }
-    if (e.pendingEnding != null && e.phase == FlowEntry.Phase.OPEN && !e.inFlight) {
-      CloseReason reason = e.pendingEnding;
-      e.pendingEnding = null;
-      submit(
-          e,
-          new ControlEvent.FlowEnding(
-              e.flow, c.event().timestampNanos(), c.event().cause(), reason, e.counts()),
-          Kind.ENDING,
-          null);
-    } else {
-      e.pendingEnding = null;
-    }
-    release(e);
-    if (!e.holding() && e.phase == FlowEntry.Phase.PHANTOM) {
-      forget(e);
+    if (p.gating()) {
+      release(t);
+      if (t.phase == TrackedFlow.Phase.GATE_ONLY && !t.holding()) {
+        tracker.remove(t);
+        t.phase = TrackedFlow.Phase.GONE;
+      }
     }
   }
 
-  private void countOutcome(Completion c, ControlResult r, long eni) {
+  private void applyDecision(TrackedFlow t, ControlResult r) {
+    FlowStateKind state = r.state();
+    boolean open = state == FlowStateKind.VIP_PATH || state == FlowStateKind.FAST_PATH;
+    if (!open) {
+      return;
+    }
+    if (t.phase == TrackedFlow.Phase.GATE_ONLY) {
+      // The log knows an open flow this run has not seen (e.g. opened before a restart).
+      tracker.adopt(t);
+      t.lastReportNanos = t.lastSeenNanos;
+      tracker.link(tracker.openList, t);
+    }
+    if (t.phase == TrackedFlow.Phase.OPEN) {
+      RewriteDecision d = state == FlowStateKind.FAST_PATH ? r.decision() : null;
+      setDecision(t, d);
+    }
+  }
+
+  private void setDecision(TrackedFlow t, RewriteDecision d) {
+    RewriteDecision old = t.decision;
+    t.decision = d;
+    table.set(t.key, d);
+    if (old == null && d != null) {
+      counters.activeFlows(t.key.eniMac(), 1);
+    } else if (old != null && d == null) {
+      counters.activeFlows(t.key.eniMac(), -1);
+    }
+  }
+
+  private void countOutcome(ControlEvent event, ControlResult r) {
+    FlowKey flow = event.flow();
+    long eni = flow != null ? flow.eniMac() : 0;
     switch (r.outcome()) {
       case OPENED -> {
         flowsOpened++;
@@ -622,288 +738,95 @@ public final class CapturePipeline {
       }
       case FIXED_UP -> {
         counters.flowRedirected(eni);
-        Scenario s = r.decision() != null ? r.decision().scenario() : scenarioOf(c.event());
+        Scenario s = r.decision() != null ? r.decision().scenario() : scenarioOf(event);
         fixups.merge(s, 1L, Long::sum);
       }
       case DUPLICATE -> counters.duplicate(eni);
       case CONFLICT_PINNED, CONFLICT_REPLACED -> counters.conflict(eni);
       case REJECTED -> {
-        // Decoder refusals were counted when decoded; only the actor's own refusals count here.
-        if (c.kind() == Kind.REDIRECT && r.rejectReason() != null) {
+        // Decoder refusals were counted when decoded; only the core's own refusals count here.
+        if (event instanceof ControlEvent.RedirectArrived && r.rejectReason() != null) {
           counters.rejected(eni, r.rejectReason());
         }
       }
-      case FLOW_MISS -> counters.flowMiss(eni);
+      case FLOW_MISS -> {
+        if (event instanceof ControlEvent.RedirectArrived) {
+          counters.flowMiss(eni);
+        }
+      }
       case CLOSED -> {
         boolean aged =
-            c.event() instanceof ControlEvent.FlowEnding fe
-                && fe.reason() == CloseReason.IDLE_TIMEOUT;
+            event instanceof ControlEvent.FlowEnding fe && fe.reason() == CloseReason.IDLE_TIMEOUT;
         flowsClosed++;
         if (aged) {
           flowsAged++;
         }
         counters.flowClosed(eni, aged);
       }
+      case ALREADY_APPLIED -> alreadyApplied++;
       default -> {}
     }
   }
 
-  private void applyState(FlowEntry e, Completion c, ControlResult r) {
-    FlowStateKind state = r.state();
-    if (state == FlowStateKind.CLOSED) {
-      RewriteDecision last = e.decision();
-      setDecision(e, null);
-      boolean byPacket =
-          c.event() instanceof ControlEvent.FlowEnding fe
-              && fe.reason() != CloseReason.IDLE_TIMEOUT;
-      unlink(e);
-      e.expiryPending = false;
-      if (byPacket) {
-        e.phase = FlowEntry.Phase.LINGERING;
-        e.lingerDecision = last;
-        link(lingerList, e);
-      } else {
-        e.phase = FlowEntry.Phase.PHANTOM;
-      }
-    } else if (state == FlowStateKind.VIP_PATH || state == FlowStateKind.FAST_PATH) {
-      if (e.phase != FlowEntry.Phase.OPEN) {
-        // The log knows a flow this run has not seen open (e.g. from an earlier run).
-        e.resetForNewFlow();
-        e.phase = FlowEntry.Phase.OPEN;
-        e.lastSeenNanos = c.event().timestampNanos();
-        e.lastReportNanos = e.lastSeenNanos;
-        link(openList, e);
-      } else if (e.list == LIST_NONE && !e.expiryPending) {
-        link(openList, e);
-      }
-      setDecision(e, state == FlowStateKind.FAST_PATH ? r.decision() : null);
-    } else if (c.kind() == Kind.ENDING && e.phase == FlowEntry.Phase.OPEN) {
-      // The actors know no such flow: forget it here too.
-      setDecision(e, null);
-      unlink(e);
-      e.phase = FlowEntry.Phase.PHANTOM;
-    }
-  }
-
-  private void setDecision(FlowEntry e, RewriteDecision d) {
-    RewriteDecision old = e.decision();
-    table.setDecision(e, d);
-    if (old == null && d != null) {
-      counters.activeFlows(e.flow.eniMac(), 1);
-    } else if (old != null && d == null) {
-      counters.activeFlows(e.flow.eniMac(), -1);
-    }
-  }
-
-  /** Releases held frames in order until the queue is empty or one of them submits again. */
-  private void release(FlowEntry e) {
-    while (!e.inFlight) {
-      if (e.expiryPending && (e.holdHead < 0 || e.holdHead >= e.expirySeq)) {
-        e.expiryPending = false;
-        if (e.phase == FlowEntry.Phase.OPEN) {
-          submitEnding(e, CloseReason.IDLE_TIMEOUT, e.expiryNanos, null);
-        }
-        continue;
-      }
-      if (e.holdHead < 0) {
+  /** Releases held frames in order until the queue is empty or one of them gates again. */
+  private void release(TrackedFlow t) {
+    while (t.gates == 0) {
+      long seq = out.popHeld(t);
+      if (seq < 0) {
         return;
       }
-      long seq = e.holdHead;
-      Slot s = slot(seq);
-      e.holdHead = s.nextHeld;
-      if (e.holdHead < 0) {
-        e.holdTail = -1;
-      }
-      s.nextHeld = -1;
-      s.state = PENDING;
-      heldFrames--;
-      process(seq, s, s.view, 0, s.length, true);
+      process(seq, out.view(seq), 0, out.length(seq), true);
     }
   }
 
   // ---------------------------------------------------------------- idle ageing
 
-  /** Ends every open flow idle for the timeout; removes lingering flows past their linger. */
-  private void age(long now, long seq) {
-    FlowEntry e = openList.head;
+  /** Ends every open flow idle for the timeout; forgets lingering flows past their linger. */
+  private void age(long now, long frame) {
+    TrackedFlow e = tracker.openList.head;
     while (e != null && now - e.lastSeenNanos >= idleNanos) {
-      FlowEntry next = e.next;
-      expire(e, e.lastSeenNanos + idleNanos, seq);
+      TrackedFlow next = e.next;
+      if (!e.holding()) {
+        expire(e, e.lastSeenNanos + idleNanos, frame);
+      }
       e = next;
     }
-    e = lingerList.head;
+    e = tracker.lingerList.head;
     while (e != null && now - e.lastSeenNanos >= options.lingerNanos()) {
-      FlowEntry next = e.next;
+      TrackedFlow next = e.next;
       if (!e.holding()) {
         forget(e);
-      } else {
-        unlink(e);
       }
       e = next;
     }
   }
 
-  private void expire(FlowEntry e, long at, long seq) {
-    unlink(e);
-    if (e.holding()) {
-      e.expiryPending = true;
-      e.expirySeq = seq;
-      e.expiryNanos = at;
-    } else {
-      submitEnding(e, CloseReason.IDLE_TIMEOUT, at, null);
-    }
+  private void expire(TrackedFlow t, long at, long frame) {
+    submit(
+        t,
+        new ControlEvent.FlowEnding(
+            t.key, at, cause(frame, t.nextStep(frame)), CloseReason.IDLE_TIMEOUT, t.counts()),
+        false);
+    tracker.closed(t);
+    setDecision(t, null);
+    tracker.remove(t);
+    t.phase = TrackedFlow.Phase.GONE;
   }
 
-  private void touch(FlowEntry e, long ts) {
-    if (ts > e.lastSeenNanos) {
-      e.lastSeenNanos = ts;
-    }
-    if (e.list == LIST_OPEN) {
-      openList.moveToTail(e);
-    } else if (e.list == LIST_LINGER) {
-      lingerList.moveToTail(e);
-    }
-  }
-
-  private void forget(FlowEntry e) {
-    unlink(e);
-    table.remove(e);
-  }
-
-  private void link(IdleList list, FlowEntry e) {
-    unlink(e);
-    list.append(e);
-  }
-
-  private void unlink(FlowEntry e) {
-    if (e.list == LIST_OPEN) {
-      openList.remove(e);
-    } else if (e.list == LIST_LINGER) {
-      lingerList.remove(e);
-    }
-  }
-
-  // ---------------------------------------------------------------- reorder buffer
-
-  private Slot slot(long seq) {
-    int i = (int) (seq & slotMask);
-    Slot s = slots[i];
-    if (s == null) {
-      s = new Slot();
-      slots[i] = s;
-    }
-    return s;
-  }
-
-  private void hold(FlowEntry e, long seq, Slot slot, ByteBuffer buf, int off, int len) {
-    if (buf != slot.view) {
-      slot.copyFrom(buf, off, len);
-    }
-    slot.state = HELD;
-    slot.nextHeld = -1;
-    if (e.holdTail < 0) {
-      e.holdHead = seq;
-    } else {
-      slot(e.holdTail).nextHeld = seq;
-    }
-    e.holdTail = seq;
-    heldFrames++;
-    if (heldFrames > maxHeldFrames) {
-      maxHeldFrames = heldFrames;
-    }
-  }
-
-  private void emit(long seq, Slot slot, ByteBuffer buf, int off, int len, int originalLength) {
-    passed++;
-    if (seq == head) {
-      write(slot.ts, buf, off, len, originalLength);
-      slot.state = FREE;
-      head++;
-      flushReady();
-      return;
-    }
-    if (buf != slot.view || off != 0) {
-      slot.copyFrom(buf, off, len);
-    }
-    slot.length = len;
-    slot.originalLength = originalLength;
-    slot.state = DONE;
-  }
-
-  private void emitRewritten(long seq, Slot slot, int len, int originalLength) {
-    if (seq == head) {
-      write(slot.ts, scratch, 0, len, originalLength);
-      slot.state = FREE;
-      head++;
-      flushReady();
-      return;
-    }
-    slot.copyFrom(scratch, 0, len);
-    slot.originalLength = originalLength;
-    slot.state = DONE;
-  }
-
-  private void consume(long seq, Slot slot) {
-    if (seq == head) {
-      slot.state = FREE;
-      head++;
-      flushReady();
-    } else {
-      slot.state = CONSUMED;
-    }
-  }
-
-  private void flushReady() {
-    while (head < tail) {
-      Slot s = slot(head);
-      if (s.state == DONE) {
-        write(s.ts, s.view, 0, s.length, s.originalLength);
-      } else if (s.state != CONSUMED) {
-        return;
-      }
-      s.state = FREE;
-      head++;
-    }
-  }
-
-  private void write(long ts, ByteBuffer buf, int off, int len, int originalLength) {
-    framesOut++;
-    if (sink == null) {
-      return;
-    }
-    try {
-      sink.write(ts, buf, off, len, Math.max(len, originalLength));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private void forget(TrackedFlow t) {
+    tracker.remove(t);
+    t.phase = TrackedFlow.Phase.GONE;
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private static void count(FlowEntry e, boolean outbound, int bytes) {
-    if (outbound) {
-      e.packetsOutbound++;
-      e.bytesOutbound += bytes;
-    } else {
-      e.packetsInbound++;
-      e.bytesInbound += bytes;
-    }
-  }
-
-  private static void markFin(FlowEntry e, boolean outbound) {
-    if (outbound) {
-      e.finOutbound = true;
-    } else {
-      e.finInbound = true;
-    }
-  }
-
-  private Cause cause(Slot slot) {
-    Cause.Builder b = Cause.newBuilder().setSource(nullToEmpty(options.sourceName()));
-    if (slot != null) {
-      b.setFrame(slot.frameNumber);
-    }
-    return b.build();
+  private Cause cause(long frame, int step) {
+    return Cause.newBuilder()
+        .setSource(nullToEmpty(options.sourceName()))
+        .setSourceId(options.sourceId())
+        .setFrame(frame)
+        .setStep(step)
+        .build();
   }
 
   private static Scenario scenarioOf(ControlEvent ev) {
@@ -958,7 +881,7 @@ public final class CapturePipeline {
     return ByteString.copyFrom(IpAddrs.toBytes(v6, hi, lo));
   }
 
-  private PipelineSummary summary(long elapsed) {
+  private PipelineSummary summary(long elapsed, ControlPlaneClient client) {
     Map<String, Long> reasons = new LinkedHashMap<>();
     for (Pass p : Pass.values()) {
       if (passReasons[p.ordinal()] > 0) {
@@ -975,9 +898,16 @@ public final class CapturePipeline {
         reasons.put("rewrite-" + r.reason(), rewriteErrors[r.ordinal()]);
       }
     }
+    var h = client.latency();
+    long[] latency =
+        h.getTotalCount() == 0
+            ? new long[3]
+            : new long[] {
+              h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getMaxValue()
+            };
     return new PipelineSummary(
         framesIn,
-        framesOut,
+        out.framesOut(),
         bytesIn,
         redirectsConsumed,
         rewritten,
@@ -987,76 +917,13 @@ public final class CapturePipeline {
         flowsClosed,
         flowsAged,
         fixups,
-        controlEvents,
-        controlFailures,
-        maxHeldFrames,
+        client.submitted(),
+        alreadyApplied,
+        refusals,
+        admissionRefused,
+        out.maxHeld(),
+        latency,
+        decisions,
         elapsed);
-  }
-
-  /** One frame between reading and writing. Its buffer is reused for the run. */
-  private static final class Slot {
-    byte state;
-    byte[] data = new byte[0];
-    ByteBuffer view = ByteBuffer.wrap(data);
-    int length;
-    int originalLength;
-    long ts;
-    long frameNumber;
-    long nextHeld = -1;
-
-    void copyFrom(ByteBuffer src, int off, int len) {
-      if (data.length < len) {
-        data = new byte[Math.max(len, 2048)];
-        view = ByteBuffer.wrap(data);
-      }
-      src.get(off, data, 0, len);
-      length = len;
-    }
-  }
-
-  /** Flows ordered by last activity, least recent first; O(1) touch and removal. */
-  private static final class IdleList {
-    final byte id;
-    FlowEntry head;
-    FlowEntry tail;
-
-    IdleList(byte id) {
-      this.id = id;
-    }
-
-    void append(FlowEntry e) {
-      e.list = id;
-      e.prev = tail;
-      e.next = null;
-      if (tail == null) {
-        head = e;
-      } else {
-        tail.next = e;
-      }
-      tail = e;
-    }
-
-    void remove(FlowEntry e) {
-      if (e.prev == null) {
-        head = e.next;
-      } else {
-        e.prev.next = e.next;
-      }
-      if (e.next == null) {
-        tail = e.prev;
-      } else {
-        e.next.prev = e.prev;
-      }
-      e.prev = null;
-      e.next = null;
-      e.list = LIST_NONE;
-    }
-
-    void moveToTail(FlowEntry e) {
-      if (tail != e) {
-        remove(e);
-        append(e);
-      }
-    }
   }
 }

@@ -40,6 +40,7 @@ public final class FastpathCounters {
   public static final String FLOWS_OPENED = "flow_opened_count";
   public static final String FLOWS_CLOSED = "flow_closed_count";
   public static final String FLOWS_AGED = "flow_aged_count";
+  public static final String ADMISSION_REFUSED = "flow_admission_refused";
 
   /** Always present in the port scope, even at zero. */
   public static final List<String> PORT_NAMES =
@@ -133,6 +134,11 @@ public final class FastpathCounters {
     if (aged) {
       s.add(FLOWS_AGED, 1);
     }
+  }
+
+  /** A new connection left untracked on the VIP path because max-flows was reached. */
+  public void admissionRefused(long eniMac) {
+    scopeOf(eniMac).add(ADMISSION_REFUSED, 1);
   }
 
   /** Moves the ENI's fast-path flow gauge. */

@@ -13,12 +13,17 @@ import java.util.Map;
  * @param rewritten outbound frames of fixed-up flows that were rewritten
  * @param passedUnchanged frames written as they came
  * @param passedByReason why frames passed unchanged: a decode error's reason, {@code no-eni},
- *     {@code no-flow} (no 5-tuple), {@code not-ethernet}, {@code inbound}, {@code vip-path}, or
- *     {@code rewrite-<error>}
+ *     {@code no-flow} (no 5-tuple), {@code not-ethernet}, {@code inbound}, {@code vip-path},
+ *     {@code untracked} (admission refused) or {@code rewrite-<error>}
  * @param fixupsByScenario flows moved to the fast path, by scenario
- * @param controlEvents control events submitted to the flow actors
- * @param controlFailures control events whose append failed (the flow kept its previous path)
+ * @param controlEvents control events submitted to the flow core
+ * @param alreadyApplied control events whose input position was already in the log (a capture
+ *     processed again): nothing appended
+ * @param refusedByReason control events the core refused, by {@code FlowControl.Refusal} (the
+ *     flow kept its path; nothing was recorded)
+ * @param admissionRefused new connections not tracked because max-flows was reached
  * @param maxHeldFrames the most frames waiting in hold queues at once
+ * @param redirectToDecisionNanos p50, p99 and max of redirect arrival → decision applied
  */
 public record PipelineSummary(
     long framesIn,
@@ -33,17 +38,27 @@ public record PipelineSummary(
     long flowsAged,
     Map<Scenario, Long> fixupsByScenario,
     long controlEvents,
-    long controlFailures,
+    long alreadyApplied,
+    Map<String, Long> refusedByReason,
+    long admissionRefused,
     long maxHeldFrames,
+    long[] redirectToDecisionNanos,
+    long decisions,
     long elapsedNanos) {
 
   public PipelineSummary {
     passedByReason = Map.copyOf(passedByReason);
     fixupsByScenario = Map.copyOf(fixupsByScenario);
+    refusedByReason = Map.copyOf(refusedByReason);
+    redirectToDecisionNanos = redirectToDecisionNanos.clone();
   }
 
   public double framesPerSecond() {
     return elapsedNanos <= 0 ? 0 : framesIn * 1e9 / elapsedNanos;
+  }
+
+  public double flowsPerSecond() {
+    return elapsedNanos <= 0 ? 0 : flowsOpened * 1e9 / elapsedNanos;
   }
 
   public long fixups(Scenario s) {
@@ -53,4 +68,17 @@ public record PipelineSummary(
   public long fixups() {
     return fixupsByScenario.values().stream().mapToLong(Long::longValue).sum();
   }
+
+  /** Control events that were not acted on (refused by the core): real failures. */
+  public long controlFailures() {
+    return refusedByReason.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  public double latencyMillis(int which) {
+    return redirectToDecisionNanos[which] / 1e6;
+  }
+
+  public static final int P50 = 0;
+  public static final int P99 = 1;
+  public static final int MAX = 2;
 }

@@ -13,7 +13,8 @@ import java.util.function.Predicate;
 
 /**
  * A real flow control (e.g. LocalFlowControl) answered on other threads after a small random delay,
- * like Kafka acknowledgements arriving out of order: exercises hold queues and reordering. Events
+ * like Kafka acknowledgements arriving out of order across flows: exercises hold queues and
+ * reordering. As the actors do, one flow's events are applied in the order submitted. Events
  * matching {@code gated} wait until {@link #openGate()}.
  */
 final class AsyncFlowControl implements FlowControl {
@@ -23,6 +24,8 @@ final class AsyncFlowControl implements FlowControl {
   private final ExecutorService pool = Executors.newFixedThreadPool(3);
   private final CompletableFuture<Void> gate = new CompletableFuture<>();
   private volatile Predicate<ControlEvent> gated = e -> false;
+  private final java.util.Map<String, CompletableFuture<?>> lastOfFlow =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   AsyncFlowControl(FlowControl delegate, long seed, int maxDelayMicros) {
     this.delegate = delegate;
@@ -40,16 +43,32 @@ final class AsyncFlowControl implements FlowControl {
   }
 
   @Override
-  public CompletionStage<ControlResult> submit(ControlEvent event) {
-    long delay;
-    synchronized (random) {
-      delay = maxDelayMicros == 0 ? 0 : random.nextInt(maxDelayMicros);
-    }
-    CompletableFuture<Void> start =
-        gated.test(event) ? gate : CompletableFuture.completedFuture(null);
-    return start.thenComposeAsync(
-        v -> delegate.submit(event),
-        CompletableFuture.delayedExecutor(delay, TimeUnit.MICROSECONDS, pool));
+  public Client client(Replies replies) {
+    return (event, correlation) -> {
+      long delay;
+      synchronized (random) {
+        delay = maxDelayMicros == 0 ? 0 : random.nextInt(maxDelayMicros);
+      }
+      CompletableFuture<Void> start =
+          gated.test(event) ? gate : CompletableFuture.completedFuture(null);
+      CompletableFuture<?> previous =
+          lastOfFlow.getOrDefault(event.entityId(), CompletableFuture.completedFuture(null));
+      CompletableFuture<ControlResult> answer =
+          start
+              .thenCombine(previous.exceptionally(e -> null), (a, b) -> a)
+              .thenComposeAsync(
+                  v -> delegate.ask(event),
+                  CompletableFuture.delayedExecutor(delay, TimeUnit.MICROSECONDS, pool));
+      lastOfFlow.put(event.entityId(), answer);
+      answer.whenComplete(
+          (r, e) -> {
+            if (e == null) {
+              replies.answered(correlation, r);
+            } else {
+              replies.refused(correlation, Refusal.INVALID, e.toString());
+            }
+          });
+    };
   }
 
   @Override
