@@ -7,7 +7,6 @@ import dev.fastpath.forwarding.FastpathCounters;
 import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.ingest.capture.CaptureFiles;
 import dev.fastpath.ingest.capture.CaptureReader;
-import dev.fastpath.ingest.codec.RedirectResult;
 import dev.fastpath.ingest.config.FastpathConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,27 +23,15 @@ import java.util.List;
  */
 public final class PipelineDryRun implements DryRun {
 
-  /** Turns a redirect the decoder refused before it reached a flow into the record a run writes. */
-  @FunctionalInterface
-  public interface RefusalRecorder {
-    Envelope record(String source, long frame, long timestampNanos, RedirectResult.Rejected r);
-  }
-
   private final CapturePipeline.Options options;
-  private final RefusalRecorder refusals;
 
   public PipelineDryRun() {
-    this(null, null);
+    this(null);
   }
 
-  /**
-   * @param options pipeline options; null for the defaults with the capture path as source
-   * @param refusals how the run being verified records refusals without a flow; null if it does not
-   *     record them (then neither does the dry run)
-   */
-  public PipelineDryRun(CapturePipeline.Options options, RefusalRecorder refusals) {
+  /** @param options pipeline options; null for the defaults with the capture path as source */
+  public PipelineDryRun(CapturePipeline.Options options) {
     this.options = options;
-    this.refusals = refusals;
   }
 
   @Override
@@ -54,13 +41,8 @@ public final class PipelineDryRun implements DryRun {
         options != null ? options : CapturePipeline.Options.defaults(capture.toString());
     try (LocalFlowControl control = new LocalFlowControl(config, records::add);
         CaptureReader reader = CaptureFiles.open(capture)) {
-      CapturePipeline p =
-          new CapturePipeline(config, control, new ForwardingTable(), counters(config), o);
-      if (refusals != null) {
-        String source = o.sourceName();
-        p.onRejection((frame, ts, r) -> records.add(refusals.record(source, frame, ts, r)));
-      }
-      p.run(reader, null);
+      new CapturePipeline(config, control, new ForwardingTable(), counters(config), o)
+          .run(reader, null);
     }
     synchronized (records) {
       return List.copyOf(records);

@@ -4,14 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.events.v1.FlowSnapshot;
 import dev.fastpath.events.v1.FlowStateKind;
+import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.EventJson;
 import dev.fastpath.projections.log.EventLogReader;
 import dev.fastpath.projections.log.EventTypes;
-import dev.fastpath.projections.log.InputPositions;
 import dev.fastpath.projections.log.LogQuery;
 import dev.fastpath.projections.log.LogRecord;
 import dev.fastpath.projections.replay.ReplayReport.FlowReport;
@@ -70,15 +69,12 @@ public final class Replayer {
 
   private static FlowReport flow(List<LogRecord> records) {
     FlowKey key = EventJson.flowKey(records.get(0).envelope());
-    FlowFold fold = new FlowFold(key);
+    FlowState s = null;
     List<Why> why = new ArrayList<>();
-    InputPositions inputs = new InputPositions();
     for (LogRecord r : records) {
       Envelope e = r.envelope();
-      if (!inputs.keep(e)) {
-        continue; // a re-run of an input already in this flow's history
-      }
-      fold.apply(e);
+      // The flow core's one event handler: replay cannot disagree with the actor or recovery.
+      s = FlowState.apply(s, key, e);
       // Periodic counts explain nothing about the state; they only update the totals.
       if (e.getEventCase() != Envelope.EventCase.FLOW_COUNTED) {
         why.add(
@@ -91,17 +87,16 @@ public final class Replayer {
                 EventSummary.of(e)));
       }
     }
-    FlowSnapshot s = fold.snapshot();
-    String state = fold.opened() ? stateName(s.getState()) : "NONE";
-    boolean fixed = s.hasFixup();
+    boolean exists = s != null && s.exists();
+    boolean fixed = exists && s.pinnedInfo() != null;
     return new FlowReport(
         key,
-        state,
-        s.getScenario(),
-        fixed ? EventSummary.ipOr(s.getFixup().getDipPa(), null) : null,
-        fixed ? EventSummary.macOr(s.getFixup().getVmMac(), null) : null,
-        s.getSeq(),
-        fold.state(),
+        exists ? stateName(s.kind()) : "NONE",
+        exists ? s.scenario() : dev.fastpath.events.v1.Scenario.SCENARIO_UNSPECIFIED,
+        fixed ? EventSummary.ipOr(s.pinnedInfo().getDipPa(), null) : null,
+        fixed ? EventSummary.macOr(s.pinnedInfo().getVmMac(), null) : null,
+        s == null ? 0 : s.lastSeq(),
+        exists ? s : null,
         why);
   }
 

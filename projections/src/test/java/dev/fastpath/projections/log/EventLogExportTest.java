@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fastpath.events.v1.Envelope;
-import dev.fastpath.flow.log.KafkaEventWriter;
+import dev.fastpath.flow.log.KafkaJournal;
 import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.kafka.EmbeddedKafka;
 import dev.fastpath.projections.testing.ScriptedLog;
@@ -41,7 +41,7 @@ class EventLogExportTest {
     KafkaLogSettings s =
         KafkaLogSettings.defaults(kafka.bootstrapServers(), "node-1")
             .withTopics(AUDIT, "export.flow-state");
-    try (KafkaEventWriter w = KafkaEventWriter.start(s, null)) {
+    try (KafkaJournal w = ScriptedLog.journal(s)) {
       ScriptedLog.write(w, ScriptedLog.config(false), ScriptedLog.events());
     }
   }

@@ -3,7 +3,7 @@ package dev.fastpath.projections.log;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.fastpath.flow.log.KafkaEventWriter;
+import dev.fastpath.flow.log.KafkaJournal;
 import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
@@ -50,7 +50,7 @@ class LogTailTest {
     List<dev.fastpath.flow.ControlEvent> events = ScriptedLog.events();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     AtomicBoolean keepGoing = new AtomicBoolean(true);
-    try (KafkaEventWriter w = KafkaEventWriter.start(s, null)) {
+    try (KafkaJournal w = ScriptedLog.journal(s)) {
       // Written before the tail starts: not printed (no --from).
       Map<FlowKey, FlowState> states = new HashMap<>();
       ScriptedLog.write(w, ScriptedLog.config(false), events.subList(0, 3), states);

@@ -32,7 +32,7 @@ class RestartRecoveryTest {
   @TempDir Path dir;
 
   private static ControlResult ask(FlowControl c, ControlEvent e) {
-    return c.submit(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
+    return c.ask(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
   }
 
   @Test

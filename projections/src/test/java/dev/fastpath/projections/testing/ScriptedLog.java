@@ -17,7 +17,12 @@ import dev.fastpath.flow.ControlEvent.FlowStarted;
 import dev.fastpath.flow.ControlEvent.FlowTraffic;
 import dev.fastpath.flow.ControlEvent.RedirectArrived;
 import dev.fastpath.flow.actor.LocalFlowControl;
-import dev.fastpath.flow.log.KafkaEventWriter;
+import dev.fastpath.flow.log.FlowPartitioner;
+import dev.fastpath.flow.log.FlowStateCodec;
+import dev.fastpath.flow.log.FlowStateStore;
+import dev.fastpath.flow.log.KafkaJournal;
+import dev.fastpath.flow.log.KafkaLogSettings;
+import dev.fastpath.flow.log.TopicAdmin;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.flow.state.FlowStateMachine;
 import dev.fastpath.ingest.FlowKey;
@@ -35,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A small, hand-written history of four flows on two ENIs, run through the real state machine and
- * written by the real {@link KafkaEventWriter}, the way a flow actor writes it:
+ * written by the real {@link KafkaJournal}, the way a flow actor writes it:
  *
  * <pre>
  *  frame  time(ms) flow  what
@@ -117,26 +122,38 @@ public final class ScriptedLog {
     return ev;
   }
 
+  /** The real journal on {@code s}'s topics (created if missing). */
+  public static KafkaJournal journal(KafkaLogSettings s) {
+    KafkaLogSettings log = s.withPartitions(TopicAdmin.ensureTopics(s));
+    FlowStateStore store = new FlowStateStore(log.auditPartitions(), 64);
+    new dev.fastpath.flow.log.LogRecovery(log, store).recoverAll();
+    return KafkaJournal.start(log, store);
+  }
+
   /** Runs the events through the state machine as the actors would and appends what they write. */
   public static void write(
-      KafkaEventWriter writer, FastpathConfig config, List<ControlEvent> events) throws Exception {
+      KafkaJournal writer, FastpathConfig config, List<ControlEvent> events) throws Exception {
     write(writer, config, events, new HashMap<>());
   }
 
   /** As above, continuing from (and updating) the flows' {@code states}. */
   public static void write(
-      KafkaEventWriter writer,
+      KafkaJournal writer,
       FastpathConfig config,
       List<ControlEvent> events,
       Map<FlowKey, FlowState> states)
       throws Exception {
     for (ControlEvent e : events) {
-      FlowStateMachine.Step step = FlowStateMachine.apply(states.get(e.flow()), e, config);
+      FlowStateMachine.Step step = FlowStateMachine.step(states.get(e.flow()), e, config);
       if (step.next() != null) {
         states.put(e.flow(), step.next());
       }
       writer
-          .append(e.flow(), step.records(), step.advancesFlow() ? step.next().toSnapshot() : null)
+          .append(
+              e.flow(),
+              FlowPartitioner.partition(e.flow().canonical(), writer.store().partitions()),
+              step.records(),
+              step.next() == null ? null : FlowStateCodec.compact(step.next()))
           .toCompletableFuture()
           .get(60, TimeUnit.SECONDS);
     }
@@ -146,14 +163,17 @@ public final class ScriptedLog {
   public static List<Envelope> dryRun(FastpathConfig config, List<ControlEvent> events) {
     try (LocalFlowControl c = new LocalFlowControl(config)) {
       for (ControlEvent e : events) {
-        c.submit(e).toCompletableFuture().join();
+        c.ask(e).toCompletableFuture().join();
       }
       return c.records();
     }
   }
 
+  /** The scripted capture's content identity (as `run` derives it from the file's bytes). */
+  public static final long SOURCE_ID = 0x5C21_7ED0_0000_0001L;
+
   public static Cause cause(long frame) {
-    return Cause.newBuilder().setSource(SOURCE).setFrame(frame).build();
+    return Cause.newBuilder().setSource(SOURCE).setSourceId(SOURCE_ID).setFrame(frame).build();
   }
 
   static FlowOpened opened(long eni, List<EncapLayer> encap) {
@@ -216,8 +236,7 @@ public final class ScriptedLog {
 
   /**
    * The scripted capture with every flow ending in it (a RST-first flow included), as a finished
-   * capture run twice gives. Flows still open at the end of the first run are the documented limit
-   * of {@code InputPositions}.
+   * capture run twice gives.
    */
   public static List<ControlEvent> finishedCapture() {
     List<ControlEvent> events = new ArrayList<>(events());
@@ -246,7 +265,11 @@ public final class ScriptedLog {
                 .build()));
     events.add(
         new ControlEvent.FlowEnding(
-            rst, at(22), cause(22), dev.fastpath.events.v1.CloseReason.RST, counts(1, 54, 0, 0)));
+            rst,
+            at(22),
+            cause(22).toBuilder().setStep(1).build(), // the frame's second step for this flow
+            dev.fastpath.events.v1.CloseReason.RST,
+            counts(1, 54, 0, 0)));
     return events;
   }
 }

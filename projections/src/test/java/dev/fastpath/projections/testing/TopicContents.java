@@ -31,6 +31,9 @@ public final class TopicContents {
         bootstrap,
         topic,
         (key, value) -> {
+          if (key.startsWith("checkpoint|")) {
+            return; // a checkpoint record, not a flow's state
+          }
           try {
             latest.put(key, FlowSnapshot.parseFrom(value));
           } catch (InvalidProtocolBufferException e) {
