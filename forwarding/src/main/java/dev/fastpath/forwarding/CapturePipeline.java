@@ -153,6 +153,22 @@ public final class CapturePipeline {
           inputOrder);
     }
 
+    public Options withInFlight(int frames, int control) {
+      return new Options(
+          sourceName,
+          sourceId,
+          frames,
+          control,
+          trafficReportPackets,
+          trafficReportNanos,
+          lingerNanos,
+          progressEveryFrames,
+          stallMillis,
+          maxFlows,
+          maxFlowsPerEni,
+          inputOrder);
+    }
+
     public Options withMaxInFlightFrames(int n) {
       return new Options(
           sourceName,
@@ -276,6 +292,7 @@ public final class CapturePipeline {
   private final EnumMap<Scenario, Long> fixups = new EnumMap<>(Scenario.class);
   private final Map<String, Long> refusals = new TreeMap<>();
   private String firstRefusal;
+  private String journalFailure;
 
   public CapturePipeline(
       FastpathConfig config,
@@ -327,7 +344,7 @@ public final class CapturePipeline {
     long start = System.nanoTime();
     try (ControlPlaneClient client = new ControlPlaneClient(control)) {
       cp = client;
-      while (reader.next(record)) {
+      while (journalFailure == null && reader.next(record)) {
         drainAnswers();
         while (out.full() || cp.inFlight() >= options.maxInFlightControl()) {
           awaitAnswer();
@@ -338,6 +355,9 @@ public final class CapturePipeline {
         }
       }
       while (cp.inFlight() > 0 || out.pending()) {
+        if (cp.inFlight() == 0 && journalFailure != null) {
+          break; // frames held behind decisions that will never come: not written
+        }
         if (cp.inFlight() == 0) {
           throw new IllegalStateException(
               "frames held with no control event in flight at seq " + out.head());
@@ -347,7 +367,11 @@ public final class CapturePipeline {
       if (progress != null) {
         progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
       }
-      return summary(System.nanoTime() - start, cp);
+      PipelineSummary summary = summary(System.nanoTime() - start, cp);
+      if (journalFailure != null) {
+        throw new ControlPlaneFailure(journalFailure, summary);
+      }
+      return summary;
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
@@ -681,6 +705,10 @@ public final class CapturePipeline {
       refusals.merge(a.refusal().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
       if (firstRefusal == null) {
         firstRefusal = a.refusal() + ": " + a.detail();
+      }
+      if (a.refusal() == FlowControl.Refusal.JOURNAL_FAILED && journalFailure == null) {
+        // The log takes nothing more: stop reading instead of failing every later event too.
+        journalFailure = a.detail();
       }
     } else {
       ControlResult r = a.result();

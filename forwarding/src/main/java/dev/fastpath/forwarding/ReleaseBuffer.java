@@ -199,7 +199,8 @@ final class ReleaseBuffer {
 
     void copyFrom(ByteBuffer src, int off, int len) {
       if (data.length < len) {
-        data = new byte[Math.max(len, 2048)];
+        // Rounded up so a slot that met a large frame keeps fitting the next ones.
+        data = new byte[(len + 255) & ~255];
         view = ByteBuffer.wrap(data);
       }
       src.get(off, data, 0, len);

@@ -94,7 +94,7 @@ public final class DemoCommand implements Callable<Integer> {
             com.typesafe.config.ConfigFactory.empty(),
             RunCommand.nodeName(null),
             null);
-    RunCommand.writeSummary(summary, r.counters());
+    RunCommand.writeSummary(summary, r.counters(), r.summary());
     RunCommand.printSummary(indent(o), r, cfg);
     o.printf("   rewritten capture: %s, counters: %s%n", out, summary);
 

@@ -103,11 +103,10 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   /**
-   * The dry run behind --verify: the same pipeline and state machine as {@code run}, with the flows
-   * kept in memory and the same records for refused redirects that {@code run} writes.
+   * The dry run behind --verify: the same pipeline, control plane and flow core as {@code run},
+   * with the flows kept in memory.
    */
   static DryRun dryRunner() {
-    return new PipelineDryRun(
-        null, (source, frame, ts, r) -> RejectionRecorder.envelope(source, frame, ts, r).build());
+    return new PipelineDryRun();
   }
 }

@@ -1,21 +1,22 @@
 package dev.fastpath.service;
 
 import dev.fastpath.events.v1.Scenario;
-import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.config.FastpathConfigLoader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.fastpath.forwarding.CapturePipeline;
+import dev.fastpath.forwarding.ControlPlaneFailure;
 import dev.fastpath.forwarding.FastpathCounters;
-import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
-import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.ingest.capture.CaptureException;
 import dev.fastpath.ingest.capture.CaptureFiles;
+import dev.fastpath.ingest.capture.CaptureIdentity;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.PcapWriter;
-import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
+import dev.fastpath.ingest.json.Json;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -80,20 +82,47 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     FastpathConfig cfg = loadConfig(config, enis);
-    Result r =
-        execute(
-            cfg, pcap, out, data, cluster.toConfig(), nodeName(node), quiet ? null : System.err);
+    checkOutputs(out, summary);
+    Result r;
+    try {
+      r =
+          execute(
+              cfg, pcap, out, data, cluster.toConfig(), nodeName(node), quiet ? null : System.err);
+    } catch (ControlPlaneFailure f) {
+      System.err.println(failureMessage(f, data));
+      if (summary != null) {
+        writeSummary(summary, null, f.summary());
+      }
+      return Main.EXIT_FAILED;
+    }
     if (summary != null) {
-      writeSummary(summary, r.counters());
+      writeSummary(summary, r.counters(), r.summary());
     }
     if (!quiet) {
       printSummary(System.out, r, cfg);
     }
-    return r.summary().controlFailures() > 0 ? Main.EXIT_FAILED : 0;
+    PipelineSummary s = r.summary();
+    if (s.controlFailures() > 0) {
+      System.err.printf(
+          Locale.ROOT,
+          "fastpath: %,d control events were refused by the flow core (%s); their flows kept"
+              + " the path they had. First: %s%n",
+          s.controlFailures(),
+          s.refusedByReason(),
+          r.firstRefusal());
+      return Main.EXIT_FAILED;
+    }
+    return 0;
   }
 
   /** The result of one run: what the pipeline did and the counters. */
-  record Result(PipelineSummary summary, FastpathCounters counters, String bootstrap) {}
+  record Result(
+      PipelineSummary summary,
+      FastpathCounters counters,
+      String bootstrap,
+      boolean seenBefore,
+      long seeded,
+      String firstRefusal) {}
 
   static FastpathConfig loadConfig(Path config, List<String> enis) {
     FastpathConfig cfg = FastpathConfigLoader.load(config, enis);
@@ -102,6 +131,25 @@ public final class RunCommand implements Callable<Integer> {
           "no ENIs configured: pass --eni MAC (repeatable) or --config FILE with fastpath.enis");
     }
     return cfg;
+  }
+
+  /** Output files are checked before anything starts, so a typo costs no broker start-up. */
+  static void checkOutputs(Path... files) {
+    for (Path f : files) {
+      if (f == null) {
+        continue;
+      }
+      Path parent = f.toAbsolutePath().getParent();
+      if (parent != null && !Files.isDirectory(parent)) {
+        throw new Main.UserError("cannot write " + f + ": directory " + parent + " does not exist");
+      }
+      if (parent != null && !Files.isWritable(parent)) {
+        throw new Main.UserError("cannot write " + f + ": directory " + parent + " is not writable");
+      }
+      if (Files.isDirectory(f)) {
+        throw new Main.UserError("cannot write " + f + ": it is a directory");
+      }
+    }
   }
 
   static String nodeName(String node) {
@@ -130,6 +178,18 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
+  /** The capture's content identity, computed while the broker and the actors start. */
+  static CompletableFuture<Long> identity(Path pcap) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return CaptureIdentity.of(pcap);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
   /** Runs a capture end to end; {@code progressTo} null means no progress bar. */
   static Result execute(
       FastpathConfig cfg,
@@ -140,59 +200,98 @@ public final class RunCommand implements Callable<Integer> {
       String node,
       PrintStream progressTo)
       throws IOException {
-    try (CaptureReader reader = openCapture(pcap);
-        KafkaEndpoint kafka = KafkaEndpoint.open(data);
-        ShardedFlowControl control =
-            ShardedFlowControl.start(
-                cfg, KafkaLogSettings.defaults(kafka.bootstrapServers(), node), cluster);
-        RejectionRecorder rejections =
-            new RejectionRecorder(kafka.bootstrapServers(), node, pcap.toString());
-        PcapWriter writer = out == null ? null : new PcapWriter(out);
-        Progress progress =
-            new Progress(
-                progressTo == null ? System.err : progressTo,
-                "run",
-                reader.sizeBytes(),
-                progressTo == null)) {
-      FastpathCounters counters =
-          new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
-      ForwardingTable table = new ForwardingTable();
-      CapturePipeline pipeline =
-          pipeline(cfg, control, table, counters, pcap.toString(), rejections)
-              .onProgress((frames, bytes, total) -> progress.update(frames, bytes));
-      PipelineSummary s;
-      try {
-        s = pipeline.run(reader, writer == null ? null : writer::write);
-      } catch (CaptureException e) {
-        throw new Main.UserError("cannot read " + pcap + ": " + e.getMessage(), e);
+    try (CaptureReader reader = openCapture(pcap)) {
+      CompletableFuture<Long> identity = identity(pcap);
+      try (FastpathNode n =
+              FastpathNode.start(new FastpathNode.Settings(cfg, data, cluster, node, true));
+          PcapWriter writer = out == null ? null : new PcapWriter(out);
+          Progress progress =
+              new Progress(
+                  progressTo == null ? System.err : progressTo,
+                  "run",
+                  reader.sizeBytes(),
+                  progressTo == null)) {
+        long sourceId = identity.join();
+        boolean seenBefore = n.inputSeenBefore(sourceId);
+        if (seenBefore && progressTo != null) {
+          progressTo.println(
+              "run: this capture (identity "
+                  + CaptureIdentity.hex(sourceId)
+                  + ") was processed on this log before; steps already there are not appended"
+                  + " again");
+        }
+        CapturePipeline pipeline =
+            n.pipeline(pcap.toString(), sourceId, true)
+                .onProgress((frames, bytes, total) -> progress.update(frames, bytes));
+        PipelineSummary s;
+        try {
+          s = pipeline.run(reader, writer == null ? null : writer::write);
+        } catch (CaptureException e) {
+          throw new Main.UserError("cannot read " + pcap + ": " + e.getMessage(), e);
+        }
+        return new Result(
+            s,
+            n.counters(),
+            n.bootstrapServers(),
+            seenBefore,
+            n.seededDecisions(),
+            pipeline.firstRefusal());
       }
-      rejections.awaitDurable();
-      return new Result(s, counters, kafka.bootstrapServers());
     }
   }
 
-  /**
-   * The pipeline every command runs traffic through: refusals that no flow actor records go to
-   * {@code rejections}, so the log holds every redirect that was dropped.
-   */
-  static CapturePipeline pipeline(
-      FastpathConfig cfg,
-      dev.fastpath.flow.FlowControl control,
-      ForwardingTable table,
-      FastpathCounters counters,
-      String source,
-      RejectionRecorder rejections) {
-    return new CapturePipeline(
-            cfg, control, table, counters, CapturePipeline.Options.defaults(source))
-        .onRejection(rejections::record);
+  /** What failed, what is safe, what to do: one message for a log that stopped taking records. */
+  static String failureMessage(ControlPlaneFailure f, DataOptions data) {
+    PipelineSummary s = f.summary();
+    String where =
+        data.kafka != null && !data.kafka.isBlank()
+            ? "the Kafka cluster at " + data.kafka
+            : "the embedded broker under " + data.dataDir().resolve("kafka");
+    return String.format(
+        Locale.ROOT,
+        "fastpath: FAILED: the event log stopped taking records (%s): %s%n"
+            + "  safe: every transition acknowledged before this point is in the log; %,d of the"
+            + " capture's frames were read, later ones were not processed.%n"
+            + "  do: fix the cause (disk space, broker reachability) and run the same command"
+            + " again: steps already in the log are not appended twice.",
+        where,
+        f.getMessage(),
+        s.framesIn());
   }
 
-  static void writeSummary(Path file, FastpathCounters counters) throws IOException {
+  /**
+   * The summary JSON: the counters (spec section 5, by scope), the run's rate and its redirect to
+   * decision latency, and what the control plane did.
+   */
+  static void writeSummary(Path file, FastpathCounters counters, PipelineSummary s)
+      throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.writeString(file, counters.toJsonString() + System.lineSeparator());
+    ObjectNode json = counters != null ? counters.toJson() : Json.MAPPER.createObjectNode();
+    ObjectNode latency = json.putObject("latency").putObject("redirect_to_decision_ms");
+    latency.put("p50", round(s.latencyMillis(PipelineSummary.P50)));
+    latency.put("p99", round(s.latencyMillis(PipelineSummary.P99)));
+    latency.put("max", round(s.latencyMillis(PipelineSummary.MAX)));
+    latency.put("decisions", s.decisions());
+    ObjectNode rate = json.putObject("rate");
+    rate.put("flows_per_s", Math.round(s.flowsPerSecond()));
+    rate.put("frames_per_s", Math.round(s.framesPerSecond()));
+    rate.put("elapsed_s", round(s.elapsedNanos() / 1e9));
+    ObjectNode control = json.putObject("control");
+    control.put("events", s.controlEvents());
+    control.put("already_applied", s.alreadyApplied());
+    ObjectNode refused = control.putObject("refused");
+    s.refusedByReason().forEach(refused::put);
+    Files.writeString(
+        file,
+        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json)
+            + System.lineSeparator());
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
   }
 
   static void printSummary(PrintStream o, Result r, FastpathConfig cfg) {
@@ -249,16 +348,41 @@ public final class RunCommand implements Callable<Integer> {
     if (!s.passedByReason().isEmpty()) {
       o.println("passed     " + new java.util.TreeMap<>(s.passedByReason()));
     }
+    if (s.alreadyApplied() > 0) {
+      o.printf(
+          Locale.ROOT,
+          "replayed   %,d control steps were already in the log (this capture was processed"
+              + " before): not appended again%n",
+          s.alreadyApplied());
+    }
+    if (r.seeded() > 0) {
+      o.printf(Locale.ROOT, "restored   %,d fast-path decisions from the log%n", r.seeded());
+    }
+    if (s.admissionRefused() > 0) {
+      o.printf(
+          Locale.ROOT,
+          "untracked  %,d new connections beyond max-flows stayed on the VIP path%n",
+          s.admissionRefused());
+    }
     if (s.controlFailures() > 0) {
       o.printf(
           Locale.ROOT,
-          "FAILED     %,d control events could not be persisted; their flows kept the VIP path%n",
-          s.controlFailures());
+          "FAILED     %,d control events refused (%s); their flows kept their path%n",
+          s.controlFailures(),
+          s.refusedByReason());
     }
     o.printf(
         Locale.ROOT,
-        "elapsed    %.2f s, %,.0f frames/s; log in Kafka at %s%n",
+        "latency    redirect -> decision p50 %.2f ms, p99 %.2f ms, max %.2f ms (%,d decisions)%n",
+        s.latencyMillis(PipelineSummary.P50),
+        s.latencyMillis(PipelineSummary.P99),
+        s.latencyMillis(PipelineSummary.MAX),
+        s.decisions());
+    o.printf(
+        Locale.ROOT,
+        "elapsed    %.2f s: %,.0f new flows/s, %,.0f frames/s; log in Kafka at %s%n",
         secs,
+        s.flowsPerSecond(),
         s.framesPerSecond(),
         r.bootstrap());
   }

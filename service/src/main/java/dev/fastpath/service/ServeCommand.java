@@ -3,12 +3,9 @@ package dev.fastpath.service;
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.forwarding.FastpathCounters;
-import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
-import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.LiveCapture;
-import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowHistoryRepository;
@@ -97,20 +94,18 @@ public final class ServeCommand implements Callable<Integer> {
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-shutdown"));
 
-    try (KafkaEndpoint kafka = KafkaEndpoint.open(data);
-        ShardedFlowControl control =
-            ShardedFlowControl.start(
-                cfg,
-                KafkaLogSettings.defaults(kafka.bootstrapServers(), nodeName),
-                cluster.toConfig());
+    boolean clustered = !cluster.seeds.isEmpty();
+    try (FastpathNode node =
+            FastpathNode.start(
+                new FastpathNode.Settings(cfg, data, cluster.toConfig(), nodeName, !clustered));
         FlowHistoryRepository repo = noProjection ? null : HistoryStores.open(data, postgres);
         FlowHistoryProjection projection =
             repo == null
                 ? null
                 : FlowHistoryProjection.create(
-                    kafka.bootstrapServers(), Topics.AUDIT, repo, registry)) {
-      FastpathCounters counters =
-          new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
+                    node.bootstrapServers(), Topics.AUDIT, repo, registry)) {
+      ShardedFlowControl control = node.control();
+      FastpathCounters counters = node.counters();
       counters.bindTo(registry);
       HistoryServer http = null;
       if (projection != null) {
@@ -121,23 +116,20 @@ public final class ServeCommand implements Callable<Integer> {
         int bound = http.start(httpHost, httpPort);
         System.out.printf(
             "fastpath node %s: cluster %s, HTTP on %s:%d, Kafka %s%n",
-            nodeName, control.address(), httpHost, bound, kafka.bootstrapServers());
+            nodeName, control.address(), httpHost, bound, node.bootstrapServers());
       } else {
         System.out.printf(
             "fastpath node %s: cluster %s, Kafka %s%n",
-            nodeName, control.address(), kafka.bootstrapServers());
+            nodeName, control.address(), node.bootstrapServers());
       }
       System.out.flush();
-      ForwardingTable table = new ForwardingTable();
       if (pcap != null) {
         try (CaptureReader reader = RunCommand.openCapture(pcap);
-            RejectionRecorder rejections =
-                new RejectionRecorder(kafka.bootstrapServers(), nodeName, pcap.toString());
             var writer = out == null ? null : new dev.fastpath.ingest.capture.PcapWriter(out)) {
+          long sourceId = dev.fastpath.ingest.capture.CaptureIdentity.of(pcap);
           PipelineSummary s =
-              RunCommand.pipeline(cfg, control, table, counters, pcap.toString(), rejections)
+              node.pipeline(pcap.toString(), sourceId, true)
                   .run(reader, writer == null ? null : writer::write);
-          rejections.awaitDurable();
           System.out.printf("processed %s: %d frames, %d fixups%n", pcap, s.framesIn(), s.fixups());
           System.out.flush();
         }
@@ -155,14 +147,12 @@ public final class ServeCommand implements Callable<Integer> {
         liveReader = reader;
         // Frame numbers restart with every capture session; the start time keeps causes unique.
         String source = "live:" + iface + "@" + java.time.Instant.now();
-        RejectionRecorder rejections =
-            new RejectionRecorder(kafka.bootstrapServers(), nodeName, source);
+        long sourceId = dev.fastpath.ingest.capture.CaptureIdentity.ofName(source);
         live =
             new Thread(
                 () -> {
-                  try (rejections) {
-                    RunCommand.pipeline(cfg, control, table, counters, source, rejections)
-                        .run(reader, null);
+                  try {
+                    node.pipeline(source, sourceId, false).run(reader, null);
                   } catch (Exception e) {
                     System.err.println(
                         "fastpath: live pipeline on " + iface + " stopped: " + e.getMessage());

@@ -133,7 +133,10 @@ public final class FlowActor {
                 context -> {
                   int partition = FlowPartitioner.partition(entityId, deps.partitions());
                   FlowActor actor = new FlowActor(context, stash, deps, entityId, partition);
-                  CompletionStage<Void> ready = deps.gate().ready(partition, shard);
+                  // The parent of an entity is its shard: a new parent is a new incarnation of
+                  // the shard on this node (it just moved here, or came back).
+                  CompletionStage<Void> ready =
+                      deps.gate().ready(partition, context.classicActorContext().parent());
                   if (ready.toCompletableFuture().isDone()
                       && !ready.toCompletableFuture().isCompletedExceptionally()) {
                     return actor.idleFromStore();

@@ -1,6 +1,5 @@
 package dev.fastpath.flow.actor;
 
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -27,8 +26,10 @@ final class ShardWatcher {
                 .onMessage(
                     Watch.class,
                     w -> {
-                      if (w.shard() instanceof ActorRef<?> ref) {
-                        ctx.watchWith(ref, new Stopped(w.partition(), w.shard()));
+                      if (w.shard() instanceof org.apache.pekko.actor.ActorRef classic) {
+                        ctx.watchWith(
+                            org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(classic),
+                            new Stopped(w.partition(), w.shard()));
                       }
                       return Behaviors.same();
                     })

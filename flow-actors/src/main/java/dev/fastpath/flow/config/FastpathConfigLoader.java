@@ -145,13 +145,21 @@ public final class FastpathConfigLoader {
       if (idle <= 0) {
         throw new BadConfigException(origin + ": fastpath.idle-timeout must be positive");
       }
+      long maxFlows = c.hasPath("max-flows") ? c.getLong("max-flows") : 0;
+      long maxFlowsPerEni = c.hasPath("max-flows-per-eni") ? c.getLong("max-flows-per-eni") : 0;
+      if (maxFlows < 0 || maxFlowsPerEni < 0) {
+        throw new BadConfigException(
+            origin + ": fastpath.max-flows and max-flows-per-eni are 0 (no bound) or positive");
+      }
       return new FastpathConfig(
           enis,
           vsidMap,
           strict,
           dev.fastpath.ingest.config.ConflictPolicy.parse(policy),
           dev.fastpath.ingest.config.EncapIdMode.parse(encapId),
-          idle);
+          idle,
+          maxFlows,
+          maxFlowsPerEni);
     } catch (ConfigException e) {
       throw new BadConfigException(origin + ": " + e.getMessage(), e);
     }

@@ -22,6 +22,7 @@ import java.util.function.BiConsumer;
 public final class FlowStateStore {
   private final ConcurrentHashMap<FlowKey, byte[]> flows;
   private final ConcurrentHashMap<Long, InputMarks> sources = new ConcurrentHashMap<>();
+  private final Set<Long> inputsSeen = ConcurrentHashMap.newKeySet();
   private final Partition[] partitions;
 
   public FlowStateStore(int partitions, int expectedFlows) {
@@ -53,6 +54,33 @@ public final class FlowStateStore {
 
   public int size() {
     return flows.size();
+  }
+
+  /** An input (source identity) some step of which is in the log. */
+  public void inputSeen(long sourceId) {
+    if (sourceId != 0) {
+      inputsSeen.add(sourceId);
+    }
+  }
+
+  /** Whether any step of this input is in the log: processing it again replays those steps. */
+  public boolean hasSeenInput(long sourceId) {
+    return sourceId != 0 && inputsSeen.contains(sourceId);
+  }
+
+  /** The flows whose log holds a step of this input (decodes every state: a re-run's cost). */
+  public Set<FlowKey> flowsWithStepsOf(long sourceId) {
+    Set<FlowKey> out = new java.util.HashSet<>();
+    if (!hasSeenInput(sourceId)) {
+      return out;
+    }
+    flows.forEach(
+        (k, b) -> {
+          if (FlowStateCodec.fromCompact(k, b).inputs().hasSource(sourceId)) {
+            out.add(k);
+          }
+        });
+    return out;
   }
 
   /** Every flow's compact state, in no order (seeding the forwarding stage after a restart). */

@@ -168,6 +168,7 @@ public final class KafkaJournal implements EventJournal {
       return done;
     }
     byte[] key = flow.canonical().getBytes(StandardCharsets.UTF_8);
+    store.inputSeen(records.get(0).getCause().getSourceId());
     StepAck ack =
         new StepAck(records.size(), done, partition) {
           @Override
@@ -184,6 +185,7 @@ public final class KafkaJournal implements EventJournal {
       long sourceId, int partition, Envelope record, InputMarks marksAfter) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     byte[] key = FlowPartitioner.sourceKey(sourceId).getBytes(StandardCharsets.UTF_8);
+    store.inputSeen(sourceId);
     StepAck ack =
         new StepAck(1, done, partition) {
           @Override

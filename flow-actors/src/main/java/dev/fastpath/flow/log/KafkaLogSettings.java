@@ -105,6 +105,20 @@ public record KafkaLogSettings(
         producerOverrides);
   }
 
+  public KafkaLogSettings withNode(String name) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        auditTopic,
+        auditPartitions,
+        stateTopic,
+        statePartitions,
+        name,
+        startupTimeout,
+        checkpointInterval,
+        deliveryTimeout,
+        producerOverrides);
+  }
+
   public KafkaLogSettings withPartitions(int partitions) {
     return new KafkaLogSettings(
         bootstrapServers,

@@ -153,6 +153,7 @@ public final class LogRecovery {
           return;
         }
         FlowSnapshot s = FlowSnapshot.parseFrom(r.value());
+        s.getInputsList().forEach(m -> store.inputSeen(m.getSourceId()));
         if (FlowPartitioner.isSourceKey(key)) {
           long id = FlowPartitioner.sourceIdOf(key);
           if (newer(epochs, id, s.getWriterEpoch())) {
@@ -236,6 +237,7 @@ public final class LogRecovery {
       return 0;
     }
     String key = new String(r.key(), StandardCharsets.UTF_8);
+    store.inputSeen(env.getCause().getSourceId());
     if (FlowPartitioner.isSourceKey(key)) {
       long id = FlowPartitioner.sourceIdOf(key);
       InputMarks marks = store.sourceMarks(id).with(Position.of(env.getCause()));

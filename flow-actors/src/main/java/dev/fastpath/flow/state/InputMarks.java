@@ -51,6 +51,15 @@ public final class InputMarks {
     return new InputMarks(grown);
   }
 
+  public boolean hasSource(long sourceId) {
+    for (Position m : marks) {
+      if (m.sourceId() == sourceId) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public int size() {
     return marks.length;
   }

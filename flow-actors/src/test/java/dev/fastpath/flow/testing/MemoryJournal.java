@@ -33,6 +33,7 @@ public final class MemoryJournal implements EventJournal {
       records.addAll(recs);
     }
     offsets[partition] += recs.size();
+    store.inputSeen(recs.get(0).getCause().getSourceId());
     store.acknowledged(flow, partition, offsets[partition] - 1, stateAfter);
     return CompletableFuture.completedFuture(null);
   }

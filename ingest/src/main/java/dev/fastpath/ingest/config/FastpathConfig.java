@@ -16,6 +16,9 @@ import java.util.Map;
  * @param conflictPolicy {@code PIN} (default) or {@code LATEST} (spec 2 rule 10)
  * @param encapIdMode {@code VSID} (default: GRE key field = EncapId << 8) or {@code RAW}
  * @param idleTimeoutMillis flows idle this long are closed (default 5 minutes)
+ * @param maxFlows connections a node tracks at once (0 = no bound); beyond, new connections stay
+ *     on the VIP path untracked and are counted as {@code flow_admission_refused}
+ * @param maxFlowsPerEni the same bound per ENI (0 = no bound)
  */
 public record FastpathConfig(
     List<EniConfig> enis,
@@ -23,7 +26,9 @@ public record FastpathConfig(
     boolean strictIcmpv6Checksum,
     ConflictPolicy conflictPolicy,
     EncapIdMode encapIdMode,
-    long idleTimeoutMillis) {
+    long idleTimeoutMillis,
+    long maxFlows,
+    long maxFlowsPerEni) {
 
   public static final int DEFAULT_VIP_VSID = 253;
   public static final int DEFAULT_PE_ILB_VSID = 254;
@@ -36,6 +41,30 @@ public record FastpathConfig(
     if (idleTimeoutMillis <= 0) {
       throw new IllegalArgumentException("idle timeout must be positive");
     }
+    if (maxFlows < 0 || maxFlowsPerEni < 0) {
+      throw new IllegalArgumentException("max-flows must be 0 (no bound) or positive");
+    }
+  }
+
+  /** Without flow bounds. */
+  public FastpathConfig(
+      List<EniConfig> enis,
+      Map<Long, Scenario> vsidMap,
+      boolean strictIcmpv6Checksum,
+      ConflictPolicy conflictPolicy,
+      EncapIdMode encapIdMode,
+      long idleTimeoutMillis) {
+    this(
+        enis, vsidMap, strictIcmpv6Checksum, conflictPolicy, encapIdMode, idleTimeoutMillis, 0, 0);
+  }
+
+  /** The bound on tracked connections, {@code Long.MAX_VALUE} when none is set. */
+  public long flowBound() {
+    return maxFlows == 0 ? Long.MAX_VALUE : maxFlows;
+  }
+
+  public long flowBoundPerEni() {
+    return maxFlowsPerEni == 0 ? Long.MAX_VALUE : maxFlowsPerEni;
   }
 
   public static long vsidKey(int icmpFamily, int vsid) {

@@ -1,0 +1,164 @@
+package dev.fastpath.service;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.fastpath.flow.RewriteDecision;
+import dev.fastpath.flow.actor.ShardedFlowControl;
+import dev.fastpath.flow.log.FlowStateCodec;
+import dev.fastpath.flow.log.FlowStateStore;
+import dev.fastpath.flow.log.KafkaLogSettings;
+import dev.fastpath.flow.log.LogRecovery;
+import dev.fastpath.forwarding.CapturePipeline;
+import dev.fastpath.forwarding.FastpathCounters;
+import dev.fastpath.forwarding.ForwardingTable;
+import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.config.EniConfig;
+import dev.fastpath.ingest.config.FastpathConfig;
+import java.util.Set;
+
+/**
+ * One fastpath node, wired as its data path runs: the log (embedded broker or a cluster), the flow
+ * core (sharded flow actors over the Kafka journal, every partition caught up with the log), the
+ * counters, the forwarding table seeded with the decisions already made, and the forwarding
+ * pipelines fed from captures or interfaces. {@code run}, {@code serve} and {@code demo} build
+ * one; the commands only parse options.
+ */
+final class FastpathNode implements AutoCloseable {
+
+  /**
+   * @param cluster Pekko settings of the cluster this node joins (empty: a one-node cluster)
+   * @param singleNode this node owns every partition: catch them all up before starting (else each
+   *     is caught up when its shard starts here)
+   */
+  record Settings(
+      FastpathConfig config, DataOptions data, Config cluster, String node, boolean singleNode) {}
+
+  private final Settings settings;
+  private final KafkaEndpoint kafka;
+  private final ShardedFlowControl control;
+  private final FastpathCounters counters;
+  private final ForwardingTable table;
+  private final long seeded;
+
+  private FastpathNode(
+      Settings settings,
+      KafkaEndpoint kafka,
+      ShardedFlowControl control,
+      FastpathCounters counters,
+      ForwardingTable table,
+      long seeded) {
+    this.settings = settings;
+    this.kafka = kafka;
+    this.control = control;
+    this.counters = counters;
+    this.table = table;
+    this.seeded = seeded;
+  }
+
+  static FastpathNode start(Settings s) {
+    KafkaEndpoint kafka = KafkaEndpoint.open(s.data());
+    try {
+      KafkaLogSettings log =
+          KafkaLogSettings.fromConfig(ConfigFactory.load(), kafka.bootstrapServers())
+              .withNode(s.node());
+      ShardedFlowControl control =
+          ShardedFlowControl.start(s.config(), log, s.cluster(), s.singleNode());
+      FastpathCounters counters =
+          new FastpathCounters(s.config().enis().stream().map(EniConfig::mac).toList());
+      ForwardingTable table = new ForwardingTable(Math.max(1024, control.store().size()));
+      long seeded = seed(control.store(), table, counters);
+      return new FastpathNode(s, kafka, control, counters, table, seeded);
+    } catch (RuntimeException e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Every flow whose durable state is FAST_PATH is rewritten from its first packet after a restart:
+   * its decision goes into the table before any frame is read.
+   */
+  private static long seed(FlowStateStore store, ForwardingTable table, FastpathCounters counters) {
+    long[] n = {0};
+    store.forEach(
+        (key, bytes) -> {
+          RewriteDecision d = FlowStateCodec.fromCompact(key, bytes).decision();
+          if (d != null) {
+            table.set(key, d);
+            counters.activeFlows(key.eniMac(), 1);
+            n[0]++;
+          }
+        });
+    return n[0];
+  }
+
+  /**
+   * A forwarding pipeline for one input. When the log already holds steps of this input (it is
+   * processed again, e.g. after a crash), the flows it touched are replayed: their first packet
+   * waits for the recorded answer.
+   */
+  CapturePipeline pipeline(String sourceName, long sourceId, boolean inputOrder) {
+    FastpathConfig cfg = settings.config();
+    CapturePipeline.Options o =
+        CapturePipeline.Options.defaults(sourceName)
+            .withSourceId(sourceId)
+            .withMaxFlows(cfg.flowBound(), cfg.flowBoundPerEni());
+    o = o.withInFlight(
+        Integer.getInteger("fastpath.inflight.frames", o.maxInFlightFrames()),
+        Integer.getInteger("fastpath.inflight.control", o.maxInFlightControl()));
+    if (!inputOrder) {
+      o = o.perFlowOrder();
+    }
+    CapturePipeline p = new CapturePipeline(cfg, control, table, counters, o);
+    FlowStateStore store = control.store();
+    if (store.hasSeenInput(sourceId)) {
+      Set<FlowKey> replayed = store.flowsWithStepsOf(sourceId);
+      p.replaying(replayed::contains);
+    }
+    return p;
+  }
+
+  boolean inputSeenBefore(long sourceId) {
+    return control.store().hasSeenInput(sourceId);
+  }
+
+  String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  ShardedFlowControl control() {
+    return control;
+  }
+
+  FastpathCounters counters() {
+    return counters;
+  }
+
+  ForwardingTable table() {
+    return table;
+  }
+
+  /** Fast-path decisions restored from the log at start. */
+  long seededDecisions() {
+    return seeded;
+  }
+
+  /** What the start-up recovery read (null for a cluster node: partitions recover lazily). */
+  LogRecovery.Result recovered() {
+    return control.recovered();
+  }
+
+  FastpathConfig config() {
+    return settings.config();
+  }
+
+  /** Stops the flow core (final checkpoint of the flow states), then the embedded broker. */
+  @Override
+  public void close() {
+    try {
+      control.close();
+    } finally {
+      kafka.close();
+    }
+  }
+}
