@@ -46,26 +46,15 @@ class TruncatedRedirectTest {
     // Ports of the embedded TCP header end at 14+20+8+14+20+8+20+4.
     m.put(
         "vip-icmpv4", new Sample(hex(RedirectDecoderTest.VIP_REDIRECT_HEX), ENI_VIP, vipFlow, 108));
-    TestFrames.V4Redirect ilb = new TestFrames.V4Redirect();
-    ilb.vsid = 254;
-    ilb.src = "10.0.0.5";
-    ilb.sport = 33000;
-    ilb.dst = "10.0.1.100";
-    ilb.dport = 80;
-    ilb.encap = 2;
-    ilb.encapId = 0xABCDEF;
     m.put(
         "ilb-icmpv4",
         new Sample(
-            ilb.build(),
+            Samples.ilbRedirect(),
             ENI_VIP,
             FlowKey.of(ENI_VIP, 6, ip("10.0.0.5"), 33000, ip("10.0.1.100"), 80),
             108));
-    // Embedded header 52.150.136.193 -> 20.69.29.62 with 40 bytes of options: IHL 15.
-    TestFrames.V4Redirect ihl15 = new TestFrames.V4Redirect();
-    ihl15.embOptions = new byte[40];
-    Arrays.fill(ihl15.embOptions, (byte) 1); // NOPs
-    m.put("ihl15-icmpv4", new Sample(ihl15.build(), ENI_VIP, vipFlow, 108 + 40));
+    // Embedded header with 40 bytes of options: IHL 15, so the ports end 40 bytes later.
+    m.put("ihl15-icmpv4", new Sample(Samples.ihl15Redirect(), ENI_VIP, vipFlow, 108 + 40));
     FlowKey peFlow = FlowKey.of(ENI_PE, 6, ip("fd00:10::4"), 50000, ip("fd00:20::9"), 443);
     // Ports in the Redirected Header option end at 14+20+8+14+40+8+32+8+40+4.
     m.put("pe-icmpv6", new Sample(hex(RedirectDecoderTest.PE_REDIRECT_HEX), ENI_PE, peFlow, 188));
