@@ -428,6 +428,10 @@ public final class FrameDecoder {
           hlen += GRE_OPTIONAL_FIELD;
         }
         if (end - pos < hlen) {
+          if (keyAt >= 0 && end - keyAt >= GRE_OPTIONAL_FIELD) {
+            // Cut after the key (in the sequence number): the VSID still says what this is.
+            pushLayer(f, EncapType.NVGRE, u32(b, be, keyAt), ethOff, ipStart, pos);
+          }
           return DecodeError.TRUNCATED_GRE;
         }
         pushLayer(f, EncapType.NVGRE, keyAt < 0 ? 0 : u32(b, be, keyAt), ethOff, ipStart, pos);
@@ -559,8 +563,8 @@ public final class FrameDecoder {
 
   /**
    * Rule 2 of "Which frames are redirects" (docs/codec.md): the outermost layer is NVGRE as MUXes
-   * send redirects (outer IPv4 right after the frame's Ethernet header, GRE with the key bit, the
-   * whole GRE header present) with a VSID the VSID map names, and nothing in the bytes present says
+   * send redirects (outer IPv4 right after the frame's Ethernet header, GRE with the key bit and
+   * the key field present) with a VSID the VSID map names, and nothing in the bytes present says
    * the payload is something else: an inner EtherType other than IPv4/IPv6, an inner IPv4 protocol
    * other than ICMP, an inner IPv6 next header other than ICMPv6, or an ICMP type other than
    * redirect. PE and ILB data frames are NVGRE too, but in their own VSIDs and carrying TCP or UDP,

@@ -789,13 +789,15 @@ public final class RedirectDecoder {
         keyAt += FrameDecoder.GRE_OPTIONAL_FIELD;
       }
       int eth = greEnd(keyAt, flags);
+      if (limit - keyAt >= FrameDecoder.GRE_OPTIONAL_FIELD) {
+        long key = u32(b, be, keyAt);
+        vsid = (int) (key >>> 8);
+        flowId = (int) (key & 0xFF);
+        haveKey = true;
+      }
       if (!region("GRE header", gre, eth - gre, limit)) {
         return;
       }
-      long key = u32(b, be, keyAt);
-      vsid = (int) (key >>> 8);
-      flowId = (int) (key & 0xFF);
-      haveKey = true;
       if (limit - eth >= 6) {
         eniMac = mac(b, be, eth + FrameDecoder.ETH_DST);
       }

@@ -31,7 +31,10 @@ import org.junit.jupiter.api.Test;
  * a snaplen stay data frames.
  */
 class TruncatedRedirectTest {
-  /** Outer Ethernet 14 + outer IPv4 20 + GRE with key 8: from here a redirect is recognisable. */
+  /**
+   * Outer Ethernet 14 + outer IPv4 20 + GRE flags, protocol and key 8: from here, with its VSID, a
+   * redirect is recognisable.
+   */
   static final int RECOGNISABLE = 14 + 20 + 8;
 
   private final FrameDecoder frames = new FrameDecoder(config());
@@ -96,6 +99,30 @@ class TruncatedRedirectTest {
         }
         // Recorded against the flow as soon as the bytes present name it.
         assertThat(r.flow()).as(what).isEqualTo(len >= s.flowFrom() ? s.flow() : null);
+      }
+    }
+  }
+
+  @Test
+  void aGreHeaderCutAfterItsKeyIsRecognisable() {
+    // GRE with the key and sequence bits: the key ends at 42, the sequence number at 46.
+    byte[] vip = hex(RedirectDecoderTest.VIP_REDIRECT_HEX);
+    byte[] seq =
+        TestFrames.cat(
+            Arrays.copyOf(vip, 34),
+            hex("3000 6558 0000fd00 00000007"),
+            Arrays.copyOfRange(vip, 42, vip.length));
+    seq = patch16(seq, 14 + 2, 132 + 4, 14);
+    assertThat(redirects.decode(exact(seq), 0, seq.length))
+        .isInstanceOf(RedirectResult.Accepted.class);
+    for (int len = 34; len < 46; len++) {
+      byte[] cut = Arrays.copyOf(seq, len);
+      DecodedFrame f = frames.decode(exact(cut), 0, len, null);
+      assertThat(f.redirectCandidate()).as("cut to %d", len).isEqualTo(len >= 42);
+      if (len >= 42) {
+        RedirectResult.Rejected r = truncatedRedirect(cut, "GRE cut at " + len);
+        assertThat(r.detail()).contains("cut inside the GRE header at frame byte " + len);
+        assertThat(r.partial().getVsid()).isEqualTo(253);
       }
     }
   }
