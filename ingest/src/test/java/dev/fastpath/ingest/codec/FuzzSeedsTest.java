@@ -62,6 +62,18 @@ class FuzzSeedsTest {
         m.put(e.getKey() + "-cut-" + len, Arrays.copyOf(f, len));
       }
     }
+    byte[] plain = Samples.vipRedirect();
+    byte[] seq =
+        TestFrames.patch16(
+            TestFrames.cat(
+                Arrays.copyOf(plain, 34),
+                TestFrames.hex("3000 6558 0000fd00 00000007"),
+                Arrays.copyOfRange(plain, 42, plain.length)),
+            14 + 2,
+            plain.length - 14 + 4,
+            14);
+    m.put("vip-redirect-gre-sequence", seq);
+    m.put("vip-redirect-gre-sequence-cut-44", Arrays.copyOf(seq, 44));
     TestFrames.V4Redirect shortBody = new TestFrames.V4Redirect();
     shortBody.icmpBytes = 30;
     m.put("vip-redirect-short-body", shortBody.build());
