@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
       "Decode every frame of a capture: encapsulation, flow, TCP flags, and every field of Fast"
           + " Path redirects. A table for humans, or one JSON object per line with --json.",
       "Direction and ENI need the ENIs (--eni or --config); without them every frame's direction"
-          + " is unknown, but redirects still decode (their ENI is then reported as an ENI miss)."
+          + " is unknown, but redirects still decode: their whole payload is shown, with"
+          + " 'error: eni-miss' beside it."
     })
 public final class InspectCommand implements Callable<Integer> {
   @Option(

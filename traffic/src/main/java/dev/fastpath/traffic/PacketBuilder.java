@@ -49,6 +49,7 @@ public final class PacketBuilder {
 
   public static final int VXLAN_PORT = 4789;
   public static final int GRE_KEY_PRESENT = 0x2000;
+  public static final int GRE_SEQUENCE_PRESENT = 0x1000;
 
   public static final int ETH_HEADER = 14;
   public static final int IPV4_HEADER = 20;
@@ -367,6 +368,19 @@ public final class PacketBuilder {
     if (!s.gre) {
       return inner;
     }
+    if (s.greSequence != null) {
+      ByteBuffer g = ByteBuffer.allocate(GRE_KEYED_HEADER + 4 + inner.length);
+      g.putShort((short) (GRE_KEY_PRESENT | GRE_SEQUENCE_PRESENT))
+          .putShort((short) ETHERTYPE_TEB)
+          .putInt(nvgreKey(s.vsid, s.flowId))
+          .putInt((int) (long) s.greSequence)
+          .put(inner);
+      return ethernet(
+          s.outerDstMac,
+          s.outerSrcMac,
+          ETHERTYPE_IPV4,
+          ipv4(s.muxIp, s.hostPa, PROTO_GRE, g.array()));
+    }
     return nvgre(
         s.outerSrcMac, s.outerDstMac, s.muxIp, s.hostPa, nvgreKey(s.vsid, s.flowId), inner);
   }
@@ -383,6 +397,10 @@ public final class PacketBuilder {
     public int hostPa;
 
     public boolean gre = true;
+
+    /** When set, the GRE header also carries this sequence number (S bit): 12 bytes. */
+    public Long greSequence;
+
     public int vsid;
     public int flowId;
     public long innerSrcMac = 0x1234567890ABL;

@@ -63,6 +63,7 @@ public final class DecodedFrame {
   int icmpType;
   boolean redirectCandidate;
   boolean tupleComplete;
+  boolean truncated;
 
   public DecodedFrame() {
     reset(0, 0);
@@ -96,6 +97,7 @@ public final class DecodedFrame {
     icmpType = -1;
     redirectCandidate = false;
     tupleComplete = false;
+    truncated = false;
   }
 
   public DecodeError error() {
@@ -257,12 +259,24 @@ public final class DecodedFrame {
   }
 
   /**
-   * An ICMPv4 type 5 or ICMPv6 type 137 packet: hand the frame to {@link RedirectDecoder}, which
-   * accepts it or names why not (including "not GRE-encapsulated" and checksum failures). This can
-   * be true while {@link #error()} is a checksum error, so such redirects are counted by reason.
+   * The frame is recognisably a redirect: hand it to {@link RedirectDecoder}, which accepts it or
+   * names why not, and never forward it. True for an innermost ICMPv4 type 5 or ICMPv6 type 137
+   * (whenever its type byte is present, at any encapsulation depth), and for an NVGRE frame in a
+   * configured redirect VSID whose bytes present say nothing else (docs/codec.md, "Which frames are
+   * redirects"). It can be true while {@link #error()} is set (a checksum error, a cut frame), so
+   * such redirects are counted and audited by reason instead of being forwarded.
    */
   public boolean redirectCandidate() {
     return redirectCandidate;
+  }
+
+  /**
+   * The frame is shorter than a length it carries: a header cut short, or an IPv4 total length,
+   * IPv6 payload length or UDP length beyond the bytes present. The decoder still reads every
+   * header the bytes hold; {@link #error()} names the first (outermost) disagreement.
+   */
+  public boolean truncated() {
+    return truncated;
   }
 
   /**

@@ -154,6 +154,9 @@ public final class FrameDecoder {
   /** Open-addressing set of ENI MACs; 0 marks an empty slot (MAC 0 is never an ENI). */
   private final long[] eniTable;
 
+  /** The VSIDs the VSID map gives a scenario (either ICMP family): where redirects arrive. */
+  private final int[] redirectVsids;
+
   private final int eniMask;
   private final boolean verifyIpv4Checksum;
 
@@ -168,6 +171,11 @@ public final class FrameDecoder {
    */
   public FrameDecoder(FastpathConfig config, boolean verifyIpv4Checksum) {
     this.verifyIpv4Checksum = verifyIpv4Checksum;
+    redirectVsids =
+        config.vsidMap().keySet().stream()
+            .mapToInt(k -> (int) (k & 0xFF_FFFFL)) // vsidKey: family * 2^24 + VSID
+            .distinct()
+            .toArray();
     int n = config.enis().size();
     int size = Integer.highestOneBit(Math.max(4, n * 4) - 1) << 1;
     eniTable = new long[size];
@@ -218,9 +226,16 @@ public final class FrameDecoder {
       f.error = DecodeError.BAD_RANGE;
       return f;
     }
-    DecodeError hard = walk(buf, buf.order() == ByteOrder.BIG_ENDIAN, offset, offset + length, f);
+    boolean be = buf.order() == ByteOrder.BIG_ENDIAN;
+    DecodeError hard = walk(buf, be, offset, offset + length, f);
     if (hard != DecodeError.NONE && f.error == DecodeError.NONE) {
       f.error = hard;
+    }
+    if (isTruncation(hard)) {
+      f.truncated = true;
+    }
+    if (!f.redirectCandidate && f.layerCount > 0) {
+      f.redirectCandidate = inRedirectVsid(buf, be, offset + length, f);
     }
     if (isEni(f.ethSrc)) {
       f.direction = Direction.OUTBOUND;
@@ -271,6 +286,7 @@ public final class FrameDecoder {
       int ipStart = pos;
       int ipEnd;
       int proto;
+      boolean clamped;
       if (next == NEXT_IPV4) {
         if (end - pos < IPV4_MIN_HEADER) {
           return DecodeError.TRUNCATED_IPV4;
@@ -290,8 +306,12 @@ public final class FrameDecoder {
         if (total < hlen) {
           return DecodeError.BAD_IPV4_TOTAL_LENGTH;
         }
-        if (total > end - pos) {
-          return DecodeError.TRUNCATED_IPV4;
+        clamped = total > end - pos;
+        if (clamped) {
+          // Cut short (a snaplen, a hostile sender): note it and read on with the bytes present,
+          // so a cut redirect is still recognised as one (docs/codec.md).
+          cut(f, DecodeError.TRUNCATED_IPV4);
+          total = end - pos;
         }
         if (verifyIpv4Checksum
             && fold(sum16(b, be, pos, hlen)) != 0xFFFF
@@ -322,8 +342,10 @@ public final class FrameDecoder {
           // Jumbograms (payload length 0 + hop-by-hop option) never occur on these links.
           return DecodeError.BAD_IPV6_PAYLOAD_LENGTH;
         }
-        if (payload > end - pos - IPV6_HEADER) {
-          return DecodeError.TRUNCATED_IPV6;
+        clamped = payload > end - pos - IPV6_HEADER;
+        if (clamped) {
+          cut(f, DecodeError.TRUNCATED_IPV6);
+          payload = end - pos - IPV6_HEADER;
         }
         f.ipVersion = 6;
         f.srcHi = i64(b, be, pos + IPV6_SRC);
@@ -406,6 +428,10 @@ public final class FrameDecoder {
           hlen += GRE_OPTIONAL_FIELD;
         }
         if (end - pos < hlen) {
+          if (keyAt >= 0 && end - keyAt >= GRE_OPTIONAL_FIELD) {
+            // Cut after the key (in the sequence number): the VSID still says what this is.
+            pushLayer(f, EncapType.NVGRE, u32(b, be, keyAt), ethOff, ipStart, pos);
+          }
           return DecodeError.TRUNCATED_GRE;
         }
         pushLayer(f, EncapType.NVGRE, keyAt < 0 ? 0 : u32(b, be, keyAt), ethOff, ipStart, pos);
@@ -449,8 +475,15 @@ public final class FrameDecoder {
           return DecodeError.TRUNCATED_UDP;
         }
         int udpLen = u16(b, be, pos + UDP_LENGTH);
-        if (udpLen < UDP_HEADER || udpLen > end - pos) {
+        if (udpLen < UDP_HEADER) {
           return DecodeError.BAD_UDP_LENGTH;
+        }
+        if (udpLen > end - pos) {
+          if (!clamped) {
+            // The IP packet is whole, so the UDP length itself is wrong.
+            return DecodeError.BAD_UDP_LENGTH;
+          }
+          udpLen = end - pos;
         }
         int dport = u16(b, be, pos + 2);
         if (dport == VXLAN_PORT) {
@@ -480,13 +513,17 @@ public final class FrameDecoder {
       boolean icmp4 = proto == DecodedFrame.PROTO_ICMP && f.ipVersion == 4;
       boolean icmp6 = proto == DecodedFrame.PROTO_ICMPV6 && f.ipVersion == 6;
       if (icmp4 || icmp6) {
-        if (end - pos < ICMP_HEADER) {
+        if (end - pos < 1) {
           return DecodeError.TRUNCATED_ICMP;
         }
+        // The type byte alone says "redirect", even when the rest of the header is cut off.
         int type = u8(b, pos);
         f.icmpType = type;
         f.redirectCandidate =
             (icmp4 && type == ICMPV4_REDIRECT) || (icmp6 && type == ICMPV6_REDIRECT);
+        if (end - pos < ICMP_HEADER) {
+          return DecodeError.TRUNCATED_ICMP;
+        }
         f.payloadOffset = pos + ICMP_HEADER;
         f.payloadLength = end - pos - ICMP_HEADER;
         f.tupleComplete = true;
@@ -497,6 +534,101 @@ public final class FrameDecoder {
       f.payloadLength = end - pos;
       return DecodeError.NONE;
     }
+  }
+
+  /** A length the frame carries goes beyond the bytes present: the first one names the error. */
+  private static void cut(DecodedFrame f, DecodeError error) {
+    f.truncated = true;
+    if (f.error == DecodeError.NONE) {
+      f.error = error;
+    }
+  }
+
+  private static boolean isTruncation(DecodeError e) {
+    return switch (e) {
+      case TRUNCATED_ETHERNET,
+          TRUNCATED_VLAN,
+          TRUNCATED_IPV4,
+          TRUNCATED_IPV6,
+          TRUNCATED_IPV6_EXTENSION,
+          TRUNCATED_GRE,
+          TRUNCATED_UDP,
+          TRUNCATED_VXLAN,
+          TRUNCATED_TCP,
+          TRUNCATED_ICMP ->
+          true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Rule 2 of "Which frames are redirects" (docs/codec.md): the outermost layer is NVGRE as MUXes
+   * send redirects (outer IPv4 right after the frame's Ethernet header, GRE with the key bit and
+   * the key field present) with a VSID the VSID map names, and nothing in the bytes present says
+   * the payload is something else: an inner EtherType other than IPv4/IPv6, an inner IPv4 protocol
+   * other than ICMP, an inner IPv6 next header other than ICMPv6, or an ICMP type other than
+   * redirect. PE and ILB data frames are NVGRE too, but in their own VSIDs and carrying TCP or UDP,
+   * which their inner protocol byte says as soon as it is present.
+   */
+  private boolean inRedirectVsid(ByteBuffer b, boolean be, int frameEnd, DecodedFrame f) {
+    if (f.layerType[0] != EncapType.NVGRE
+        || f.layerIpVersion[0] != 4
+        || f.layerEthOffset[0] != f.frameOffset) {
+      return false;
+    }
+    int gre = f.layerHeaderOffset[0];
+    int flags = u16(b, be, gre);
+    if ((flags & GRE_FLAG_KEY) == 0 || !redirectVsid((int) (f.layerKey[0] >>> 8))) {
+      return false;
+    }
+    int outerIp = f.layerIpOffset[0];
+    int limit = Math.min(frameEnd, outerIp + u16(b, be, outerIp + IPV4_TOTAL_LENGTH));
+    int eth = gre + GRE_MIN_HEADER + GRE_OPTIONAL_FIELD;
+    if ((flags & GRE_FLAG_CHECKSUM) != 0) {
+      eth += GRE_OPTIONAL_FIELD;
+    }
+    if ((flags & GRE_FLAG_SEQUENCE) != 0) {
+      eth += GRE_OPTIONAL_FIELD;
+    }
+    if (limit - eth < ETH_HEADER) {
+      return true;
+    }
+    int type = u16(b, be, eth + ETH_TYPE);
+    int ip = eth + ETH_HEADER;
+    if (type == ETHERTYPE_IPV4) {
+      if (limit - ip <= IPV4_PROTOCOL) {
+        return true;
+      }
+      if (u8(b, ip + IPV4_PROTOCOL) != DecodedFrame.PROTO_ICMP) {
+        return false;
+      }
+      int vihl = u8(b, ip);
+      if ((vihl >>> 4) != 4 || (vihl & 0x0F) < 5) {
+        return true; // ICMP behind a broken header: a malformed redirect, refused as such
+      }
+      int icmp = ip + (vihl & 0x0F) * 4;
+      return limit - icmp < 1 || u8(b, icmp) == ICMPV4_REDIRECT;
+    }
+    if (type == ETHERTYPE_IPV6) {
+      if (limit - ip <= IPV6_NEXT_HEADER) {
+        return true;
+      }
+      if (u8(b, ip + IPV6_NEXT_HEADER) != DecodedFrame.PROTO_ICMPV6) {
+        return false;
+      }
+      int icmp = ip + IPV6_HEADER;
+      return limit - icmp < 1 || u8(b, icmp) == ICMPV6_REDIRECT;
+    }
+    return false;
+  }
+
+  private boolean redirectVsid(int vsid) {
+    for (int v : redirectVsids) {
+      if (v == vsid) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void pushLayer(

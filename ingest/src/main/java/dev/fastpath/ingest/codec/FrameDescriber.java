@@ -148,14 +148,12 @@ public final class FrameDescriber {
         info.append(" checksum=icmpv6-mismatch");
       }
     } else if (redirect instanceof RedirectResult.Rejected r) {
-      info.append(info.length() > 0 ? " " : "")
-          .append("redirect rejected: ")
-          .append(r.reasonName())
-          .append(" (")
-          .append(r.detail())
-          .append(')');
+      // The payload as far as it decoded, then the verdict beside it: a dissector's view.
+      info.append(info.length() > 0 ? " " : "").append("redirect");
+      appendPartial(info, r);
+      info.append(" error: ").append(r.reasonName()).append(" (").append(r.detail()).append(')');
     }
-    if (f.error() != DecodeError.NONE) {
+    if (f.error() != DecodeError.NONE && !(redirect instanceof RedirectResult.Rejected)) {
       info.append(info.length() > 0 ? " " : "").append("error: ").append(f.error().reason());
     }
     return String.format(
@@ -170,6 +168,43 @@ public final class FrameDescriber {
         src,
         dst,
         info);
+  }
+
+  private static void appendPartial(StringBuilder info, RedirectResult.Rejected r) {
+    RedirectInfo p = r.partial();
+    if (p == null) {
+      return;
+    }
+    if (p.getScenario() != Scenario.SCENARIO_UNSPECIFIED) {
+      info.append(' ').append(p.getScenario());
+    }
+    info.append(" vsid=").append(p.getVsid());
+    FlowKey flow = flowOf(r);
+    if (flow != null) {
+      info.append(" flow=").append(flow.canonical());
+    }
+    if (!p.getDipPa().isEmpty()) {
+      info.append(" dip=").append(Json.ip(p.getDipPa().toByteArray()));
+    }
+    if (!p.getVmMac().isEmpty()) {
+      info.append(" vm=").append(Json.mac(p.getVmMac().toByteArray()));
+    }
+    if (p.getVersion() != 0 || p.getPaFamily() != 0) {
+      info.append(" v").append(p.getVersion()).append(" family=").append(p.getPaFamily());
+      info.append(' ')
+          .append(p.getEncapType() != EncapType.NONE ? p.getEncapType().name() : "encap?")
+          .append('/')
+          .append(p.getEncapId() & 0xFFFF_FFFFL);
+    }
+  }
+
+  /** The embedded flow: recorded against (r.flow()) or only decoded (the partial's). */
+  private static FlowKey flowOf(RedirectResult.Rejected r) {
+    if (r.flow() != null) {
+      return r.flow();
+    }
+    RedirectInfo p = r.partial();
+    return p != null && p.hasEmbeddedFlow() ? FlowKey.fromProto(p.getEmbeddedFlow()) : null;
   }
 
   /** "none", or the stack outermost first: "vlan", "nvgre", "vlan+vxlan", "nvgre+nvgre", ... */
@@ -242,20 +277,20 @@ public final class FrameDescriber {
     if (r.eniMac() != 0) {
       n.put("eni", Json.mac(r.eniMac()));
     }
-    FlowKey flow = r.flow();
+    FlowKey flow = flowOf(r);
     if (flow != null) {
       n.set("flow", Json.flow(flow));
     }
-    if (p != null && p.getVersion() != 0) {
+    // RedirectInfo's head was read when any of its fields is set (proto3 has no presence bits).
+    boolean head = p != null && (p.getVersion() != 0 || p.getPaFamily() != 0);
+    if (head) {
       n.put("version", p.getVersion());
-    }
-    if (p != null && p.getPaFamily() != 0) {
       n.put("paFamily", p.getPaFamily());
     }
     if (p != null && p.getEncapType() != EncapType.NONE) {
       n.put("encapType", p.getEncapType().name());
     }
-    if (p != null && p.getVersion() != 0) {
+    if (head) {
       n.put("encapId", p.getEncapId() & 0xFFFF_FFFFL);
     }
     if (p != null && !p.getDipPa().isEmpty()) {

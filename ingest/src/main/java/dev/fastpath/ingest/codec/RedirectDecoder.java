@@ -189,6 +189,12 @@ public final class RedirectDecoder {
     }
   }
 
+  /**
+   * One frame. {@link #validate} checks in wire order and throws at the first failure; on a
+   * rejection {@link #salvage} then reads, without judging, every field the bytes present still
+   * hold, so the audit record and {@code inspect} show the whole payload and a truncation names
+   * where the frame was cut.
+   */
   private final class Walk {
     final ByteBuffer b;
     final boolean be;
@@ -210,10 +216,20 @@ public final class RedirectDecoder {
     boolean dipV6;
     long dipHi;
     long dipLo;
+    boolean haveVmMac;
     long vmMac;
     long eniMac;
     FlowKey flow;
     int muxIp;
+    // Where salvage found the frame cut: the first length field promising more bytes than
+    // present, and the first header that does not fit in the bytes present.
+    String claimName;
+    int claimSays;
+    int claimPresent;
+    String cutRegion;
+    int cutHave;
+    int cutNeed;
+    int cutAt;
 
     Walk(ByteBuffer b, int start, int end) {
       this.b = b;
@@ -224,11 +240,33 @@ public final class RedirectDecoder {
 
     RedirectResult run() {
       try {
-        return new RedirectResult.Accepted(decode());
+        return new RedirectResult.Accepted(validate());
       } catch (Reject r) {
+        // validate() sets the flow only once the VSID, ENI and MUX checks passed.
+        boolean flowChecked = flow != null;
+        salvage();
+        String detail = r.getMessage();
+        boolean recordAgainstFlow = flowChecked;
+        if (r.reason == RejectReason.TRUNCATED) {
+          detail = truncation(detail);
+          recordAgainstFlow = flow != null && originTrusted();
+        }
         return new RedirectResult.Rejected(
-            r.reason, r.getMessage(), partial(), eniMac, flow, muxIp);
+            r.reason, detail, partial(), eniMac, recordAgainstFlow ? flow : null, muxIp);
       }
+    }
+
+    /**
+     * For a cut frame: the VSID, ENI and MUX as present would have passed, so its refusal can be
+     * recorded against the flow it names. A frame failing them is not allowed to write into a
+     * flow's history (a spoofed MUX could otherwise fill any flow's log).
+     */
+    private boolean originTrusted() {
+      if (family == 0 || scenarioFor(family, vsid) == null) {
+        return false;
+      }
+      EniConfig eni = eniFor(eniMac);
+      return eni != null && eni.muxTrusted(muxIp);
     }
 
     private RedirectInfo partial() {
@@ -260,8 +298,10 @@ public final class RedirectDecoder {
         }
       }
       if (haveDip) {
-        info.setDipPa(ByteString.copyFrom(IpAddrs.toBytes(dipV6, dipHi, dipLo)))
-            .setVmMac(ByteString.copyFrom(Macs.toBytes(vmMac)));
+        info.setDipPa(ByteString.copyFrom(IpAddrs.toBytes(dipV6, dipHi, dipLo)));
+      }
+      if (haveVmMac) {
+        info.setVmMac(ByteString.copyFrom(Macs.toBytes(vmMac)));
       }
       return info.build();
     }
@@ -286,15 +326,19 @@ public final class RedirectDecoder {
       }
     }
 
-    private Redirect decode() throws Reject {
+    private static boolean isTag(int etherType) {
+      return etherType == FrameDecoder.ETHERTYPE_VLAN
+          || etherType == FrameDecoder.ETHERTYPE_QINQ
+          || etherType == FrameDecoder.ETHERTYPE_QINQ_OLD;
+    }
+
+    private Redirect validate() throws Reject {
       // Outer Ethernet, optionally tagged.
       int pos = start;
       need(pos, FrameDecoder.ETH_HEADER, end, "outer Ethernet header");
       int type = u16(b, be, pos + FrameDecoder.ETH_TYPE);
       pos += FrameDecoder.ETH_HEADER;
-      for (int tags = 0;
-          type == FrameDecoder.ETHERTYPE_VLAN || type == FrameDecoder.ETHERTYPE_QINQ;
-          tags++) {
+      for (int tags = 0; isTag(type); tags++) {
         if (tags == FrameDecoder.MAX_VLANS) {
           throw new Reject(RejectReason.MALFORMED, "more than 4 VLAN tags");
         }
@@ -329,8 +373,7 @@ public final class RedirectDecoder {
             RejectReason.NOT_GRE,
             String.format("GRE protocol 0x%04x is not 0x6558 (NVGRE)", greProto));
       }
-      if ((greFlags & FrameDecoder.GRE_FLAG_KEY) == 0
-          || (greFlags & (FrameDecoder.GRE_FLAG_ROUTING | FrameDecoder.GRE_VERSION_MASK)) != 0) {
+      if (!nvgreFlags(greFlags)) {
         throw new Reject(
             RejectReason.NOT_GRE,
             String.format("GRE flags/version 0x%04x: want the key bit, version 0", greFlags));
@@ -339,10 +382,7 @@ public final class RedirectDecoder {
       if ((greFlags & FrameDecoder.GRE_FLAG_CHECKSUM) != 0) {
         keyAt += FrameDecoder.GRE_OPTIONAL_FIELD;
       }
-      int greEnd = keyAt + FrameDecoder.GRE_OPTIONAL_FIELD;
-      if ((greFlags & FrameDecoder.GRE_FLAG_SEQUENCE) != 0) {
-        greEnd += FrameDecoder.GRE_OPTIONAL_FIELD;
-      }
+      int greEnd = greEnd(keyAt, greFlags);
       need(pos, greEnd - pos, outerEnd, "GRE header");
       long key = u32(b, be, keyAt);
       vsid = (int) (key >>> 8);
@@ -387,11 +427,16 @@ public final class RedirectDecoder {
       if (fold(sum16(b, be, ip, hlen)) != IPV4_CHECKSUMMED) {
         throw new Reject(RejectReason.BAD_CHECKSUM, which + " IPv4 header checksum mismatch");
       }
-      if ((u16(b, be, ip + FrameDecoder.IPV4_FLAGS_FRAGMENT) & FrameDecoder.IPV4_MF_AND_OFFSET_MASK)
-          != 0) {
+      if (fragment(ip)) {
         throw new Reject(RejectReason.MALFORMED, which + " IPv4 packet is a fragment");
       }
       return ip + total;
+    }
+
+    private boolean fragment(int ip) {
+      return (u16(b, be, ip + FrameDecoder.IPV4_FLAGS_FRAGMENT)
+              & FrameDecoder.IPV4_MF_AND_OFFSET_MASK)
+          != 0;
     }
 
     private Redirect icmpv4(int ip, int limit) throws Reject {
@@ -424,18 +469,21 @@ public final class RedirectDecoder {
       int embL4 = emb + (vihl & 0x0F) * 4;
       need(emb, embL4 - emb + EMBEDDED_L4_BYTES, ipEnd, "embedded header");
       int embProto = u8(b, emb + FrameDecoder.IPV4_PROTOCOL);
-      flow =
-          FlowKey.ofV4(
-              eniMac,
-              embProto,
-              i32(b, be, emb + FrameDecoder.IPV4_SRC),
-              u16(b, be, embL4),
-              i32(b, be, emb + FrameDecoder.IPV4_DST),
-              u16(b, be, embL4 + 2));
+      flow = embeddedV4(emb, embL4);
       if (embProto != PROTO_TCP) {
         throw new Reject(RejectReason.NOT_TCP, "embedded protocol " + embProto + " is not TCP (6)");
       }
       return trailer(embL4 + EMBEDDED_L4_BYTES, ipEnd, eni);
+    }
+
+    private FlowKey embeddedV4(int emb, int embL4) {
+      return FlowKey.ofV4(
+          eniMac,
+          u8(b, emb + FrameDecoder.IPV4_PROTOCOL),
+          i32(b, be, emb + FrameDecoder.IPV4_SRC),
+          u16(b, be, embL4),
+          i32(b, be, emb + FrameDecoder.IPV4_DST),
+          u16(b, be, embL4 + 2));
     }
 
     private Redirect icmpv6(int ip, int limit) throws Reject {
@@ -490,22 +538,26 @@ public final class RedirectDecoder {
         throw new Reject(RejectReason.MALFORMED, "embedded IPv6 version " + (u8(b, emb) >>> 4));
       }
       int embProto = u8(b, emb + FrameDecoder.IPV6_NEXT_HEADER);
-      flow =
-          new FlowKey(
-              eniMac,
-              embProto,
-              true,
-              i64(b, be, emb + FrameDecoder.IPV6_SRC),
-              i64(b, be, emb + FrameDecoder.IPV6_SRC + 8),
-              u16(b, be, opt + OPTION_PORTS),
-              i64(b, be, emb + FrameDecoder.IPV6_DST),
-              i64(b, be, emb + FrameDecoder.IPV6_DST + 8),
-              u16(b, be, opt + OPTION_PORTS + 2));
+      flow = embeddedV6(opt);
       if (embProto != PROTO_TCP) {
         throw new Reject(
             RejectReason.NOT_TCP, "embedded next header " + embProto + " is not TCP (6)");
       }
       return trailer(icmp + ICMPV6_TRAILER, ipEnd, eni);
+    }
+
+    private FlowKey embeddedV6(int opt) {
+      int emb = opt + OPTION_IPV6;
+      return new FlowKey(
+          eniMac,
+          u8(b, emb + FrameDecoder.IPV6_NEXT_HEADER),
+          true,
+          i64(b, be, emb + FrameDecoder.IPV6_SRC),
+          i64(b, be, emb + FrameDecoder.IPV6_SRC + 8),
+          u16(b, be, opt + OPTION_PORTS),
+          i64(b, be, emb + FrameDecoder.IPV6_DST),
+          i64(b, be, emb + FrameDecoder.IPV6_DST + 8),
+          u16(b, be, opt + OPTION_PORTS + 2));
     }
 
     private void scenario(int family) throws Reject {
@@ -538,12 +590,7 @@ public final class RedirectDecoder {
 
     private Redirect trailer(int ri, int limit, EniConfig eni) throws Reject {
       need(ri, RI_MIN_V4, limit, "RedirectInfo", "");
-      version = u32(b, be, ri + RI_VERSION);
-      paFamily = u16(b, be, ri + RI_PA_FAMILY);
-      int encapWire = u16(b, be, ri + RI_ENCAP_TYPE);
-      encapId = u32(b, be, ri + RI_ENCAP_ID);
-      encap = encapWire >= 1 && encapWire <= 3 ? EncapType.forNumber(encapWire) : null;
-      haveTrailer = true;
+      readTrailerHead(ri);
       if (version != 1) {
         throw new Reject(RejectReason.BAD_VERSION, "RedirectInfo version " + version + ", want 1");
       }
@@ -558,21 +605,25 @@ public final class RedirectDecoder {
       }
       if (encap == null) {
         throw new Reject(
-            RejectReason.BAD_ENCAP_TYPE, "encapsulation type " + encapWire + ", want 1, 2 or 3");
+            RejectReason.BAD_ENCAP_TYPE,
+            "encapsulation type " + u16(b, be, ri + RI_ENCAP_TYPE) + ", want 1, 2 or 3");
       }
-      dipHi = dipV6 ? i64(b, be, ri + RI_DIP) : 0;
-      dipLo = dipV6 ? i64(b, be, ri + RI_DIP + 8) : u32(b, be, ri + RI_DIP);
-      vmMac = mac(b, be, ri + RI_DIP + (dipV6 ? 16 : 4));
-      haveDip = true;
-      if (badPa(dipV6, dipHi, dipLo)) {
+      readDip(ri);
+      readVmMac(ri);
+      String dip = dipNonsense();
+      if (dip != null) {
         throw new Reject(
-            RejectReason.BAD_DIP_PA,
-            "DipPA " + IpAddrs.format(dipV6, dipHi, dipLo) + " is zero, multicast or broadcast");
+            RejectReason.BAD_DIP_PA, "DipPA " + IpAddrs.format(dipV6, dipHi, dipLo) + dip);
       }
       if (Macs.isZero(vmMac) || Macs.isMulticast(vmMac)) {
         throw new Reject(
             RejectReason.BAD_VM_MAC,
             "VMMac " + Macs.format(vmMac) + " is zero, multicast or broadcast");
+      }
+      if (vmMac == eniMac) {
+        throw new Reject(
+            RejectReason.BAD_VM_MAC,
+            "VMMac " + Macs.format(vmMac) + " is the ENI's own MAC: the backend VM cannot be it");
       }
       if (scenario == Scenario.VIP && !eni.encapIdTrusted(encapId)) {
         throw new Reject(
@@ -598,6 +649,320 @@ public final class RedirectDecoder {
           checksum,
           end - start);
     }
+
+    private void readTrailerHead(int ri) {
+      version = u32(b, be, ri + RI_VERSION);
+      paFamily = u16(b, be, ri + RI_PA_FAMILY);
+      int encapWire = u16(b, be, ri + RI_ENCAP_TYPE);
+      encapId = u32(b, be, ri + RI_ENCAP_ID);
+      encap = encapWire >= 1 && encapWire <= 3 ? EncapType.forNumber(encapWire) : null;
+      haveTrailer = true;
+    }
+
+    private void readDip(int ri) {
+      dipHi = dipV6 ? i64(b, be, ri + RI_DIP) : 0;
+      dipLo = dipV6 ? i64(b, be, ri + RI_DIP + 8) : u32(b, be, ri + RI_DIP);
+      haveDip = true;
+    }
+
+    private void readVmMac(int ri) {
+      vmMac = mac(b, be, ri + RI_DIP + (dipV6 ? 16 : 4));
+      haveVmMac = true;
+    }
+
+    /**
+     * Why DipPA cannot be a backend's address (the rest of the detail), or null. An IPv4-mapped
+     * IPv6 DipPA is judged as the IPv4 address it carries.
+     */
+    private String dipNonsense() {
+      if (badPa(dipV6, dipHi, dipLo)) {
+        return " is zero, multicast or broadcast";
+      }
+      boolean v4 = !dipV6 || (dipHi == 0 && (dipLo >>> 32) == 0xFFFFL);
+      int dip4 = (int) dipLo;
+      if (v4 && dipV6 && badPa(false, 0, dip4 & 0xFFFF_FFFFL)) {
+        return " is zero, multicast or broadcast";
+      }
+      if (v4 ? (dip4 >>> 24) == 127 : dipHi == 0 && dipLo == 1) {
+        return " is a loopback address";
+      }
+      if (v4 ? (dip4 >>> 16) == 0xA9FE : (dipHi >>> 54) == (0xFE80L >>> 6)) {
+        return " is link-local";
+      }
+      if (flow != null
+          && (v4
+              ? !flow.ipv6() && flow.dstLo() == (dip4 & 0xFFFF_FFFFL)
+              : flow.ipv6() && flow.dstHi() == dipHi && flow.dstLo() == dipLo)) {
+        return " is the flow's own VIP (its original destination): the fast path must bypass it";
+      }
+      if (v4 && dip4 == muxIp) {
+        return " is the sending MUX's own address";
+      }
+      return null;
+    }
+
+    // ------------------------------------------------------------ salvage (rejections only)
+
+    /**
+     * Records where the bytes present end if the header {@code [at, at + size)} does not fit in
+     * {@code limit}; returns whether it fits.
+     */
+    private boolean region(String name, int at, int size, int limit) {
+      if (limit - at >= size) {
+        return true;
+      }
+      if (cutRegion == null) {
+        cutRegion = name;
+        cutHave = Math.max(0, limit - at);
+        cutNeed = size;
+        cutAt = limit - start;
+      }
+      return false;
+    }
+
+    /** A length field saying the packet at {@code at} is {@code says} bytes; returns its end. */
+    private int claim(String name, int at, int says, int limit) {
+      if (limit - at < says) {
+        if (claimName == null) {
+          claimName = name;
+          claimSays = says;
+          claimPresent = limit - at;
+        }
+        return limit;
+      }
+      return at + says;
+    }
+
+    /**
+     * Reads what the frame holds with the layout validate() expects, stopping where the structure
+     * stops being a redirect (it would be not-gre or malformed there) or the bytes run out.
+     * Checksums, the VSID, ENI and MUX checks and RedirectInfo values are not judged here.
+     */
+    private void salvage() {
+      int limit = end;
+      int pos = start;
+      if (!region("outer Ethernet header", pos, FrameDecoder.ETH_HEADER, limit)) {
+        return;
+      }
+      int type = u16(b, be, pos + FrameDecoder.ETH_TYPE);
+      pos += FrameDecoder.ETH_HEADER;
+      for (int tags = 0; isTag(type) && tags < FrameDecoder.MAX_VLANS; tags++) {
+        if (!region("VLAN tag", pos, FrameDecoder.VLAN_TAG, limit)) {
+          return;
+        }
+        type = u16(b, be, pos + FrameDecoder.VLAN_TYPE);
+        pos += FrameDecoder.VLAN_TAG;
+      }
+      if (type != FrameDecoder.ETHERTYPE_IPV4) {
+        return;
+      }
+      int outer = pos;
+      if (!region("outer IPv4 header", outer, IPV4_MIN_HEADER, limit)) {
+        return;
+      }
+      int ohl = (u8(b, outer) & 0x0F) * 4;
+      if ((u8(b, outer) >>> 4) != 4
+          || ohl < IPV4_MIN_HEADER
+          || !region("outer IPv4 header", outer, ohl, limit)) {
+        return;
+      }
+      muxIp = i32(b, be, outer + FrameDecoder.IPV4_SRC);
+      int total = u16(b, be, outer + FrameDecoder.IPV4_TOTAL_LENGTH);
+      if (total < ohl) {
+        return;
+      }
+      limit = claim("outer IPv4 total length", outer, total, limit);
+      if (u8(b, outer + FrameDecoder.IPV4_PROTOCOL) != FrameDecoder.PROTO_GRE || fragment(outer)) {
+        return;
+      }
+      int gre = outer + ohl;
+      if (!region("GRE header", gre, FrameDecoder.GRE_MIN_HEADER, limit)) {
+        return;
+      }
+      int flags = u16(b, be, gre);
+      if (u16(b, be, gre + FrameDecoder.GRE_PROTOCOL) != FrameDecoder.ETHERTYPE_TEB
+          || !nvgreFlags(flags)) {
+        return;
+      }
+      int keyAt = gre + FrameDecoder.GRE_MIN_HEADER;
+      if ((flags & FrameDecoder.GRE_FLAG_CHECKSUM) != 0) {
+        keyAt += FrameDecoder.GRE_OPTIONAL_FIELD;
+      }
+      int eth = greEnd(keyAt, flags);
+      if (limit - keyAt >= FrameDecoder.GRE_OPTIONAL_FIELD) {
+        long key = u32(b, be, keyAt);
+        vsid = (int) (key >>> 8);
+        flowId = (int) (key & 0xFF);
+        haveKey = true;
+      }
+      if (!region("GRE header", gre, eth - gre, limit)) {
+        return;
+      }
+      if (limit - eth >= 6) {
+        eniMac = mac(b, be, eth + FrameDecoder.ETH_DST);
+      }
+      if (!region("inner Ethernet header", eth, FrameDecoder.ETH_HEADER, limit)) {
+        return;
+      }
+      int innerType = u16(b, be, eth + FrameDecoder.ETH_TYPE);
+      int ip = eth + FrameDecoder.ETH_HEADER;
+      if (innerType == FrameDecoder.ETHERTYPE_IPV4) {
+        family = 4;
+        scenario = scenarioFor(4, vsid);
+        salvageV4(ip, limit);
+      } else if (innerType == FrameDecoder.ETHERTYPE_IPV6) {
+        family = 6;
+        scenario = scenarioFor(6, vsid);
+        salvageV6(ip, limit);
+      }
+    }
+
+    private void salvageV4(int ip, int limit) {
+      if (!region("inner IPv4 header", ip, IPV4_MIN_HEADER, limit)) {
+        return;
+      }
+      int vihl = u8(b, ip);
+      int ihl = (vihl & 0x0F) * 4;
+      if ((vihl >>> 4) != 4
+          || ihl < IPV4_MIN_HEADER
+          || !region("inner IPv4 header", ip, ihl, limit)) {
+        return;
+      }
+      int total = u16(b, be, ip + FrameDecoder.IPV4_TOTAL_LENGTH);
+      if (total < ihl) {
+        return;
+      }
+      int claimedEnd = ip + total;
+      limit = claim("inner IPv4 total length", ip, total, limit);
+      if (u8(b, ip + FrameDecoder.IPV4_PROTOCOL) != PROTO_ICMP || fragment(ip)) {
+        return;
+      }
+      int icmp = ip + ihl;
+      if (!region("ICMP header", icmp, FrameDecoder.ICMP_HEADER, limit)
+          || u8(b, icmp + ICMP_TYPE) != FrameDecoder.ICMPV4_REDIRECT) {
+        return;
+      }
+      int emb = icmp + ICMPV4_EMBEDDED;
+      if (!region("embedded IPv4 header", emb, IPV4_MIN_HEADER, limit)) {
+        return;
+      }
+      int evihl = u8(b, emb);
+      int ehl = (evihl & 0x0F) * 4;
+      if ((evihl >>> 4) != 4 || ehl < IPV4_MIN_HEADER) {
+        return;
+      }
+      if (!region("embedded IPv4 header (IHL " + (ehl / 4) + ")", emb, ehl, limit)) {
+        return;
+      }
+      int embL4 = emb + ehl;
+      if (limit - embL4 >= 4) {
+        flow = embeddedV4(emb, embL4);
+      }
+      if (!region("embedded TCP ports and sequence number", embL4, EMBEDDED_L4_BYTES, limit)) {
+        return;
+      }
+      salvageTrailer(embL4 + EMBEDDED_L4_BYTES, limit, claimedEnd);
+    }
+
+    private void salvageV6(int ip, int limit) {
+      if (!region("inner IPv6 header", ip, IPV6_HEADER, limit) || (u8(b, ip) >>> 4) != 6) {
+        return;
+      }
+      int payload = u16(b, be, ip + FrameDecoder.IPV6_PAYLOAD_LENGTH);
+      int claimedEnd = ip + IPV6_HEADER + payload;
+      limit = claim("inner IPv6 payload length", ip, IPV6_HEADER + payload, limit);
+      if (u8(b, ip + FrameDecoder.IPV6_NEXT_HEADER) != PROTO_ICMPV6) {
+        return;
+      }
+      int icmp = ip + IPV6_HEADER;
+      if (!region("ICMPv6 header", icmp, FrameDecoder.ICMP_HEADER, limit)
+          || u8(b, icmp + ICMP_TYPE) != FrameDecoder.ICMPV6_REDIRECT) {
+        return;
+      }
+      int opt = icmp + ICMPV6_OPTION;
+      if (!region("ICMPv6 target and destination addresses", icmp + 8, 32, limit)) {
+        return;
+      }
+      if (limit - opt >= 1 && u8(b, opt) != OPTION_TYPE_REDIRECTED_HEADER) {
+        return;
+      }
+      int emb = opt + OPTION_IPV6;
+      if (limit - emb >= 1 && (u8(b, emb) >>> 4) != 6) {
+        return;
+      }
+      if (limit - (opt + OPTION_PORTS + 4) >= 0) {
+        flow = embeddedV6(opt);
+      }
+      if (!region("ICMPv6 Redirected Header option", opt, OPTION_SIZE, limit)) {
+        return;
+      }
+      salvageTrailer(icmp + ICMPV6_TRAILER, limit, claimedEnd);
+    }
+
+    /** RedirectInfo runs to the end of the ICMP message (padding included). */
+    private void salvageTrailer(int ri, int limit, int claimedEnd) {
+      if (limit - ri >= RI_DIP) {
+        readTrailerHead(ri);
+      }
+      boolean v6 = paFamily == PA_FAMILY_INET6_LINUX || paFamily == PA_FAMILY_INET6_WINDOWS;
+      boolean known = haveTrailer && version == 1 && (v6 || paFamily == PA_FAMILY_INET);
+      if (known) {
+        dipV6 = v6;
+        if (limit - ri >= RI_DIP + (v6 ? 16 : 4)) {
+          readDip(ri);
+        }
+        if (limit - ri >= (v6 ? RI_MIN_V6 : RI_MIN_V4)) {
+          readVmMac(ri);
+        }
+      }
+      region("RedirectInfo", ri, Math.max(v6 ? RI_MIN_V6 : RI_MIN_V4, claimedEnd - ri), limit);
+    }
+
+    /** The TRUNCATED detail: which length disagrees with the bytes present, and where they end. */
+    private String truncation(String fallback) {
+      if (claimName == null && cutRegion == null) {
+        return fallback;
+      }
+      StringBuilder sb = new StringBuilder("truncated: ");
+      if (claimName != null) {
+        sb.append(claimName)
+            .append(" says ")
+            .append(claimSays)
+            .append(" bytes, ")
+            .append(claimPresent)
+            .append(" present");
+      }
+      if (cutRegion != null) {
+        if (claimName != null) {
+          sb.append("; ");
+        }
+        sb.append("cut inside the ")
+            .append(cutRegion)
+            .append(" at frame byte ")
+            .append(cutAt)
+            .append(" (")
+            .append(cutHave)
+            .append(" of ")
+            .append(cutNeed)
+            .append(" bytes present)");
+      }
+      return sb.toString();
+    }
+  }
+
+  /** GRE flags of NVGRE as MUXes send it: the key bit, no routing, version 0. */
+  static boolean nvgreFlags(int flags) {
+    return (flags & FrameDecoder.GRE_FLAG_KEY) != 0
+        && (flags & (FrameDecoder.GRE_FLAG_ROUTING | FrameDecoder.GRE_VERSION_MASK)) == 0;
+  }
+
+  /** The end of a GRE header whose key field is at keyAt. */
+  static int greEnd(int keyAt, int flags) {
+    int greEnd = keyAt + FrameDecoder.GRE_OPTIONAL_FIELD;
+    if ((flags & FrameDecoder.GRE_FLAG_SEQUENCE) != 0) {
+      greEnd += FrameDecoder.GRE_OPTIONAL_FIELD;
+    }
+    return greEnd;
   }
 
   static boolean badPa(boolean v6, long hi, long lo) {

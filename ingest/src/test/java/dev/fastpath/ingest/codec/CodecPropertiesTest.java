@@ -4,6 +4,7 @@ import static dev.fastpath.ingest.codec.TestFrames.config;
 import static dev.fastpath.ingest.codec.TestFrames.exact;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fastpath.events.v1.RejectReason;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -26,7 +28,15 @@ import net.jqwik.api.lifecycle.AfterContainer;
  */
 @AddLifecycleHook(FuzzTries.class)
 class CodecPropertiesTest {
-  private static final List<byte[]> SAMPLES = new ArrayList<>(Samples.all().values());
+  private static final List<byte[]> SAMPLES = samples();
+
+  private static List<byte[]> samples() {
+    List<byte[]> all = new ArrayList<>(Samples.all().values());
+    all.add(Samples.ilbRedirect());
+    all.add(Samples.ihl15Redirect());
+    return all;
+  }
+
   private static final AtomicInteger RUNS = new AtomicInteger();
 
   private final FrameDecoder frames = new FrameDecoder(config());
@@ -75,6 +85,20 @@ class CodecPropertiesTest {
     FrameDescriber.jsonLine(1, 0, f, null);
     RedirectResult r = redirects.decode(buf, 0, frame.length);
     assertThat(r).isNotNull();
+    // Classification is consistent: a cut candidate is refused, an accepted redirect is whole
+    // and names a configured ENI's flow.
+    if (f.redirectCandidate() && f.truncated()) {
+      assertThat(r).isInstanceOf(RedirectResult.Rejected.class);
+    }
+    if (r instanceof RedirectResult.Accepted a) {
+      assertThat(f.truncated()).isFalse();
+      assertThat(a.redirect().flow()).isNotNull();
+      assertThat(frames.isEni(a.redirect().eniMac())).isTrue();
+    }
+    if (r instanceof RedirectResult.Rejected rej) {
+      assertThat(rej.reason()).isNotNull();
+      assertThat(rej.detail()).isNotBlank();
+    }
     assertThat(strict.decode(buf, 0, frame.length)).isNotNull();
     FrameDescriber.jsonLine(1, 0, f, r);
     FrameDescriber.tableRow(1, 0, f, r);
@@ -87,13 +111,49 @@ class CodecPropertiesTest {
   }
 
   @Property
+  void aSampleRedirectCutAnywhereItIsRecognisableIsRefusedAsTruncated(
+      @ForAll @IntRange(min = 0, max = 3) int which, @ForAll @IntRange(min = 0, max = 400) int at) {
+    byte[] whole = new ArrayList<>(Samples.redirects().values()).get(which);
+    int len =
+        TruncatedRedirectTest.RECOGNISABLE
+            + at % (whole.length - TruncatedRedirectTest.RECOGNISABLE);
+    byte[] cut = Arrays.copyOf(whole, len);
+    DecodedFrame f = frames.decode(exact(cut), 0, len, null);
+    assertThat(f.redirectCandidate()).isTrue();
+    RedirectResult r = redirects.decode(exact(cut), 0, len);
+    assertThat(r).isInstanceOf(RedirectResult.Rejected.class);
+    assertThat(((RedirectResult.Rejected) r).reason()).isEqualTo(RejectReason.TRUNCATED);
+    RUNS.incrementAndGet();
+  }
+
+  @Property
+  void dataFramesCutAnywhereAreNeverRedirects(
+      @ForAll @IntRange(min = 0, max = 0xFFFFFF) int vsid,
+      @ForAll @IntRange(min = 0, max = 400) int at,
+      @ForAll boolean v6) {
+    // Data in any VSID but the redirect ones, cut by a snaplen: forwarded as data, never consumed.
+    Assume.that(vsid != 253 && vsid != 254);
+    byte[] inner = v6 ? Samples.peInner() : Samples.plainTcpOut();
+    byte[] data =
+        TestFrames.eth(
+            TestFrames.GATEWAY,
+            TestFrames.HOST,
+            0x0800,
+            TestFrames.ipv4("10.1.0.4", "10.50.0.1", 47, TestFrames.gre((long) vsid << 8, inner)));
+    int len = at % (data.length + 1);
+    DecodedFrame f = frames.decode(exact(Arrays.copyOf(data, len)), 0, len, null);
+    assertThat(f.redirectCandidate()).isFalse();
+    RUNS.incrementAndGet();
+  }
+
+  @Property
   void randomBytesNeverThrow(@ForAll @Size(max = 300) byte[] frame) {
     decodeAll(frame);
   }
 
   @Property
   void aSampleDecodesTheSameAtAnyOffset(
-      @ForAll @IntRange(min = 0, max = 12) int which,
+      @ForAll @IntRange(min = 0, max = 14) int which,
       @ForAll @IntRange(min = 0, max = 500) int at) {
     byte[] frame = SAMPLES.get(which % SAMPLES.size());
     byte[] big = new byte[at + frame.length + 7];
@@ -109,7 +169,7 @@ class CodecPropertiesTest {
 
   @AfterContainer
   static void everyPropertyRanItsTries() {
-    // Guards the FuzzTries hook: 3 properties, each with the configured number of tries.
-    assertThat(RUNS.get()).isGreaterThanOrEqualTo(3 * FuzzTries.tries() / 2);
+    // Guards the FuzzTries hook: 5 properties, each with the configured number of tries.
+    assertThat(RUNS.get()).isGreaterThanOrEqualTo(5 * FuzzTries.tries() / 2);
   }
 }

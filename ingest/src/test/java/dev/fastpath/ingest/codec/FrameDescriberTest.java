@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.fastpath.ingest.Macs;
+import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.json.Json;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +77,62 @@ class FrameDescriberTest {
     assertThat(n.get("redirect").get("eni").asText()).isEqualTo("02:00:00:00:00:99");
     assertThat(n.get("redirect").get("mux").asText()).isEqualTo("100.64.10.5");
     assertThat(n.get("direction").isNull()).isTrue();
+  }
+
+  @Test
+  void withoutConfiguredEnisARedirectStillShowsItsPayloadBesideTheEniMiss() throws Exception {
+    // `fastpath inspect` without --config: no ENI is known, the default VSID map applies.
+    FastpathConfig none = FastpathConfig.defaults(java.util.List.of());
+    FrameDecoder noEnis = new FrameDecoder(none);
+    RedirectDecoder noEniRedirects = new RedirectDecoder(none);
+    for (String hex :
+        new String[] {RedirectDecoderTest.VIP_REDIRECT_HEX, RedirectDecoderTest.PE_REDIRECT_HEX}) {
+      byte[] frame = hex(hex);
+      DecodedFrame f = noEnis.decode(exact(frame), 0, frame.length, null);
+      assertThat(f.redirectCandidate()).isTrue();
+      RedirectResult r = noEniRedirects.decode(exact(frame), 0, frame.length);
+      JsonNode n = Json.MAPPER.readTree(FrameDescriber.jsonLine(1, T, f, r));
+      assertThat(n.get("error").asText()).isEqualTo("eni-miss");
+      JsonNode rd = n.get("redirect");
+      for (String k :
+          java.util.List.of(
+              "scenario",
+              "vsid",
+              "mux",
+              "eni",
+              "flow",
+              "version",
+              "paFamily",
+              "encapType",
+              "encapId",
+              "dipPa",
+              "vmMac",
+              "checksum")) {
+        assertThat(rd.has(k)).as("%s in %s", k, rd).isTrue();
+      }
+      String row = FrameDescriber.tableRow(1, T, f, r);
+      assertThat(row).contains("error: eni-miss").contains(" dip=").contains(" vm=");
+    }
+    byte[] vip = hex(RedirectDecoderTest.VIP_REDIRECT_HEX);
+    DecodedFrame f = noEnis.decode(exact(vip), 0, vip.length, null);
+    RedirectResult r = noEniRedirects.decode(exact(vip), 0, vip.length);
+    JsonNode rd = Json.MAPPER.readTree(FrameDescriber.jsonLine(1, T, f, r)).get("redirect");
+    assertThat(rd.get("scenario").asText()).isEqualTo("VIP");
+    assertThat(rd.get("version").asInt()).isEqualTo(1);
+    assertThat(rd.get("paFamily").asInt()).isEqualTo(2);
+    assertThat(rd.get("encapType").asText()).isEqualTo("NVGRE");
+    assertThat(rd.get("encapId").asLong()).isEqualTo(0x100);
+    assertThat(rd.get("dipPa").asText()).isEqualTo("10.126.24.81");
+    assertThat(rd.get("vmMac").asText()).isEqualTo("00:22:48:c2:a4:bf");
+    assertThat(rd.get("eni").asText()).isEqualTo("60:45:bd:25:fe:3b");
+    assertThat(rd.get("flow").toString())
+        .isEqualTo(
+            "{\"src\":\"52.150.136.193\",\"sport\":9728,\"dst\":\"20.69.29.62\",\"dport\":443,\"proto\":\"TCP\"}");
+    assertThat(FrameDescriber.tableRow(1, T, f, r))
+        .contains(
+            "redirect VIP vsid=253 flow=60:45:bd:25:fe:3b|6|52.150.136.193|9728|20.69.29.62|443"
+                + " dip=10.126.24.81 vm=00:22:48:c2:a4:bf v1 family=2 NVGRE/256 error: eni-miss"
+                + " (inner destination MAC 60:45:bd:25:fe:3b is no configured ENI)");
   }
 
   @Test

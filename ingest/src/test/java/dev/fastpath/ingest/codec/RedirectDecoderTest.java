@@ -327,6 +327,106 @@ class RedirectDecoderTest {
     rejected(v4(b -> b.vmMac = Macs.parse(mac)), RejectReason.BAD_VM_MAC);
   }
 
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "127.0.0.1, a loopback address",
+    "127.255.255.254, a loopback address",
+    "169.254.0.1, link-local",
+    "169.254.255.255, link-local",
+    "20.69.29.62, the flow's own VIP",
+    "100.64.10.5, the sending MUX's own address"
+  })
+  void dipPaThatCannotBeABackendIsRefused(String dip, String why) {
+    // The embedded flow goes to 20.69.29.62 (its VIP); the MUX is the outer source 100.64.10.5.
+    RedirectResult.Rejected r = rejected(v4(b -> b.dip = dip), RejectReason.BAD_DIP_PA);
+    assertThat(r.detail()).isEqualTo("DipPA " + dip + " is " + why + detailTail(why));
+    assertThat(r.flow()).as("recorded against its flow").isNotNull();
+  }
+
+  private static String detailTail(String why) {
+    return why.startsWith("the flow's")
+        ? " (its original destination): the fast path must bypass it"
+        : "";
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"126.255.255.255", "128.0.0.1", "169.253.255.255", "169.255.0.0", "20.69.29.63"})
+  void dipPaNeighboursOfTheNonsenseRangesAreAccepted(String dip) {
+    assertThat(accepted(v4(b -> b.dip = dip)).dipPaString()).isEqualTo(dip);
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "::1, a loopback address",
+    "fe80::1, link-local",
+    "febf:ffff::1, link-local",
+    "::ffff:127.0.0.1, a loopback address",
+    "::ffff:169.254.3.4, link-local",
+    "::ffff:100.64.10.6, the sending MUX's own address",
+    "fd00:20::9, the flow's own VIP"
+  })
+  void ipv6DipPaThatCannotBeABackendIsRefused(String dip, String why) {
+    // PE sample: MUX 100.64.10.6, embedded flow fd00:10::4 -> fd00:20::9.
+    RedirectResult.Rejected r =
+        rejected(
+            v6(
+                b -> {
+                  b.family = 10;
+                  b.dip = dip;
+                }),
+            RejectReason.BAD_DIP_PA);
+    assertThat(r.detail()).contains(" is " + why);
+  }
+
+  @Test
+  void ipv6DipPaOutsideTheNonsenseRangesIsAccepted() {
+    for (String dip : new String[] {"fec0::1", "fe7f::1", "::2", "2001:db8::1"}) {
+      assertThat(
+              accepted(
+                      v6(
+                          b -> {
+                            b.family = 10;
+                            b.dip = dip;
+                          }))
+                  .dipV6())
+          .as(dip)
+          .isTrue();
+    }
+  }
+
+  @Test
+  void vmMacEqualToTheEnisOwnMacIsRefused() {
+    RedirectResult.Rejected r = rejected(v4(b -> b.vmMac = ENI_VIP), RejectReason.BAD_VM_MAC);
+    assertThat(r.detail())
+        .isEqualTo("VMMac 60:45:bd:25:fe:3b is the ENI's own MAC: the backend VM cannot be it");
+    rejected(v6(b -> b.vmMac = ENI_PE), RejectReason.BAD_VM_MAC);
+    // Another configured ENI's MAC is a legitimate backend (VM-to-VM inside one host).
+    accepted(v4(b -> b.vmMac = ENI_PE));
+  }
+
+  @Test
+  void anEniMissStillDecodesThePayload() {
+    // What inspect without --config shows: the whole RedirectInfo and the embedded flow.
+    long unknown = Macs.parse("02:00:00:00:00:99");
+    RedirectResult.Rejected r = rejected(v4(b -> b.eni = unknown), RejectReason.ENI_MISS);
+    assertThat(r.flow()).as("not recorded against any flow").isNull();
+    var p = r.partial();
+    assertThat(p.getScenario()).isEqualTo(Scenario.VIP);
+    assertThat(p.getVersion()).isEqualTo(1);
+    assertThat(p.getPaFamily()).isEqualTo(2);
+    assertThat(p.getEncapType()).isEqualTo(EncapType.NVGRE);
+    assertThat(p.getEncapId()).isEqualTo(0x100);
+    assertThat(p.getDipPa().toByteArray()).isEqualTo(ip("10.126.24.81"));
+    assertThat(Macs.fromBytes(p.getVmMac().toByteArray(), 0))
+        .isEqualTo(Macs.parse("00:22:48:c2:a4:bf"));
+    assertThat(FlowKey.fromProto(p.getEmbeddedFlow()))
+        .isEqualTo(FlowKey.of(unknown, 6, ip("52.150.136.193"), 9728, ip("20.69.29.62"), 443));
+    RedirectResult.Rejected v6 = rejected(v6(b -> b.eni = unknown), RejectReason.ENI_MISS);
+    assertThat(v6.partial().getEncapId()).isEqualTo(0x5000);
+    assertThat(v6.partial().getEmbeddedFlow().getDstPort()).isEqualTo(443);
+  }
+
   @Test
   void embeddedProtocolNotTcp() {
     RedirectResult.Rejected r = rejected(v4(b -> b.embProto = 17), RejectReason.NOT_TCP);

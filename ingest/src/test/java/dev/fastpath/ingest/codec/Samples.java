@@ -123,6 +123,37 @@ final class Samples {
     return new TestFrames.V6Redirect().build();
   }
 
+  /** ICMPv4 in VSID 254: 10.0.0.5:33000 -> 10.0.1.100:80, VXLAN EncapId 0xABCDEF. */
+  static byte[] ilbRedirect() {
+    TestFrames.V4Redirect b = new TestFrames.V4Redirect();
+    b.vsid = 254;
+    b.src = "10.0.0.5";
+    b.sport = 33000;
+    b.dst = "10.0.1.100";
+    b.dport = 80;
+    b.encap = 2;
+    b.encapId = 0xABCDEF;
+    return b.build();
+  }
+
+  /** The VIP redirect with 40 bytes of NOP options in its embedded header: IHL 15. */
+  static byte[] ihl15Redirect() {
+    TestFrames.V4Redirect b = new TestFrames.V4Redirect();
+    b.embOptions = new byte[40];
+    java.util.Arrays.fill(b.embOptions, (byte) 1);
+    return b.build();
+  }
+
+  /** Every redirect shape: VIP and ILB (ICMPv4), IHL 15, PE (ICMPv6). */
+  static Map<String, byte[]> redirects() {
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    m.put("vip-redirect", vipRedirect());
+    m.put("ilb-redirect", ilbRedirect());
+    m.put("ihl15-redirect", ihl15Redirect());
+    m.put("pe-redirect", peRedirect());
+    return m;
+  }
+
   static Map<String, byte[]> all() {
     Map<String, byte[]> m = new LinkedHashMap<>();
     m.put("plain-tcp-out", plainTcpOut());

@@ -100,6 +100,22 @@ final class TestFrames {
     return (int) (~sum & 0xFFFF);
   }
 
+  /** Writes a 16-bit field and, when ipv4Header >= 0, recomputes that IPv4 header's checksum. */
+  static byte[] patch16(byte[] frame, int at, int value, int ipv4Header) {
+    byte[] f = frame.clone();
+    f[at] = (byte) (value >>> 8);
+    f[at + 1] = (byte) value;
+    if (ipv4Header >= 0) {
+      int hlen = (f[ipv4Header] & 0x0F) * 4;
+      f[ipv4Header + 10] = 0;
+      f[ipv4Header + 11] = 0;
+      int c = checksum(f, ipv4Header, hlen);
+      f[ipv4Header + 10] = (byte) (c >>> 8);
+      f[ipv4Header + 11] = (byte) c;
+    }
+    return f;
+  }
+
   static byte[] eth(long dst, long src, int type, byte[] payload) {
     return cat(mac(dst), mac(src), u16(type), payload);
   }
@@ -219,6 +235,12 @@ final class TestFrames {
     byte[] riOverride;
     boolean corruptIcmpChecksum;
 
+    /**
+     * When at least 0: the MUX sends only this many bytes of the ICMP message, with every length
+     * and checksum computed over what it sends (a short body, not a cut frame).
+     */
+    int icmpBytes = -1;
+
     byte[] build() {
       byte[] ri =
           riOverride != null
@@ -247,9 +269,14 @@ final class TestFrames {
               u16(dport),
               u32(0x11223344L),
               ri);
-      int c = checksum(icmp, 0, icmp.length) ^ (corruptIcmpChecksum ? 0x0101 : 0);
-      icmp[2] = (byte) (c >>> 8);
-      icmp[3] = (byte) c;
+      if (icmpBytes >= 0) {
+        icmp = java.util.Arrays.copyOf(icmp, icmpBytes);
+      }
+      if (icmp.length >= 4) {
+        int c = checksum(icmp, 0, icmp.length) ^ (corruptIcmpChecksum ? 0x0101 : 0);
+        icmp[2] = (byte) (c >>> 8);
+        icmp[3] = (byte) c;
+      }
       byte[] inner = eth(eni, PEER, 0x0800, ipv4(icmpSrc, src, 1, icmp));
       byte[] greHdr = cat(u16(0x2000), u16(greProto), u32(((long) vsid << 8) | flowId));
       return eth(HOST, GATEWAY, 0x0800, ipv4(mux, hostPa, 47, cat(greHdr, inner)));
@@ -276,6 +303,9 @@ final class TestFrames {
     int padTo = 34;
     boolean goodChecksum = true;
 
+    /** As {@link V4Redirect#icmpBytes}: a short ICMPv6 message with consistent lengths. */
+    int icmpBytes = -1;
+
     byte[] build() {
       byte[] ri = redirectInfo(version, family, encap, encapId, ip(dip), vmMac, padTo);
       byte[] embHdr =
@@ -288,11 +318,16 @@ final class TestFrames {
               u16(dport),
               u32(0xAABBCCDDL));
       byte[] icmp = cat(new byte[] {(byte) 137, 0, 0, 0}, u32(0), ip(dst), ip(dst), option, ri);
-      // Pseudo-header: the inner IPv6 packet goes from the flow's destination to its source.
-      byte[] pseudo = cat(ip(dst), ip(src), u32(icmp.length), u32(58), icmp);
-      int c = checksum(pseudo, 0, pseudo.length) ^ (goodChecksum ? 0 : 0x1111);
-      icmp[2] = (byte) (c >>> 8);
-      icmp[3] = (byte) c;
+      if (icmpBytes >= 0) {
+        icmp = java.util.Arrays.copyOf(icmp, icmpBytes);
+      }
+      if (icmp.length >= 4) {
+        // Pseudo-header: the inner IPv6 packet goes from the flow's destination to its source.
+        byte[] pseudo = cat(ip(dst), ip(src), u32(icmp.length), u32(58), icmp);
+        int c = checksum(pseudo, 0, pseudo.length) ^ (goodChecksum ? 0 : 0x1111);
+        icmp[2] = (byte) (c >>> 8);
+        icmp[3] = (byte) c;
+      }
       byte[] inner = eth(eni, PEER, 0x86DD, ipv6(dst, src, 58, icmp));
       return eth(
           HOST,
