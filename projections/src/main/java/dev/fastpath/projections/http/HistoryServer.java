@@ -12,6 +12,8 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.history.AggregateBy;
 import dev.fastpath.projections.history.BadParameterException;
@@ -19,8 +21,6 @@ import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowQuery;
 import dev.fastpath.projections.history.HistoryQueries;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -28,10 +28,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.CompletionStage;
-import javax.net.ssl.SSLEngine;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,20 +38,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
-import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -175,11 +175,7 @@ public final class HistoryServer {
       }
       org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler =
           request -> guarded(request, inner);
-      binding =
-          builder
-              .bind(handler)
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS);
+      binding = builder.bind(handler).toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stop();
@@ -458,7 +454,8 @@ public final class HistoryServer {
                 return work.get();
               } catch (RuntimeException e) {
                 LOG.warn("health check failed", e);
-                return error(StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
+                return error(
+                    StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
               }
             },
             executor));

@@ -36,13 +36,15 @@ public final class TlsContexts {
         throw new IllegalArgumentException(
             "TLS keystore " + keystore + " holds no private key (it needs the server's key pair)");
       }
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(ks, password);
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(kmf.getKeyManagers(), null, null);
       return ctx;
     } catch (IOException e) {
-      // KeyStore.load reports a wrong password as an IOException caused by UnrecoverableKeyException.
+      // KeyStore.load reports a wrong password as an IOException caused by
+      // UnrecoverableKeyException.
       if (e.getCause() instanceof UnrecoverableKeyException) {
         throw new IllegalArgumentException(
             "TLS keystore " + keystore + ": wrong password (see the password file)", e);
