@@ -73,7 +73,7 @@ public final class LogCommand implements Runnable {
     @Override
     public Integer call() {
       LogQuery q = filters.query();
-      try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+      try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "log export")) {
         return new LogCommandSupport(kafka.bootstrapServers()).export(q, System.out, System.err);
       }
     }
@@ -99,7 +99,9 @@ public final class LogCommand implements Runnable {
                 main.interrupt();
               });
       Runtime.getRuntime().addShutdownHook(hook);
-      try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+      try (KafkaEndpoint kafka =
+          KafkaEndpoint.forReading(data, "log tail")
+              .closesItselfOnShutdown(java.time.Duration.ofSeconds(10))) {
         return new LogCommandSupport(kafka.bootstrapServers())
             .tail(q, System.out, System.err, running::get);
       }

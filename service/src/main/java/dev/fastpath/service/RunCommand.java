@@ -141,7 +141,7 @@ public final class RunCommand implements Callable<Integer> {
       PrintStream progressTo)
       throws IOException {
     try (CaptureReader reader = openCapture(pcap);
-        KafkaEndpoint kafka = KafkaEndpoint.open(data);
+        KafkaEndpoint kafka = KafkaEndpoint.forWriting(data, "run");
         ShardedFlowControl control =
             ShardedFlowControl.start(
                 cfg, KafkaLogSettings.defaults(kafka.bootstrapServers(), node), cluster);

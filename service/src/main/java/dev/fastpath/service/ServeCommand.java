@@ -14,9 +14,11 @@ import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowHistoryRepository;
 import dev.fastpath.projections.history.HistoryQueries;
 import dev.fastpath.projections.http.HistoryServer;
+import dev.fastpath.projections.http.HttpServerSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -72,17 +74,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster = new ClusterOptions();
 
-  @Option(
-      names = "--http-host",
-      paramLabel = "HOST",
-      description = "HTTP bind address (default 0.0.0.0)")
-  String httpHost = "0.0.0.0";
-
-  @Option(
-      names = "--http-port",
-      paramLabel = "PORT",
-      description = "HTTP port (default 8080; 0 = any free; -1 = no HTTP)")
-  int httpPort = 8080;
+  @Mixin HttpOptions http = new HttpOptions();
 
   @Option(names = "--no-projection", description = "Do not run the history projection on this node")
   boolean noProjection;
@@ -92,18 +84,22 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     FastpathConfig cfg = RunCommand.loadConfig(config, enis);
+    // Refused before anything starts: a non-loopback bind without a token, a bad keystore.
+    HttpServerSettings httpSettings = http.settings(config);
     String nodeName = RunCommand.nodeName(node);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-shutdown"));
 
-    try (KafkaEndpoint kafka = KafkaEndpoint.open(data);
+    try (KafkaEndpoint kafka =
+            KafkaEndpoint.forWriting(data, "serve").closesItselfOnShutdown(Duration.ofSeconds(60));
         ShardedFlowControl control =
             ShardedFlowControl.start(
                 cfg,
                 KafkaLogSettings.defaults(kafka.bootstrapServers(), nodeName),
                 cluster.toConfig());
         FlowHistoryRepository repo = noProjection ? null : HistoryStores.open(data, postgres);
+        HistoryStores.Sharing sharedStore = HistoryStores.share(data, repo, "serve");
         FlowHistoryProjection projection =
             repo == null
                 ? null
@@ -112,16 +108,37 @@ public final class ServeCommand implements Callable<Integer> {
       FastpathCounters counters =
           new FastpathCounters(cfg.enis().stream().map(EniConfig::mac).toList());
       counters.bindTo(registry);
-      HistoryServer http = null;
+      HistoryServer httpServer = null;
       if (projection != null) {
         projection.start();
       }
-      if (httpPort >= 0 && repo != null) {
-        http = HistoryServer.create(new HistoryQueries(repo), registry, projection);
-        int bound = http.start(httpHost, httpPort);
+      if (http.enabled() && repo != null) {
+        HistoryServer server =
+            HistoryServer.create(new HistoryQueries(repo), registry, projection, httpSettings);
+        httpServer = server;
+        kafka
+            .broker()
+            .ifPresent(
+                broker ->
+                    server.withHealthCheck(
+                        "kafka",
+                        () ->
+                            broker
+                                .problem(Duration.ofSeconds(2))
+                                .map(p -> HistoryServer.Probe.Status.down("embedded broker: " + p))
+                                .orElse(
+                                    HistoryServer.Probe.Status.up(
+                                        "embedded broker at " + kafka.bootstrapServers()))));
+        int bound = httpServer.start(http.httpHost, http.httpPort);
         System.out.printf(
-            "fastpath node %s: cluster %s, HTTP on %s:%d, Kafka %s%n",
-            nodeName, control.address(), httpHost, bound, kafka.bootstrapServers());
+            "fastpath node %s: cluster %s, HTTP on %s://%s:%d%s, Kafka %s%n",
+            nodeName,
+            control.address(),
+            httpServer.https() ? "https" : "http",
+            http.httpHost,
+            bound,
+            httpSettings.requiresToken() ? " (token required)" : "",
+            kafka.bootstrapServers());
       } else {
         System.out.printf(
             "fastpath node %s: cluster %s, Kafka %s%n",
@@ -177,8 +194,8 @@ public final class ServeCommand implements Callable<Integer> {
         liveReader.close();
         live.join(30_000);
       }
-      if (http != null) {
-        http.stop();
+      if (httpServer != null) {
+        httpServer.stop();
       }
       if (projection != null) {
         projection.stop();
