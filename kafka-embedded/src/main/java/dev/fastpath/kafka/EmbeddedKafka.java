@@ -87,7 +87,12 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
       props.put(
           "listeners",
-          "PLAINTEXT://" + hostPart(host) + ":" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+          "PLAINTEXT://"
+              + hostPart(host)
+              + ":"
+              + port
+              + ",CONTROLLER://127.0.0.1:"
+              + controllerPort);
       props.put("advertised.listeners", "PLAINTEXT://" + hostPart(host) + ":" + port);
       props.put("controller.listener.names", "CONTROLLER");
       props.put("inter.broker.listener.name", "PLAINTEXT");

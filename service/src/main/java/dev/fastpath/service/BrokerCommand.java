@@ -7,7 +7,6 @@ import java.net.UnknownHostException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,7 +26,7 @@ public final class BrokerCommand implements Callable<Integer> {
   @Option(
       names = "--port",
       paramLabel = "PORT",
-      description = "Port for Kafka clients (default 9092)")
+      description = "Port for Kafka clients (default 9092; 0 = any free port)")
   int port = 9092;
 
   @Option(
@@ -46,29 +45,47 @@ public final class BrokerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (port < 1 || port > 65535) {
-      throw new Main.UserError("--port must be 1..65535, not " + port);
+    if (port < 0 || port > 65535) {
+      throw new Main.UserError("--port must be 0..65535, not " + port);
     }
     requireLoopback(host);
     DataOptions data = new DataOptions();
     data.data = dataDir;
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-broker-stop"));
-    try (KafkaEndpoint kafka =
-        KafkaEndpoint.open(data, KafkaEndpoint.Access.BROKER, "broker", host, port)
-            .closesItselfOnShutdown(java.time.Duration.ofSeconds(60))) {
-      System.out.printf(
-          "fastpath broker: Kafka at %s (written to %s); topics %s and %s once a run wrote"
-              + " them; Ctrl-C to stop%n",
-          kafka.bootstrapServers(),
-          data.dataDir().resolve("kafka").resolve(KafkaEndpoint.BOOTSTRAP),
-          Topics.AUDIT,
-          Topics.STATE);
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop.countDown();
+                  // The JVM ends when the hooks do: wait until the broker is down and said so.
+                  try {
+                    done.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "fastpath-broker-stop"));
+    try {
+      try (KafkaEndpoint kafka =
+          KafkaEndpoint.open(data, KafkaEndpoint.Access.BROKER, "broker", host, port)
+              .closesItselfOnShutdown(java.time.Duration.ofSeconds(60))) {
+        System.out.printf(
+            "fastpath broker: Kafka at %s (written to %s); topics %s and %s once a run wrote"
+                + " them; Ctrl-C to stop%n",
+            kafka.bootstrapServers(),
+            data.dataDir().resolve("kafka").resolve(KafkaEndpoint.BOOTSTRAP),
+            Topics.AUDIT,
+            Topics.STATE);
+        System.out.flush();
+        stop.await();
+      }
+      System.out.println("fastpath broker: stopped");
       System.out.flush();
-      stop.await();
+      return 0;
+    } finally {
+      done.countDown();
     }
-    System.out.println("fastpath broker: stopped");
-    return 0;
   }
 
   static void requireLoopback(String host) {

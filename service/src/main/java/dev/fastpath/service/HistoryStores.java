@@ -25,9 +25,9 @@ import org.h2.tools.Server;
  * data directory.
  *
  * <p>H2's file is opened by one process at a time. {@code serve}, which keeps the store current,
- * opens it and shares it on a loopback-only H2 TCP server whose address (with a random database
- * key that acts as its password) it writes to {@code <data>/history/server}, readable by the owner
- * of the data directory only. {@code history} on a directory a {@code serve} holds answers through
+ * opens it and shares it on a loopback-only H2 TCP server whose address (with a random database key
+ * that acts as its password) it writes to {@code <data>/history/server}, readable by the owner of
+ * the data directory only. {@code history} on a directory a {@code serve} holds answers through
  * that server, without catching up itself (the serving projection does). Two short-lived commands
  * wait for each other.
  */
@@ -98,8 +98,8 @@ final class HistoryStores {
   record Opened(FlowHistoryRepository repo, Optional<String> sharedBy) {}
 
   /**
-   * Opens the embedded store; {@code null} when another process has it open and {@code mustOwn}
-   * is false.
+   * Opens the embedded store; {@code null} when another process has it open and {@code mustOwn} is
+   * false.
    */
   private static FlowHistoryRepository openEmbedded(Path dir, boolean mustOwn) {
     long deadline = System.nanoTime() + WAIT_FOR_STORE.toNanos();
@@ -138,8 +138,8 @@ final class HistoryStores {
   }
 
   /**
-   * Shares an embedded store this process opened with other processes on this machine until
-   * closed; does nothing for PostgreSQL (already shared) or without a store.
+   * Shares an embedded store this process opened with other processes on this machine until closed;
+   * does nothing for PostgreSQL (already shared) or without a store.
    */
   static Sharing share(DataOptions data, FlowHistoryRepository repo, String command) {
     if (repo == null || !"h2".equals(repo.engine())) {
@@ -170,7 +170,8 @@ final class HistoryStores {
       Path file = serverFile(dir);
       Path tmp = file.resolveSibling(SERVER_FILE + ".tmp");
       Files.deleteIfExists(tmp);
-      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(
           tmp,
           "pid="

@@ -19,11 +19,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>One process owns a data directory at a time (docs/operations.md, "One owner per --data"): the
  * first to open it takes the OS lock on {@code <data>/.lock}, starts the broker and writes its
- * address to {@code <data>/kafka/bootstrap}. A later command on the same directory uses that
- * broker when it only reads the log, or when the owner is {@code fastpath broker}; a writing
- * command refuses (exit 2) while another command owns the directory, since the owner's broker goes
- * away with it. At most one writing command runs on a directory ({@code <data>/.writer.lock}).
- * So there are never two brokers on one log directory.
+ * address to {@code <data>/kafka/bootstrap}. A later command on the same directory uses that broker
+ * when it only reads the log, or when the owner is {@code fastpath broker}; a writing command
+ * refuses (exit 2) while another command owns the directory, since the owner's broker goes away
+ * with it. At most one writing command runs on a directory ({@code <data>/.writer.lock}). So there
+ * are never two brokers on one log directory.
  */
 final class KafkaEndpoint implements AutoCloseable {
   /** What a command does with the log. */
@@ -50,7 +50,8 @@ final class KafkaEndpoint implements AutoCloseable {
   private final DataLock writerLock;
   private final Path bootstrapFile;
   private final String owner;
-  private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+  private final java.util.concurrent.CountDownLatch closed =
+      new java.util.concurrent.CountDownLatch(1);
   private volatile Duration shutdownGrace = Duration.ZERO;
   private Thread shutdownHook;
 
@@ -79,7 +80,8 @@ final class KafkaEndpoint implements AutoCloseable {
     return open(data, Access.WRITE, command, EmbeddedKafka.LOOPBACK_HOST, 0);
   }
 
-  static KafkaEndpoint open(DataOptions data, Access access, String command, String host, int port) {
+  static KafkaEndpoint open(
+      DataOptions data, Access access, String command, String host, int port) {
     if (data.kafka != null && !data.kafka.isBlank()) {
       return new KafkaEndpoint(data.kafka, null, null, null, null, null);
     }
@@ -115,7 +117,8 @@ final class KafkaEndpoint implements AutoCloseable {
       Optional<Map<String, String>> info = DataLock.read(lockFile);
       String broker = info.map(m -> m.get("broker")).filter(b -> !b.isBlank()).orElse(null);
       boolean ownerIsBroker = info.map(m -> ROLE_BROKER.equals(m.get("command"))).orElse(false);
-      if (info.isPresent() && (access == Access.BROKER || (access == Access.WRITE && !ownerIsBroker))) {
+      if (info.isPresent()
+          && (access == Access.BROKER || (access == Access.WRITE && !ownerIsBroker))) {
         throw inUse(dir, lockFile, command);
       }
       if (broker != null) {
@@ -161,7 +164,8 @@ final class KafkaEndpoint implements AutoCloseable {
       fields.put("broker", k.bootstrapServers());
       lock.describe(fields);
       writeAtomically(bootstrapFile, k.bootstrapServers() + "\n");
-      KafkaEndpoint e = new KafkaEndpoint(k.bootstrapServers(), k, lock, writer, bootstrapFile, null);
+      KafkaEndpoint e =
+          new KafkaEndpoint(k.bootstrapServers(), k, lock, writer, bootstrapFile, null);
       e.releaseOnShutdown();
       return e;
     } catch (IOException e) {
@@ -196,7 +200,11 @@ final class KafkaEndpoint implements AutoCloseable {
   }
 
   private static String describe(Map<String, String> info) {
-    return "pid " + info.getOrDefault("pid", "?") + " (fastpath " + info.getOrDefault("command", "?") + ")";
+    return "pid "
+        + info.getOrDefault("pid", "?")
+        + " (fastpath "
+        + info.getOrDefault("command", "?")
+        + ")";
   }
 
   private static void writeAtomically(Path file, String content) throws IOException {
@@ -236,7 +244,8 @@ final class KafkaEndpoint implements AutoCloseable {
               try {
                 // A command that stops itself on the signal (serve, broker, log tail) closes the
                 // endpoint in order; give it that long before closing under its feet.
-                if (!closed.await(shutdownGrace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                if (!closed.await(
+                    shutdownGrace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                   close();
                 }
               } catch (InterruptedException e) {

@@ -2,10 +2,10 @@ package dev.fastpath.service;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
+import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.forwarding.FastpathCounters;
 import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
-import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.LiveCapture;
 import dev.fastpath.ingest.config.EniConfig;

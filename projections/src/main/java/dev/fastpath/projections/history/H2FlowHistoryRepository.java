@@ -30,8 +30,8 @@ public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
   }
 
   /**
-   * The store of another process on this machine, through the loopback TCP server it runs
-   * ({@code jdbc:h2:tcp://127.0.0.1:PORT/KEY}): H2's file is opened by one process at a time.
+   * The store of another process on this machine, through the loopback TCP server it runs ({@code
+   * jdbc:h2:tcp://127.0.0.1:PORT/KEY}): H2's file is opened by one process at a time.
    */
   public static H2FlowHistoryRepository remote(String tcpUrl) {
     if (!tcpUrl.startsWith("jdbc:h2:tcp://")) {

@@ -116,8 +116,7 @@ class EventLogExportTest {
       for (JsonNode line : all) {
         assertThat(line.has("partition") && line.has("offset") && line.has("key")).isTrue();
         // The record at that position is this line's record, under this line's key.
-        var tp =
-            new org.apache.kafka.common.TopicPartition(AUDIT, line.get("partition").asInt());
+        var tp = new org.apache.kafka.common.TopicPartition(AUDIT, line.get("partition").asInt());
         c.assign(List.of(tp));
         c.seek(tp, line.get("offset").asLong());
         var records = c.poll(java.time.Duration.ofSeconds(10)).records(tp);
