@@ -74,6 +74,21 @@ class DataOwnerTest {
       int port = Integer.parseInt(m.group(1));
       String broker = bootstrapOf(data);
       assertThat(started).contains("Kafka " + broker);
+      // What the kernel says the serve listens on: HTTP, Kafka and the shared H2 store, loopback.
+      String h2 = Files.readString(data.resolve("history").resolve("server"));
+      Matcher h2Port = Pattern.compile("url=jdbc:h2:tcp://127\\.0\\.0\\.1:(\\d+)/").matcher(h2);
+      assertThat(h2Port.find()).as(h2).isTrue();
+      for (int p :
+          new int[] {
+            port,
+            Integer.parseInt(broker.substring(broker.lastIndexOf(':') + 1)),
+            Integer.parseInt(h2Port.group(1))
+          }) {
+        assertThat(listeners(p))
+            .as("listeners on port %d", p)
+            .isNotEmpty()
+            .allMatch(DataOwnerTest::loopback);
+      }
       String owner = "pid " + serve.pid();
 
       for (String[] writer :
@@ -261,6 +276,38 @@ class DataOwnerTest {
         Cli.run(dir, "broker", "--host", "0.0.0.0", "--data", dir.resolve("nt").toString());
     assertThat(brokerHost.exitCode()).as(brokerHost.toString()).isEqualTo(2);
     assertThat(brokerHost.err()).contains("loopback");
+  }
+
+  /** Local addresses (kernel hex notation) of the TCP sockets listening on {@code port}. */
+  static java.util.List<String> listeners(int port) throws Exception {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+      Path t = Path.of(table);
+      if (!Files.exists(t)) {
+        continue;
+      }
+      for (String line : Files.readAllLines(t)) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length > 3 && f[3].equals("0A") && f[1].contains(":")) {
+          String[] addr = f[1].split(":");
+          if (Integer.parseInt(addr[1], 16) == port) {
+            out.add(addr[0]);
+          }
+        }
+      }
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.exists(Path.of("/proc/net/tcp")), "no /proc/net/tcp on this system");
+    return out;
+  }
+
+  /** 127.0.0.0/8, ::1 or IPv4-mapped 127.x, in /proc/net's byte order. */
+  static boolean loopback(String hex) {
+    if (hex.length() == 8) {
+      return hex.endsWith("7F");
+    }
+    return hex.equals("00000000000000000000000001000000")
+        || (hex.startsWith("0000000000000000FFFF0000") && hex.endsWith("7F"));
   }
 
   private static String[] concat(String[] a, String... b) {
