@@ -150,7 +150,7 @@ final class HistoryStores {
       return new Sharing(null, null);
     }
     Path dir = data.dataDir();
-    String key = "fastpath-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+    String key = "fastpath-" + HexFormat.of().formatHex(randomBytes(16));
     Server server;
     try {
       int port;
@@ -192,6 +192,12 @@ final class HistoryStores {
           "fastpath: the history store is not shared with other commands (" + e.getMessage() + ")");
       return new Sharing(null, null);
     }
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    new SecureRandom().nextBytes(b);
+    return b;
   }
 
   static Path serverFile(Path dataDir) {

@@ -192,6 +192,9 @@ class BrokerCommandTest {
       b.awaitLine("fastpath broker: Kafka at ");
       assertThat(own.resolve("kafka").resolve("bootstrap")).exists();
       b.terminate();
+      org.awaitility.Awaitility.await("its last line")
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> b.lines.contains("fastpath broker: stopped"));
     }
     // Kafka marks a log directory it shut down in order; a killed broker leaves no mark.
     assertThat(own.resolve("kafka").resolve("kafka-logs").resolve(".kafka_cleanshutdown")).exists();

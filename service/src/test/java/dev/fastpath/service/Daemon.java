@@ -66,7 +66,9 @@ final class Daemon implements AutoCloseable {
 
   /** SIGTERM, then the exit code. */
   int terminate() throws InterruptedException {
-    process.destroy();
+    // Through the handle: Process.destroy() also closes our end of its output, so the lines it
+    // prints while stopping would be lost.
+    process.toHandle().destroy();
     if (!process.waitFor(2, TimeUnit.MINUTES)) {
       process.destroyForcibly();
       throw new AssertionError("did not stop within 2 minutes of SIGTERM: " + lines);

@@ -272,6 +272,20 @@ class DataOwnerTest {
     assertThat(shortToken.exitCode()).as(shortToken.toString()).isEqualTo(2);
     assertThat(shortToken.err()).contains("at least 16").doesNotContain("abc\n");
 
+    Path tlsConf = dir.resolve("tls.conf");
+    Files.writeString(
+        tlsConf,
+        "fastpath.enis = [ { mac = \"02:00:00:00:00:01\" } ]\n"
+            + "fastpath.http.tls { keystore = \"missing.p12\", password-file = \"token\" }\n");
+    Cli.Result tls =
+        Cli.run(
+            dir, "serve", "--config", tlsConf.toString(), "--data", dir.resolve("nt").toString());
+    assertThat(tls.exitCode()).as(tls.toString()).isEqualTo(2);
+    assertThat(tls.err())
+        .contains("fastpath.http.tls")
+        .contains("missing.p12")
+        .doesNotContain(TOKEN);
+
     Cli.Result brokerHost =
         Cli.run(dir, "broker", "--host", "0.0.0.0", "--data", dir.resolve("nt").toString());
     assertThat(brokerHost.exitCode()).as(brokerHost.toString()).isEqualTo(2);
