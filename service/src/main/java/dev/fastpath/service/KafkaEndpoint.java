@@ -90,7 +90,7 @@ final class KafkaEndpoint implements AutoCloseable {
     if (access == Access.WRITE) {
       writer =
           DataLock.tryAcquire(dir.resolve(WRITER_LOCK))
-              .orElseThrow(() -> inUse(dir, dir.resolve(WRITER_LOCK), command));
+              .orElseThrow(() -> inUse(dir, dir.resolve(WRITER_LOCK)));
       writer.describe(Map.of("command", command));
     }
     try {
@@ -119,7 +119,7 @@ final class KafkaEndpoint implements AutoCloseable {
       boolean ownerIsBroker = info.map(m -> ROLE_BROKER.equals(m.get("command"))).orElse(false);
       if (info.isPresent()
           && (access == Access.BROKER || (access == Access.WRITE && !ownerIsBroker))) {
-        throw inUse(dir, lockFile, command);
+        throw inUse(dir, lockFile);
       }
       if (broker != null) {
         return new KafkaEndpoint(broker, null, null, writer, null, describe(info.get()));
@@ -177,7 +177,7 @@ final class KafkaEndpoint implements AutoCloseable {
     }
   }
 
-  private static Main.UserError inUse(Path dir, Path lockFile, String command) {
+  private static Main.UserError inUse(Path dir, Path lockFile) {
     Optional<Map<String, String>> info = DataLock.read(lockFile);
     Optional<Map<String, String>> owner = DataLock.read(dir.resolve(LOCK));
     String who = info.map(KafkaEndpoint::describe).orElse("another process");
@@ -187,8 +187,7 @@ final class KafkaEndpoint implements AutoCloseable {
             .or(() -> owner.map(m -> m.get("broker")).filter(b -> b != null && !b.isBlank()))
             .orElse("not up yet");
     return new Main.UserError(
-        command
-            + ": --data "
+        "--data "
             + dir
             + " is in use by "
             + who
