@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final Path dataDir;
   private final String bootstrap;
   private final KafkaRaftServer server;
+  private Admin probe;
+  private boolean closed;
 
   private EmbeddedKafka(Path dataDir, String bootstrap, KafkaRaftServer server) {
     this.dataDir = dataDir;
@@ -55,11 +58,28 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** As {@link #start(Path)}, with extra broker properties (e.g. default partition count). */
   public static EmbeddedKafka start(Path dataDir, Map<String, String> overrides) {
+    return start(dataDir, LOOPBACK_HOST, 0, overrides);
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, listening for clients on {@code host:port} ({@code port} 0: any
+   * free port). The controller listener stays on a free loopback port: only this broker uses it.
+   *
+   * @throws IllegalArgumentException when {@code host:port} cannot be bound (in use, or not an
+   *     address of this machine), before anything is started
+   */
+  public static EmbeddedKafka start(
+      Path dataDir, String host, int port, Map<String, String> overrides) {
+    if (port != 0) {
+      checkBindable(host, port);
+    }
     guardExit();
     try {
       Files.createDirectories(dataDir);
       Path logDir = dataDir.resolve("kafka-logs");
-      int port = freePort();
+      if (port == 0) {
+        port = freePort();
+      }
       int controllerPort = freePort();
       Properties props = new Properties();
       props.put("process.roles", "broker,controller");
@@ -67,8 +87,13 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
       props.put(
           "listeners",
-          "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-      props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+          "PLAINTEXT://"
+              + hostPart(host)
+              + ":"
+              + port
+              + ",CONTROLLER://127.0.0.1:"
+              + controllerPort);
+      props.put("advertised.listeners", "PLAINTEXT://" + hostPart(host) + ":" + port);
       props.put("controller.listener.names", "CONTROLLER");
       props.put("inter.broker.listener.name", "PLAINTEXT");
       props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -99,7 +124,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       KafkaRaftServer server =
           new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       server.startup();
-      String bootstrap = "127.0.0.1:" + port;
+      String bootstrap = hostPart(host) + ":" + port;
       EmbeddedKafka kafka = new EmbeddedKafka(dataDir, bootstrap, server);
       kafka.awaitReady(Duration.ofSeconds(60));
       LOG.info("embedded Kafka broker ready at {} (data {})", bootstrap, dataDir);
@@ -151,16 +176,75 @@ public final class EmbeddedKafka implements AutoCloseable {
         "embedded Kafka broker did not become ready in " + timeout, last);
   }
 
-  /** Kafka calls Exit on fatal errors; in a host JVM that must not kill the process. */
+  /**
+   * Kafka calls Exit on fatal errors (a full disk, a corrupt log); in a host JVM that must not kill
+   * the process, but the broker is gone all the same: {@link #fatalError()} remembers why.
+   */
   private static void guardExit() {
     Exit.setExitProcedure(
         (code, msg) -> {
-          throw new IllegalStateException("Kafka requested exit(" + code + "): " + msg);
+          FATAL = "Kafka requested exit(" + code + "): " + msg;
+          throw new IllegalStateException(FATAL);
         });
     Exit.setHaltProcedure(
         (code, msg) -> {
-          throw new IllegalStateException("Kafka requested halt(" + code + "): " + msg);
+          FATAL = "Kafka requested halt(" + code + "): " + msg;
+          throw new IllegalStateException(FATAL);
         });
+  }
+
+  // Kafka's Exit hook is JVM-wide, so is what it reports; one JVM runs one embedded broker.
+  private static volatile String FATAL;
+
+  /** Why the broker stopped on its own (it asked to exit or halt), if it did. */
+  public Optional<String> fatalError() {
+    return Optional.ofNullable(FATAL);
+  }
+
+  /**
+   * Whether the broker answers: not after a fatal error, and only if it describes its cluster
+   * within {@code timeout}. For health checks; each call costs one request to the broker.
+   */
+  public synchronized Optional<String> problem(Duration timeout) {
+    if (FATAL != null) {
+      return Optional.of(FATAL);
+    }
+    if (closed) {
+      return Optional.of("stopped");
+    }
+    try {
+      if (probe == null) {
+        probe = admin();
+      }
+      probe.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.of("interrupted");
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      return Optional.of("does not answer at " + bootstrap + ": " + e);
+    }
+  }
+
+  /** The address the embedded broker listens on unless told otherwise. */
+  public static final String LOOPBACK_HOST = "127.0.0.1";
+
+  /** IPv6 literals need brackets in listener and bootstrap strings. */
+  private static String hostPart(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  private static void checkBindable(String host, int port) {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be 1..65535, not " + port);
+    }
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), port));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")", e);
+    }
   }
 
   private static int freePort() throws IOException {
@@ -217,6 +301,13 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      closed = true;
+      if (probe != null) {
+        probe.close(Duration.ofSeconds(5));
+        probe = null;
+      }
+    }
     try {
       server.shutdown();
       server.awaitShutdown();

@@ -69,4 +69,26 @@ class EmbeddedKafkaTest {
     }
     return values;
   }
+
+  @Test
+  void aFixedPortIsUsedAndHealthFollowsTheBroker() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    EmbeddedKafka k = EmbeddedKafka.start(dir.resolve("fixed"), "127.0.0.1", port, Map.of());
+    try {
+      assertThat(k.bootstrapServers()).isEqualTo("127.0.0.1:" + port);
+      assertThat(k.problem(java.time.Duration.ofSeconds(10))).isEmpty();
+      // The port is taken now: a second broker on it is refused before anything starts.
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> EmbeddedKafka.start(dir.resolve("other"), "127.0.0.1", port, Map.of()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("127.0.0.1:" + port);
+      assertThat(dir.resolve("other").resolve("kafka-logs")).doesNotExist();
+    } finally {
+      k.close();
+    }
+    assertThat(k.problem(java.time.Duration.ofSeconds(1))).hasValue("stopped");
+  }
 }

@@ -100,7 +100,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     o.println(
         "3. what happened to each flow, rebuilt from the log (frame numbers are demo.pcap's):");
-    try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+    try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "demo")) {
       Replayer replayer = new Replayer(kafka.bootstrapServers());
       for (EniConfig e : t.enis()) {
         ReplayReport rep =

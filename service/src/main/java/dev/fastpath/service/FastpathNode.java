@@ -31,7 +31,23 @@ final class FastpathNode implements AutoCloseable {
    *     is caught up when its shard starts here)
    */
   record Settings(
-      FastpathConfig config, DataOptions data, Config cluster, String node, boolean singleNode) {}
+      FastpathConfig config,
+      DataOptions data,
+      Config cluster,
+      String node,
+      boolean singleNode,
+      String command,
+      java.time.Duration closeOnShutdown) {
+    Settings(
+        FastpathConfig config,
+        DataOptions data,
+        Config cluster,
+        String node,
+        boolean singleNode,
+        String command) {
+      this(config, data, cluster, node, singleNode, command, null);
+    }
+  }
 
   private final Settings settings;
   private final KafkaEndpoint kafka;
@@ -56,7 +72,11 @@ final class FastpathNode implements AutoCloseable {
   }
 
   static FastpathNode start(Settings s) {
-    KafkaEndpoint kafka = KafkaEndpoint.open(s.data());
+    // The writer of a --data owns it (one process at a time), or borrows a running broker's.
+    KafkaEndpoint kafka = KafkaEndpoint.forWriting(s.data(), s.command());
+    if (s.closeOnShutdown() != null) {
+      kafka.closesItselfOnShutdown(s.closeOnShutdown());
+    }
     try {
       KafkaLogSettings log =
           KafkaLogSettings.fromConfig(ConfigFactory.load(), kafka.bootstrapServers())
@@ -124,6 +144,10 @@ final class FastpathNode implements AutoCloseable {
 
   String bootstrapServers() {
     return kafka.bootstrapServers();
+  }
+
+  KafkaEndpoint kafka() {
+    return kafka;
   }
 
   ShardedFlowControl control() {

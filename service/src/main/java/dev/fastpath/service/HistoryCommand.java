@@ -112,8 +112,15 @@ public final class HistoryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, String> params = params();
-    try (FlowHistoryRepository repo = HistoryStores.open(data, postgres)) {
-      if (!noCatchUp) {
+    HistoryStores.Opened store = HistoryStores.openForQueries(data, postgres);
+    try (FlowHistoryRepository repo = store.repo()) {
+      if (store.sharedBy().isPresent()) {
+        // The store's own process keeps it current; a second projection would race it.
+        System.err.println(
+            "history: answering from the store of "
+                + store.sharedBy().get()
+                + ", which keeps it up to date (its /health shows the lag)");
+      } else if (!noCatchUp) {
         catchUp(repo);
       }
       HistoryQueries q = new HistoryQueries(repo);
@@ -195,7 +202,7 @@ public final class HistoryCommand implements Callable<Integer> {
   }
 
   private void catchUp(FlowHistoryRepository repo) {
-    try (KafkaEndpoint kafka = KafkaEndpoint.open(data);
+    try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "history");
         FlowHistoryProjection p =
             FlowHistoryProjection.create(
                 kafka.bootstrapServers(), Topics.AUDIT, repo, new SimpleMeterRegistry())) {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
     name = "log",
     mixinStandardHelpOptions = true,
     description = "The event log (Kafka audit topic) as JSON lines, one record per line.",
-    subcommands = {LogCommand.Export.class, LogCommand.Tail.class})
+    subcommands = {LogCommand.Export.class, LogCommand.Tail.class, LogCommand.Descriptor.class})
 public final class LogCommand implements Runnable {
   @Override
   public void run() {
@@ -73,7 +73,7 @@ public final class LogCommand implements Runnable {
     @Override
     public Integer call() {
       LogQuery q = filters.query();
-      try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+      try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "log export")) {
         return new LogCommandSupport(kafka.bootstrapServers()).export(q, System.out, System.err);
       }
     }
@@ -99,10 +99,45 @@ public final class LogCommand implements Runnable {
                 main.interrupt();
               });
       Runtime.getRuntime().addShutdownHook(hook);
-      try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+      try (KafkaEndpoint kafka =
+          KafkaEndpoint.forReading(data, "log tail")
+              .closesItselfOnShutdown(java.time.Duration.ofSeconds(10))) {
         return new LogCommandSupport(kafka.bootstrapServers())
             .tail(q, System.out, System.err, running::get);
       }
+    }
+  }
+
+  @Command(
+      name = "descriptor",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Write the protobuf descriptor set of the log's schema (events.proto, as protoc"
+            + " --descriptor_set_out writes it) to stdout or --out, for protoc --decode, kcat and"
+            + " other protobuf tools (docs/operations.md has recipes)."
+      })
+  static final class Descriptor implements Callable<Integer> {
+    static final String RESOURCE = "/dev/fastpath/events/events.desc";
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write here instead of stdout")
+    java.nio.file.Path out;
+
+    @Override
+    public Integer call() throws java.io.IOException {
+      byte[] desc;
+      try (java.io.InputStream in = LogCommand.class.getResourceAsStream(RESOURCE)) {
+        if (in == null) {
+          throw new IllegalStateException("events.desc is missing from this build");
+        }
+        desc = in.readAllBytes();
+      }
+      if (out != null) {
+        java.nio.file.Files.write(out, desc);
+      } else {
+        System.out.write(desc);
+        System.out.flush();
+      }
+      return 0;
     }
   }
 }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       LogCommand.class,
       HistoryCommand.class,
       ServeCommand.class,
+      BrokerCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

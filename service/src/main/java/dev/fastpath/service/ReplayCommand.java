@@ -83,7 +83,7 @@ public final class ReplayCommand implements Callable<Integer> {
         throw new Main.UserError("--verify needs --pcap FILE (the capture the log came from)");
       }
       FastpathConfig cfg = RunCommand.loadConfig(config, verifyEnis);
-      try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+      try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "replay")) {
         VerifyReport r =
             new Verifier(kafka.bootstrapServers(), dryRunner()).verify(topic, pcap, cfg);
         Verifier.render(r, json, System.out);
@@ -96,7 +96,7 @@ public final class ReplayCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new Main.UserError(e.getMessage(), e);
     }
-    try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
+    try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "replay")) {
       Replayer.render(new Replayer(kafka.bootstrapServers()).replay(q), json, System.out);
       return 0;
     }

@@ -203,7 +203,8 @@ public final class RunCommand implements Callable<Integer> {
     try (CaptureReader reader = openCapture(pcap)) {
       CompletableFuture<Long> identity = identity(pcap);
       try (FastpathNode n =
-              FastpathNode.start(new FastpathNode.Settings(cfg, data, cluster, node, true));
+              FastpathNode.start(
+                  new FastpathNode.Settings(cfg, data, cluster, node, true, "run"));
           PcapWriter writer = out == null ? null : new PcapWriter(out);
           Progress progress =
               new Progress(

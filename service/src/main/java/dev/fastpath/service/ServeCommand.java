@@ -2,6 +2,7 @@ package dev.fastpath.service;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
+import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.forwarding.FastpathCounters;
 import dev.fastpath.forwarding.PipelineSummary;
 import dev.fastpath.ingest.capture.CaptureReader;
@@ -11,9 +12,11 @@ import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowHistoryRepository;
 import dev.fastpath.projections.history.HistoryQueries;
 import dev.fastpath.projections.http.HistoryServer;
+import dev.fastpath.projections.http.HttpServerSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -69,17 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster = new ClusterOptions();
 
-  @Option(
-      names = "--http-host",
-      paramLabel = "HOST",
-      description = "HTTP bind address (default 0.0.0.0)")
-  String httpHost = "0.0.0.0";
-
-  @Option(
-      names = "--http-port",
-      paramLabel = "PORT",
-      description = "HTTP port (default 8080; 0 = any free; -1 = no HTTP)")
-  int httpPort = 8080;
+  @Mixin HttpOptions http = new HttpOptions();
 
   @Option(names = "--no-projection", description = "Do not run the history projection on this node")
   boolean noProjection;
@@ -89,6 +82,8 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     FastpathConfig cfg = RunCommand.loadConfig(config, enis);
+    // Refused before anything starts: a non-loopback bind without a token, a bad keystore.
+    HttpServerSettings httpSettings = http.settings(config);
     String nodeName = RunCommand.nodeName(node);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     CountDownLatch stop = new CountDownLatch(1);
@@ -97,26 +92,56 @@ public final class ServeCommand implements Callable<Integer> {
     boolean clustered = !cluster.seeds.isEmpty();
     try (FastpathNode node =
             FastpathNode.start(
-                new FastpathNode.Settings(cfg, data, cluster.toConfig(), nodeName, !clustered));
+                new FastpathNode.Settings(
+                    cfg,
+                    data,
+                    cluster.toConfig(),
+                    nodeName,
+                    !clustered,
+                    "serve",
+                    Duration.ofSeconds(60)));
         FlowHistoryRepository repo = noProjection ? null : HistoryStores.open(data, postgres);
+        HistoryStores.Sharing sharedStore = HistoryStores.share(data, repo, "serve");
         FlowHistoryProjection projection =
             repo == null
                 ? null
                 : FlowHistoryProjection.create(
                     node.bootstrapServers(), Topics.AUDIT, repo, registry)) {
+      KafkaEndpoint kafka = node.kafka();
       ShardedFlowControl control = node.control();
       FastpathCounters counters = node.counters();
       counters.bindTo(registry);
-      HistoryServer http = null;
+      HistoryServer httpServer = null;
       if (projection != null) {
         projection.start();
       }
-      if (httpPort >= 0 && repo != null) {
-        http = HistoryServer.create(new HistoryQueries(repo), registry, projection);
-        int bound = http.start(httpHost, httpPort);
+      if (http.enabled() && repo != null) {
+        HistoryServer server =
+            HistoryServer.create(new HistoryQueries(repo), registry, projection, httpSettings);
+        httpServer = server;
+        kafka
+            .broker()
+            .ifPresent(
+                broker ->
+                    server.withHealthCheck(
+                        "kafka",
+                        () ->
+                            broker
+                                .problem(Duration.ofSeconds(2))
+                                .map(p -> HistoryServer.Probe.Status.down("embedded broker: " + p))
+                                .orElse(
+                                    HistoryServer.Probe.Status.up(
+                                        "embedded broker at " + kafka.bootstrapServers()))));
+        int bound = httpServer.start(http.httpHost, http.httpPort);
         System.out.printf(
-            "fastpath node %s: cluster %s, HTTP on %s:%d, Kafka %s%n",
-            nodeName, control.address(), httpHost, bound, node.bootstrapServers());
+            "fastpath node %s: cluster %s, HTTP on %s://%s:%d%s, Kafka %s%n",
+            nodeName,
+            control.address(),
+            httpServer.https() ? "https" : "http",
+            http.httpHost,
+            bound,
+            httpSettings.requiresToken() ? " (token required)" : "",
+            kafka.bootstrapServers());
       } else {
         System.out.printf(
             "fastpath node %s: cluster %s, Kafka %s%n",
@@ -167,8 +192,8 @@ public final class ServeCommand implements Callable<Integer> {
         liveReader.close();
         live.join(30_000);
       }
-      if (http != null) {
-        http.stop();
+      if (httpServer != null) {
+        httpServer.stop();
       }
       if (projection != null) {
         projection.stop();

@@ -65,6 +65,11 @@ class DockerComposeTest {
       }
       // One seed for all, so the nodes form one cluster rather than several.
       assertThat(serve.cluster.seeds).containsExactly(seed);
+      // Reachable beyond loopback inside the network, so it needs a token (docs/security.md);
+      // on the host the API is published on loopback only.
+      assertThat(HttpOptions.isLoopback(serve.http.httpHost)).isFalse();
+      assertThat(serve.http.tokenFile).isNotNull();
+      assertThat((List<String>) node.get("ports")).allMatch(p -> p.startsWith("127.0.0.1:"));
       Map<String, Object> deps = (Map<String, Object>) node.get("depends_on");
       assertThat(deps).containsKeys("kafka", "postgres");
     }

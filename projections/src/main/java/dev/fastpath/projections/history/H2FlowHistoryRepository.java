@@ -29,6 +29,22 @@ public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
     return openUrl("jdbc:h2:file:" + dir.resolve("history").toAbsolutePath());
   }
 
+  /**
+   * The store of another process on this machine, through the loopback TCP server it runs ({@code
+   * jdbc:h2:tcp://127.0.0.1:PORT/KEY}): H2's file is opened by one process at a time.
+   */
+  public static H2FlowHistoryRepository remote(String tcpUrl) {
+    if (!tcpUrl.startsWith("jdbc:h2:tcp://")) {
+      throw new IllegalArgumentException("not an H2 TCP URL: " + tcpUrl);
+    }
+    return openUrl(tcpUrl);
+  }
+
+  /** The file the embedded store of a data directory lives in (without H2's suffix). */
+  public static Path fileOf(Path dataDir) {
+    return dataDir.resolve("history").resolve("h2").resolve("history").toAbsolutePath();
+  }
+
   /** A private in-memory store (tests, benchmarks); it lives until closed. */
   public static H2FlowHistoryRepository inMemory(String name) {
     return openUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=0");

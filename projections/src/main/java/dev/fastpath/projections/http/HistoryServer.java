@@ -12,6 +12,8 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.history.AggregateBy;
 import dev.fastpath.projections.history.BadParameterException;
@@ -19,9 +21,16 @@ import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowQuery;
 import dev.fastpath.projections.history.HistoryQueries;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,13 +38,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -56,14 +73,24 @@ public final class HistoryServer {
   private final PrometheusMeterRegistry registry;
   private final FlowHistoryProjection projection;
   private final ExecutorService executor;
+  private final HttpServerSettings settings;
+  private final RequestGate gate;
+  private final Map<String, Probe> healthChecks = new LinkedHashMap<>();
+  private final Map<String, Probe> readinessChecks = new LinkedHashMap<>();
   private ActorSystem<Void> system;
   private ServerBinding binding;
+  private boolean https;
 
   private HistoryServer(
-      HistoryQueries queries, PrometheusMeterRegistry registry, FlowHistoryProjection projection) {
+      HistoryQueries queries,
+      PrometheusMeterRegistry registry,
+      FlowHistoryProjection projection,
+      HttpServerSettings settings) {
     this.queries = queries;
     this.registry = registry;
     this.projection = projection;
+    this.settings = settings;
+    this.gate = new RequestGate(settings, registry);
     AtomicInteger n = new AtomicInteger();
     this.executor =
         Executors.newFixedThreadPool(
@@ -80,7 +107,51 @@ public final class HistoryServer {
    */
   public static HistoryServer create(
       HistoryQueries queries, PrometheusMeterRegistry registry, FlowHistoryProjection projection) {
-    return new HistoryServer(queries, registry, projection);
+    return create(queries, registry, projection, HttpServerSettings.defaults());
+  }
+
+  /** As above, with a token, TLS and limits (docs/security.md). */
+  public static HistoryServer create(
+      HistoryQueries queries,
+      PrometheusMeterRegistry registry,
+      FlowHistoryProjection projection,
+      HttpServerSettings settings) {
+    return new HistoryServer(queries, registry, projection, settings);
+  }
+
+  /** One check behind {@code /health} or {@code /ready}: up or not, and why. */
+  @FunctionalInterface
+  public interface Probe {
+    Status check();
+
+    /** A check's answer; {@code detail} is shown to whoever asks, so it holds no secrets. */
+    record Status(boolean up, String detail) {
+      public static Status up(String detail) {
+        return new Status(true, detail);
+      }
+
+      public static Status down(String detail) {
+        return new Status(false, detail);
+      }
+    }
+  }
+
+  /**
+   * Adds a check to {@code /health}: the service is DOWN (503) while any check is down, e.g. the
+   * embedded broker halted. Call before {@link #start}.
+   */
+  public synchronized HistoryServer withHealthCheck(String name, Probe probe) {
+    healthChecks.put(name, probe);
+    return this;
+  }
+
+  /**
+   * Adds a check to {@code /ready}: not ready (503) while any check is down. Without checks the
+   * server is ready once it listens. Call before {@link #start}.
+   */
+  public synchronized HistoryServer withReadinessCheck(String name, Probe probe) {
+    readinessChecks.put(name, probe);
+    return this;
   }
 
   /** Binds and returns the port it listens on ({@code port} 0 picks a free one). */
@@ -89,25 +160,155 @@ public final class HistoryServer {
       throw new IllegalStateException(
           "already started on port " + binding.localAddress().getPort());
     }
-    system = ActorSystem.create(Behaviors.empty(), "fastpath-history-http");
+    system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "fastpath-history-http",
+            serverConfig(settings).withFallback(ConfigFactory.load()));
+    Route sealed = routes().seal();
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> inner =
+        sealed.handler(system);
     try {
-      binding =
-          Http.get(system)
-              .newServerAt(host, port)
-              .bind(routes())
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS);
+      var builder = Http.get(system).newServerAt(host, port);
+      if (settings.tls() != null) {
+        builder = builder.enableHttps(ConnectionContext.httpsServer(this::sslEngine));
+      }
+      org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler =
+          request -> guarded(request, inner);
+      binding = builder.bind(handler).toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stop();
       throw new IllegalStateException("interrupted while binding " + host + ":" + port, e);
     } catch (ExecutionException | TimeoutException e) {
       stop();
-      throw new IllegalStateException("cannot listen on " + host + ":" + port, e);
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalStateException(
+          "cannot listen on " + host + ":" + port + ": " + cause.getMessage(), e);
     }
+    https = settings.tls() != null;
     int bound = binding.localAddress().getPort();
-    LOG.info("flow history API listening on {}:{}", host, bound);
+    LOG.info(
+        "flow history API listening on {}://{}:{} (token {})",
+        https ? "https" : "http",
+        host,
+        bound,
+        settings.requiresToken() ? "required" : "not required");
     return bound;
+  }
+
+  /** The address the server listens on (after {@link #start}). */
+  public synchronized InetSocketAddress localAddress() {
+    if (binding == null) {
+      throw new IllegalStateException("not started");
+    }
+    return binding.localAddress();
+  }
+
+  /** Whether it serves HTTPS. */
+  public synchronized boolean https() {
+    return https;
+  }
+
+  private SSLEngine sslEngine() {
+    SSLEngine e = settings.tls().createSSLEngine();
+    e.setUseClientMode(false);
+    // TLS 1.2 and 1.3 only: older versions have known weaknesses and no client needs them.
+    java.util.List<String> wanted = new java.util.ArrayList<>();
+    for (String p : e.getSupportedProtocols()) {
+      if (p.equals("TLSv1.3") || p.equals("TLSv1.2")) {
+        wanted.add(p);
+      }
+    }
+    e.setEnabledProtocols(wanted.toArray(String[]::new));
+    return e;
+  }
+
+  /** Pekko HTTP settings carrying the request limits. */
+  static Config serverConfig(HttpServerSettings s) {
+    return ConfigFactory.parseString(
+        "pekko.http.server {\n"
+            + "  remote-address-attribute = on\n"
+            + "  server-header = \"\"\n"
+            + "  max-connections = "
+            + s.maxConnections()
+            + "\n"
+            + "  request-timeout = "
+            + s.requestTimeout().toMillis()
+            + "ms\n"
+            + "  idle-timeout = "
+            + s.idleTimeout().toMillis()
+            + "ms\n"
+            + "  parsing {\n"
+            + "    max-uri-length = "
+            + s.maxUriLength()
+            + "\n"
+            + "    max-header-value-length = "
+            + s.maxHeaderValueLength()
+            + "\n"
+            + "    max-header-count = "
+            + s.maxHeaderCount()
+            + "\n"
+            + "    max-content-length = "
+            + s.maxEntityBytes()
+            + "\n"
+            + "  }\n"
+            + "}\n"
+            + "pekko.loglevel = WARNING\n");
+  }
+
+  /** Token, body size and per-client in-flight limit, then the routes. */
+  private CompletionStage<HttpResponse> guarded(
+      HttpRequest request,
+      org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> inner)
+      throws Exception {
+    String path = request.getUri().path();
+    String client =
+        RequestGate.clientKey(
+            request.getAttribute(AttributeKeys.remoteAddress).flatMap(RemoteAddress::getAddress));
+    if (!gate.authorized(path, request.getHeader("Authorization").map(HttpHeader::value))) {
+      request.discardEntityBytes(system);
+      // Neither the presented value nor the expected one is logged.
+      LOG.debug("401 for {} from {}", path, client);
+      return CompletableFuture.completedFuture(
+          error(
+                  StatusCodes.UNAUTHORIZED,
+                  "missing or wrong bearer token: send 'Authorization: Bearer <token>'"
+                      + " (the token file given to serve)")
+              .addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer realm=\"fastpath\"")));
+    }
+    OptionalLong length = request.entity().getContentLengthOption();
+    if (length.isPresent() && length.getAsLong() > settings.maxEntityBytes()) {
+      request.discardEntityBytes(system);
+      return CompletableFuture.completedFuture(
+          error(
+              StatusCodes.PAYLOAD_TOO_LARGE,
+              "request body of "
+                  + length.getAsLong()
+                  + " bytes is over the limit of "
+                  + settings.maxEntityBytes()
+                  + " (the API takes no bodies)"));
+    }
+    if (!gate.tryAcquire(client)) {
+      request.discardEntityBytes(system);
+      return CompletableFuture.completedFuture(
+          error(
+                  StatusCodes.TOO_MANY_REQUESTS,
+                  "too many requests in flight from "
+                      + client
+                      + " (limit "
+                      + gate.maxInFlight()
+                      + "); retry after 1 s")
+              .addHeader(HttpHeader.parse("Retry-After", "1")));
+    }
+    CompletionStage<HttpResponse> response;
+    try {
+      response = inner.apply(request);
+    } catch (Exception | Error e) {
+      gate.release(client);
+      throw e;
+    }
+    return response.whenComplete((r, e) -> gate.release(client));
   }
 
   public synchronized void stop() {
@@ -175,7 +376,9 @@ public final class HistoryServer {
                                                 queries.aggregates(
                                                     AggregateBy.parse(by), params)))))),
         path("metrics", () -> get(this::metrics)),
-        path("health", () -> get(() -> json(this::health))),
+        path("health", () -> get(() -> probes(this::health))),
+        path("ready", () -> get(() -> probes(this::readiness))),
+        path("openapi.yaml", () -> get(this::openApi)),
         complete(error(StatusCodes.NOT_FOUND, "no such resource; see docs/openapi.yaml")));
   }
 
@@ -189,9 +392,10 @@ public final class HistoryServer {
             executor));
   }
 
-  private JsonNode health() {
+  private HttpResponse health() {
     ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("status", "UP");
+    boolean up = runChecks(healthChecks, n);
+    n.put("status", up ? "UP" : "DOWN");
     n.put("store", queries.repository().engine());
     n.put("events", queries.repository().eventCount());
     if (projection != null) {
@@ -199,7 +403,83 @@ public final class HistoryServer {
       ObjectNode lag = n.putObject("lag");
       projection.lag().forEach((p, v) -> lag.put(Integer.toString(p), v));
     }
-    return n;
+    // status first: what a person reading the body looks for.
+    ObjectNode ordered = Json.MAPPER.createObjectNode();
+    ordered.put("status", n.path("status").asText());
+    n.fields().forEachRemaining(e -> ordered.set(e.getKey(), e.getValue()));
+    return up ? ok(ordered) : ok(ordered).withStatus(StatusCodes.SERVICE_UNAVAILABLE);
+  }
+
+  private HttpResponse readiness() {
+    ObjectNode n = Json.MAPPER.createObjectNode();
+    n.put("status", "READY");
+    boolean up = runChecks(readinessChecks, n);
+    if (!up) {
+      n.put("status", "NOT_READY");
+      return ok(n).withStatus(StatusCodes.SERVICE_UNAVAILABLE);
+    }
+    return ok(n);
+  }
+
+  private boolean runChecks(Map<String, Probe> checks, ObjectNode into) {
+    Map<String, Probe> copy;
+    synchronized (this) {
+      copy = new LinkedHashMap<>(checks);
+    }
+    if (copy.isEmpty()) {
+      return true;
+    }
+    boolean all = true;
+    ObjectNode out = into.putObject("checks");
+    for (Map.Entry<String, Probe> e : copy.entrySet()) {
+      Probe.Status st;
+      try {
+        st = e.getValue().check();
+      } catch (RuntimeException ex) {
+        st = Probe.Status.down("check failed: " + ex.getMessage());
+      }
+      ObjectNode c = out.putObject(e.getKey());
+      c.put("status", st.up() ? "UP" : "DOWN");
+      c.put("detail", st.detail());
+      all &= st.up();
+    }
+    return all;
+  }
+
+  private Route probes(Supplier<HttpResponse> work) {
+    return completeWithFuture(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return work.get();
+              } catch (RuntimeException e) {
+                LOG.warn("health check failed", e);
+                return error(
+                    StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
+              }
+            },
+            executor));
+  }
+
+  /** The API description this server implements, as shipped in the jar. */
+  static final String OPENAPI_RESOURCE = "/dev/fastpath/projections/http/openapi.yaml";
+
+  private Route openApi() {
+    try (InputStream in = HistoryServer.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+      if (in == null) {
+        return complete(error(StatusCodes.NOT_FOUND, "openapi.yaml is not in this build"));
+      }
+      byte[] yaml = in.readAllBytes();
+      return complete(
+          HttpResponse.create()
+              .withEntity(
+                  HttpEntities.create(
+                      MediaTypes.applicationWithOpenCharset("yaml", "yaml", "yml")
+                          .toContentType(HttpCharsets.UTF_8),
+                      yaml)));
+    } catch (IOException e) {
+      return complete(error(StatusCodes.INTERNAL_SERVER_ERROR, "cannot read openapi.yaml"));
+    }
   }
 
   private Route json(Supplier<JsonNode> work) {

@@ -41,6 +41,27 @@ public final class EventJson {
     }
   }
 
+  /**
+   * As {@link #line(Envelope)}, followed by where the record sits in Kafka: {@code partition},
+   * {@code offset} and {@code key} (the record key, {@code FlowKey.canonical()} or a flowless
+   * rejection's {@code eni|<mac>} / {@code mux|<ip>}; null when the record had none).
+   */
+  public static String line(LogRecord r) {
+    ObjectNode n = toJson(r.envelope());
+    n.put("partition", r.partition());
+    n.put("offset", r.offset());
+    if (r.key() == null || r.key().isEmpty()) {
+      n.putNull("key");
+    } else {
+      n.put("key", r.key());
+    }
+    try {
+      return Json.MAPPER.writeValueAsString(n);
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException("cannot write JSON for a record", ex);
+    }
+  }
+
   public static ObjectNode toJson(Envelope e) {
     ObjectNode n = F.objectNode();
     n.put("type", EventTypes.of(e));

@@ -32,7 +32,7 @@ public final class LogCommandSupport {
       return 0;
     }
     for (LogRecord r : s.records()) {
-      out.println(EventJson.line(r.envelope()));
+      out.println(EventJson.line(r));
     }
     out.flush();
     if (s.undecodable() > 0) {
@@ -63,7 +63,7 @@ public final class LogCommandSupport {
           q,
           q.fromNanos() != null,
           r -> {
-            out.println(EventJson.line(r.envelope()));
+            out.println(EventJson.line(r));
             out.flush();
           },
           keepGoing,

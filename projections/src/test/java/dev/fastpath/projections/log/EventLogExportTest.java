@@ -102,6 +102,38 @@ class EventLogExportTest {
   }
 
   @Test
+  void aLineSaysWhereItsRecordIsInKafka() throws Exception {
+    List<JsonNode> all = export(q(null, null, null, null, null));
+    java.util.Map<String, Object> props =
+        java.util.Map.of(
+            org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers());
+    try (var c =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(
+            props,
+            new org.apache.kafka.common.serialization.StringDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      for (JsonNode line : all) {
+        assertThat(line.has("partition") && line.has("offset") && line.has("key")).isTrue();
+        // The record at that position is this line's record, under this line's key.
+        var tp = new org.apache.kafka.common.TopicPartition(AUDIT, line.get("partition").asInt());
+        c.assign(List.of(tp));
+        c.seek(tp, line.get("offset").asLong());
+        var records = c.poll(java.time.Duration.ofSeconds(10)).records(tp);
+        assertThat(records).as("record at %s", line).isNotEmpty();
+        var r = records.get(0);
+        assertThat(r.key()).isEqualTo(line.get("key").asText());
+        var e = dev.fastpath.events.v1.Envelope.parseFrom(r.value());
+        assertThat(EventTypes.of(e)).isEqualTo(line.get("type").asText());
+        assertThat(e.getSeq()).isEqualTo(line.get("seq").asLong());
+        if (!line.get("flow").isNull()) {
+          assertThat(line.get("key").asText()).startsWith(line.get("eni").asText() + "|");
+        }
+      }
+    }
+  }
+
+  @Test
   void aLineCarriesTheEnvelopeAndTheEventsOwnFieldsInReadableForm() throws Exception {
     JsonNode fix = export(q(null, null, "FlowFixedUp", null, "2024-05-01T12:00:00.003Z")).get(0);
 
