@@ -201,6 +201,20 @@ public final class CaptureReadBench {
     return n;
   }
 
+  /**
+   * {@code tcpdump -r FILE -w /dev/null}'s rate on a warm file, best of 3; 0 when tcpdump is not
+   * installed (the baseline is then skipped).
+   */
+  static double tcpdumpFramesPerSecond(Path pcap, long frames) throws Exception {
+    Path tcpdump = findTcpdump();
+    if (tcpdump == null) {
+      note("tcpdump not found on PATH or in /usr/sbin: baseline and ratio skipped");
+      return 0;
+    }
+    warmPageCache(pcap);
+    return bestRate(3, frames, () -> tcpdump(tcpdump, pcap, frames));
+  }
+
   static Path findTcpdump() {
     List<Path> candidates = new ArrayList<>();
     for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {

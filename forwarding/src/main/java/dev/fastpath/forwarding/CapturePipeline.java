@@ -326,6 +326,37 @@ public final class CapturePipeline {
     return this;
   }
 
+  /** A connection open in the log when the node started, to be tracked on from where it was. */
+  public record RestoredFlow(
+      FlowKey key, long lastEventNanos, dev.fastpath.events.v1.FlowCounted counts, RewriteDecision decision) {}
+
+  /**
+   * Tracks the flows the log holds open (a restart, or a later capture on the same log): their
+   * packets continue these connections (counts, idle ageing on capture time, their decision)
+   * instead of opening new ones. Call before {@link #run}; {@code flows} in any order.
+   */
+  public CapturePipeline restoring(java.util.List<RestoredFlow> flows) {
+    java.util.List<RestoredFlow> sorted = new java.util.ArrayList<>(flows);
+    // The activity list is ordered by last activity: insert oldest first.
+    sorted.sort(java.util.Comparator.comparingLong(RestoredFlow::lastEventNanos));
+    for (RestoredFlow r : sorted) {
+      if (tracker.find(r.key()) != null) {
+        continue;
+      }
+      TrackedFlow t = tracker.insert(r.key(), TrackedFlow.Phase.OPEN);
+      t.decision = r.decision();
+      t.lastSeenNanos = r.lastEventNanos();
+      t.lastReportNanos = r.lastEventNanos();
+      t.packetsOut = r.counts().getPacketsOutbound();
+      t.bytesOut = r.counts().getBytesOutbound();
+      t.packetsIn = r.counts().getPacketsInbound();
+      t.bytesIn = r.counts().getBytesInbound();
+      t.packetsAtLastReport = t.packetsOut + t.packetsIn;
+      tracker.link(tracker.openList, t);
+    }
+    return this;
+  }
+
   /** The first refusal's detail (what failed), or null. */
   public String firstRefusal() {
     return firstRefusal;

@@ -5,8 +5,9 @@ import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -24,7 +25,10 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
   record Answer(long correlation, ControlResult result, FlowControl.Refusal refusal, String detail) {}
 
   private final FlowControl.Client client;
-  private final LinkedBlockingQueue<Answer> answers = new LinkedBlockingQueue<>();
+  // Many producers (the control plane's threads), one consumer (the pipeline thread), which is
+  // woken only when it actually waits: a blocking queue would lock and signal on every answer.
+  private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
+  private volatile Thread waiting;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Histogram latency = new Histogram(3_600_000_000_000L, 3);
   private long nextCorrelation = 1;
@@ -59,12 +63,20 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
 
   @Override
   public void answered(long correlation, ControlResult result) {
-    answers.add(new Answer(correlation, result, null, null));
+    offer(new Answer(correlation, result, null, null));
   }
 
   @Override
   public void refused(long correlation, FlowControl.Refusal refusal, String detail) {
-    answers.add(new Answer(correlation, null, refusal, detail));
+    offer(new Answer(correlation, null, refusal, detail));
+  }
+
+  private void offer(Answer a) {
+    answers.add(a);
+    Thread t = waiting;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
   }
 
   /** The next answer if one is there (pipeline thread). */
@@ -74,7 +86,27 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
 
   /** Waits up to {@code millis} for an answer; null if none came. */
   Answer await(long millis) throws InterruptedException {
-    return answers.poll(millis, TimeUnit.MILLISECONDS);
+    Answer a = answers.poll();
+    if (a != null) {
+      return a;
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    waiting = Thread.currentThread();
+    try {
+      while ((a = answers.poll()) == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return null;
+        }
+        LockSupport.parkNanos(this, left);
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+      }
+      return a;
+    } finally {
+      waiting = null;
+    }
   }
 
   /** The pending event an answer is for, removed; records the latency of gating ones. */

@@ -12,7 +12,7 @@ import java.util.Map;
  * activity-ordered lists (open connections for idle ageing, lingering ones for their linger time)
  * and the admission bounds ({@code max-flows} per node and per ENI). Single-threaded.
  */
-final class FlowTracker {
+public final class FlowTracker {
   static final byte LIST_NONE = 0;
   static final byte LIST_OPEN = 1;
   static final byte LIST_LINGER = 2;
@@ -29,7 +29,7 @@ final class FlowTracker {
   final ActivityList openList = new ActivityList(LIST_OPEN);
   final ActivityList lingerList = new ActivityList(LIST_LINGER);
 
-  FlowTracker(int expected, long maxFlows, long maxFlowsPerEni) {
+  public FlowTracker(int expected, long maxFlows, long maxFlowsPerEni) {
     int cap = Integer.highestOneBit(Math.max(16, expected * 2) - 1) << 1;
     slots = new TrackedFlow[cap];
     mask = cap - 1;
@@ -37,7 +37,7 @@ final class FlowTracker {
     this.maxFlowsPerEni = maxFlowsPerEni;
   }
 
-  int size() {
+  public int size() {
     return size;
   }
 
@@ -46,7 +46,7 @@ final class FlowTracker {
   }
 
   /** The tracked flow of a decoded frame's oriented tuple, or null. */
-  TrackedFlow find(DecodedFrame f) {
+  public TrackedFlow find(DecodedFrame f) {
     long eni = f.eniMac();
     int proto = f.protocol();
     boolean v6 = f.ipv6();
@@ -93,7 +93,7 @@ final class FlowTracker {
     }
   }
 
-  TrackedFlow find(FlowKey key) {
+  public TrackedFlow find(FlowKey key) {
     int h = ForwardingTable.hash(key);
     for (int i = h & mask; ; i = (i + 1) & mask) {
       TrackedFlow t = slots[i];
@@ -116,7 +116,7 @@ final class FlowTracker {
   }
 
   /** Adds an entry for a key not tracked yet. */
-  TrackedFlow insert(FlowKey key, TrackedFlow.Phase phase) {
+  public TrackedFlow insert(FlowKey key, TrackedFlow.Phase phase) {
     if ((size + 1) * 4L > slots.length * 3L) {
       grow();
     }

@@ -11,8 +11,9 @@ import dev.fastpath.ingest.FlowKey;
  * sequence) lives in the flow core; this only observes packets and caches the decision the core
  * last answered. Single-threaded: it belongs to the pipeline thread.
  */
-final class TrackedFlow {
-  enum Phase {
+public final class TrackedFlow {
+  /** Life cycle as the forwarding stage sees it. */
+  public enum Phase {
     /** A connection being tracked. */
     OPEN,
     /** Closed by FIN/RST; stragglers keep its last decision for the linger time. */
@@ -108,6 +109,20 @@ final class TrackedFlow {
         .setPacketsInbound(packetsIn)
         .setBytesInbound(bytesIn)
         .build();
+  }
+
+  public FlowKey key() {
+    return key;
+  }
+
+  /** The decision this connection forwards with (null: unchanged). */
+  public RewriteDecision decision() {
+    return decision;
+  }
+
+  /** For harnesses that fill a tracker without a pipeline. */
+  public void decide(RewriteDecision d) {
+    this.decision = d;
   }
 
   @Override

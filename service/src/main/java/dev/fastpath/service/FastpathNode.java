@@ -55,6 +55,7 @@ final class FastpathNode implements AutoCloseable {
   private final FastpathCounters counters;
   private final ForwardingTable table;
   private final long seeded;
+  private final java.util.List<CapturePipeline.RestoredFlow> open;
 
   private FastpathNode(
       Settings settings,
@@ -62,8 +63,10 @@ final class FastpathNode implements AutoCloseable {
       ShardedFlowControl control,
       FastpathCounters counters,
       ForwardingTable table,
-      long seeded) {
+      long seeded,
+      java.util.List<CapturePipeline.RestoredFlow> open) {
     this.settings = settings;
+    this.open = open;
     this.kafka = kafka;
     this.control = control;
     this.counters = counters;
@@ -86,8 +89,9 @@ final class FastpathNode implements AutoCloseable {
       FastpathCounters counters =
           new FastpathCounters(s.config().enis().stream().map(EniConfig::mac).toList());
       ForwardingTable table = new ForwardingTable(Math.max(1024, control.store().size()));
-      long seeded = seed(control.store(), table, counters);
-      return new FastpathNode(s, kafka, control, counters, table, seeded);
+      java.util.List<CapturePipeline.RestoredFlow> open = new java.util.ArrayList<>();
+      long seeded = seed(control.store(), table, counters, open);
+      return new FastpathNode(s, kafka, control, counters, table, seeded, open);
     } catch (RuntimeException e) {
       kafka.close();
       throw e;
@@ -98,15 +102,24 @@ final class FastpathNode implements AutoCloseable {
    * Every flow whose durable state is FAST_PATH is rewritten from its first packet after a restart:
    * its decision goes into the table before any frame is read.
    */
-  private static long seed(FlowStateStore store, ForwardingTable table, FastpathCounters counters) {
+  private static long seed(
+      FlowStateStore store,
+      ForwardingTable table,
+      FastpathCounters counters,
+      java.util.List<CapturePipeline.RestoredFlow> open) {
     long[] n = {0};
     store.forEach(
         (key, bytes) -> {
-          RewriteDecision d = FlowStateCodec.fromCompact(key, bytes).decision();
+          var state = FlowStateCodec.fromCompact(key, bytes);
+          RewriteDecision d = state.decision();
           if (d != null) {
             table.set(key, d);
             counters.activeFlows(key.eniMac(), 1);
             n[0]++;
+          }
+          if (state.open()) {
+            open.add(
+                new CapturePipeline.RestoredFlow(key, state.lastEventNanos(), state.counts(), d));
           }
         });
     return n[0];
@@ -132,8 +145,12 @@ final class FastpathNode implements AutoCloseable {
     CapturePipeline p = new CapturePipeline(cfg, control, table, counters, o);
     FlowStateStore store = control.store();
     if (store.hasSeenInput(sourceId)) {
+      // The same input again: its flows replay from their recorded answers, as the first run.
       Set<FlowKey> replayed = store.flowsWithStepsOf(sourceId);
       p.replaying(replayed::contains);
+    } else if (!open.isEmpty()) {
+      // A new input on a log with open connections: they go on where they were.
+      p.restoring(open);
     }
     return p;
   }

@@ -70,8 +70,9 @@ public final class FlowActor {
   }
 
   // Internal messages never leave the node; they carry non-serializable state on purpose.
-  private record StateRecovered(FlowState state, InputMarks sourceMarks)
-      implements Command, NoSerializationVerificationNeeded {}
+  private enum StateRecovered implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
 
   private record RecoveryFailed(Throwable cause)
       implements Command, NoSerializationVerificationNeeded {}
@@ -104,6 +105,14 @@ public final class FlowActor {
   private final long sourceId;
   private final int partition;
 
+  // The durable state: changed only by the event handler, once a step is acknowledged.
+  private FlowState state;
+  private InputMarks marks = InputMarks.NONE;
+
+  // Each state's behaviour is built once: a flow makes a few steps, each would rebuild it.
+  private final Behavior<Command> idle;
+  private final Behavior<Command> persisting;
+
   private FlowActor(
       ActorContext<Command> context,
       StashBuffer<Command> stash,
@@ -122,6 +131,17 @@ public final class FlowActor {
       this.key = FlowKey.parseCanonical(entityId);
       this.sourceId = 0;
     }
+    this.idle =
+        Behaviors.receive(Command.class)
+            .onMessage(Handle.class, key != null ? this::onHandle : this::onSourceHandle)
+            .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
+            .build();
+    this.persisting =
+        Behaviors.receive(Command.class)
+            .onMessage(StepPersisted.class, this::onPersisted)
+            .onMessage(StepFailed.class, this::onStepFailed)
+            .onAnyMessage(this::stashOrRefuse)
+            .build();
   }
 
   public static Behavior<Command> create(
@@ -139,54 +159,53 @@ public final class FlowActor {
                       deps.gate().ready(partition, context.classicActorContext().parent());
                   if (ready.toCompletableFuture().isDone()
                       && !ready.toCompletableFuture().isCompletedExceptionally()) {
-                    return actor.idleFromStore();
+                    actor.restore();
+                    return actor.idle();
                   }
                   context.pipeToSelf(
-                      ready,
-                      (ok, err) ->
-                          err == null ? actor.loaded() : new RecoveryFailed(err));
+                      ready, (ok, err) -> err == null ? StateRecovered.INSTANCE : new RecoveryFailed(err));
                   return actor.recovering();
                 }));
   }
 
-  private StateRecovered loaded() {
-    return key != null
-        ? new StateRecovered(deps.journal().store().get(key), null)
-        : new StateRecovered(null, deps.journal().store().sourceMarks(sourceId));
-  }
-
-  private Behavior<Command> idleFromStore() {
-    StateRecovered r = loaded();
-    return key != null ? idle(r.state()) : idleSource(r.sourceMarks());
+  /** The state this node's store holds for the entity: the log's, once the partition caught up. */
+  private void restore() {
+    if (key != null) {
+      state = deps.journal().store().get(key);
+    } else {
+      marks = deps.journal().store().sourceMarks(sourceId);
+    }
   }
 
   // ---------------------------------------------------------------- recovering
 
   private Behavior<Command> recovering() {
     return Behaviors.receive(Command.class)
-        .onMessage(
-            StateRecovered.class,
-            r -> stash.unstashAll(key != null ? idle(r.state()) : idleSource(r.sourceMarks())))
+        .onMessageEquals(
+            StateRecovered.INSTANCE,
+            () -> {
+              restore();
+              return stash.unstashAll(idle());
+            })
         .onMessage(RecoveryFailed.class, this::onRecoveryFailed)
         .onAnyMessage(this::stashOrRefuse)
         .build();
   }
 
   private Behavior<Command> onRecoveryFailed(RecoveryFailed f) {
-    context.getLog().error("flow {}: partition {} could not be recovered", entityId, partition, f.cause());
+    context
+        .getLog()
+        .error("flow {}: partition {} could not be recovered", entityId, partition, f.cause());
     return refuseAllAndStop(Refusal.JOURNAL_FAILED, "recovery failed: " + f.cause());
   }
 
-  // ---------------------------------------------------------------- a flow
+  // ---------------------------------------------------------------- idle: deciding
 
-  private Behavior<Command> idle(FlowState state) {
-    return Behaviors.receive(Command.class)
-        .onMessage(Handle.class, h -> onHandle(state, h))
-        .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
-        .build();
+  private Behavior<Command> idle() {
+    return idle;
   }
 
-  private Behavior<Command> onHandle(FlowState state, Handle h) {
+  private Behavior<Command> onHandle(Handle h) {
     Decision d;
     FlowState next;
     byte[] stored;
@@ -206,52 +225,13 @@ public final class FlowActor {
     }
     Pending p = new Pending(h, d, next, null);
     context.pipeToSelf(
-        deps.journal().append(key, partition, d.events(), stored),
+        deps.journal().append(key, entityId, partition, d.events(), stored),
         (ok, err) -> err == null ? new StepPersisted(p) : new StepFailed(p, err));
-    return persisting(state);
+    return persisting();
   }
 
-  private Behavior<Command> persisting(FlowState state) {
-    return Behaviors.receive(Command.class)
-        .onMessage(
-            StepPersisted.class,
-            ok -> {
-              Pending p = ok.step();
-              p.command()
-                  .replyTo()
-                  .tell(
-                      Reply.of(
-                          p.command().correlation(),
-                          FlowStateMachine.reply(p.decision(), state, p.next(), p.command().event())));
-              return stash.unstashAll(idle(p.next()));
-            })
-        .onMessage(StepFailed.class, this::onStepFailed)
-        .onAnyMessage(this::stashOrRefuse)
-        .build();
-  }
-
-  /**
-   * The journal gave up (Kafka refused the records or stayed away past the delivery timeout).
-   * Nothing was applied. The waiting commands are refused, and the actor stops: the next command
-   * starts it again from the durable state in the store.
-   */
-  private Behavior<Command> onStepFailed(StepFailed f) {
-    context.getLog().warn("flow {}: append failed, nothing applied: {}", entityId, f.cause().toString());
-    Handle h = f.step().command();
-    h.replyTo().tell(Reply.refused(h.correlation(), Refusal.JOURNAL_FAILED, f.cause().toString()));
-    return refuseAllAndStop(Refusal.JOURNAL_FAILED, "an earlier append failed: " + f.cause());
-  }
-
-  // ---------------------------------------------------------------- a source's refusals
-
-  private Behavior<Command> idleSource(InputMarks marks) {
-    return Behaviors.receive(Command.class)
-        .onMessage(Handle.class, h -> onSourceHandle(marks, h))
-        .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
-        .build();
-  }
-
-  private Behavior<Command> onSourceHandle(InputMarks marks, Handle h) {
+  /** A source's refusals that name no flow: the same shape, with input marks as the state. */
+  private Behavior<Command> onSourceHandle(Handle h) {
     if (!(h.event() instanceof ControlEvent.Unattributed u)) {
       h.replyTo().tell(Reply.refused(h.correlation(), Refusal.INVALID, "not a refusal"));
       return Behaviors.same();
@@ -271,32 +251,49 @@ public final class FlowActor {
     if (u.cause() != null) {
       env.setCause(u.cause());
     }
+    Envelope record = env.build();
     InputMarks after = marks.with(at);
     Pending p =
-        new Pending(h, new Decision(java.util.List.of(env.build()), Outcome.REJECTED, reason), null, after);
+        new Pending(h, new Decision(java.util.List.of(record), Outcome.REJECTED, reason), null, after);
     context.pipeToSelf(
-        deps.journal().appendUnattributed(sourceId, partition, env.build(), after),
+        deps.journal().appendUnattributed(sourceId, partition, record, after),
         (ok, err) -> err == null ? new StepPersisted(p) : new StepFailed(p, err));
-    return persistingSource();
+    return persisting();
   }
 
-  private Behavior<Command> persistingSource() {
-    return Behaviors.receive(Command.class)
-        .onMessage(
-            StepPersisted.class,
-            ok -> {
-              Pending p = ok.step();
-              p.command()
-                  .replyTo()
-                  .tell(
-                      Reply.of(
-                          p.command().correlation(),
-                          result(p.decision().outcome(), p.decision().rejectReason())));
-              return stash.unstashAll(idleSource(p.marks()));
-            })
-        .onMessage(StepFailed.class, this::onStepFailed)
-        .onAnyMessage(this::stashOrRefuse)
-        .build();
+  // ---------------------------------------------------------------- persisting: acting
+
+  private Behavior<Command> persisting() {
+    return persisting;
+  }
+
+  /** The step is durable: apply it (the event handler's result), answer, take the next. */
+  private Behavior<Command> onPersisted(StepPersisted ok) {
+    Pending p = ok.step();
+    ControlResult result;
+    if (key != null) {
+      result = FlowStateMachine.reply(p.decision(), state, p.next(), p.command().event());
+      state = p.next();
+    } else {
+      result = result(p.decision().outcome(), p.decision().rejectReason());
+      marks = p.marks();
+    }
+    p.command().replyTo().tell(Reply.of(p.command().correlation(), result));
+    return stash.unstashAll(idle());
+  }
+
+  /**
+   * The journal gave up (Kafka refused the records or stayed away past the delivery timeout).
+   * Nothing was applied. The waiting commands are refused, and the actor stops: the next command
+   * starts it again from the durable state in the store.
+   */
+  private Behavior<Command> onStepFailed(StepFailed f) {
+    context
+        .getLog()
+        .warn("flow {}: append failed, nothing applied: {}", entityId, f.cause().toString());
+    Handle h = f.step().command();
+    h.replyTo().tell(Reply.refused(h.correlation(), Refusal.JOURNAL_FAILED, f.cause().toString()));
+    return refuseAllAndStop(Refusal.JOURNAL_FAILED, "an earlier append failed: " + f.cause());
   }
 
   private static ControlResult result(Outcome outcome, RejectReason reason) {

@@ -17,11 +17,12 @@ import java.util.concurrent.CompletionStage;
  */
 public interface EventJournal extends AutoCloseable {
   /**
-   * Appends one step's records under the flow's key, in order, to {@code partition} (the flow's
-   * shard); {@code stateAfter} is the flow's compact state once they are applied.
+   * Appends one step's records under the flow's key ({@code key}: its canonical form), in order,
+   * to {@code partition} (the flow's shard); {@code stateAfter} is the flow's compact state once
+   * they are applied (null: nothing to keep).
    */
   CompletionStage<Void> append(
-      FlowKey flow, int partition, List<Envelope> records, byte[] stateAfter);
+      FlowKey flow, String key, int partition, List<Envelope> records, byte[] stateAfter);
 
   /** Appends a refusal that names no flow, under its source's key; see {@link FlowStateStore}. */
   CompletionStage<Void> appendUnattributed(

@@ -17,11 +17,7 @@ public final class FlowStateCodec {
 
   /** The compact form: a FlowSnapshot without its key and without the pinned redirect's flow. */
   public static byte[] compact(FlowState s) {
-    FlowSnapshot.Builder b = s.toSnapshot().toBuilder().clearFlow();
-    if (b.hasFixup()) {
-      b.setFixup(b.getFixup().toBuilder().clearEmbeddedFlow());
-    }
-    return b.build().toByteArray();
+    return s.toSnapshot(false).toByteArray();
   }
 
   /** The state of {@code key} from its compact form. */

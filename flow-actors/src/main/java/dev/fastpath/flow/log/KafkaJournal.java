@@ -161,13 +161,13 @@ public final class KafkaJournal implements EventJournal {
 
   @Override
   public CompletionStage<Void> append(
-      FlowKey flow, int partition, List<Envelope> records, byte[] stateAfter) {
+      FlowKey flow, String canonicalKey, int partition, List<Envelope> records, byte[] stateAfter) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (records.isEmpty()) {
       done.complete(null);
       return done;
     }
-    byte[] key = flow.canonical().getBytes(StandardCharsets.UTF_8);
+    byte[] key = canonicalKey.getBytes(StandardCharsets.UTF_8);
     store.inputSeen(records.get(0).getCause().getSourceId());
     StepAck ack =
         new StepAck(records.size(), done, partition) {

@@ -299,10 +299,17 @@ public record FlowState(
 
   /** The state topic's form: everything needed to restore this state. */
   public FlowSnapshot toSnapshot() {
+    return toSnapshot(true);
+  }
+
+  /**
+   * With {@code withKey} false, the copies of the key (the flow, the pinned redirect's embedded
+   * flow) are left out: the form a store keyed by the flow keeps.
+   */
+  public FlowSnapshot toSnapshot(boolean withKey) {
     FlowSnapshot.Builder b =
         FlowSnapshot.newBuilder()
             .setSchemaVersion(Topics.SCHEMA_VERSION)
-            .setFlow(key.toProto())
             .setSeq(lastSeq)
             .setState(kind)
             .setScenario(scenario)
@@ -319,8 +326,11 @@ public record FlowState(
     if (opened != null) {
       b.setOpened(opened);
     }
+    if (withKey) {
+      b.setFlow(key.toProto());
+    }
     if (pinnedInfo != null) {
-      b.setFixup(pinnedInfo);
+      b.setFixup(withKey ? pinnedInfo : pinnedInfo.toBuilder().clearEmbeddedFlow().build());
     }
     if (path != null) {
       b.setPath(path);

@@ -54,7 +54,7 @@ class LogRecoveryTest {
 
   private static void append(KafkaJournal j, FlowKey flow, Step s) throws Exception {
     int p = FlowPartitioner.partition(flow.canonical(), j.store().partitions());
-    j.append(flow, p, s.records(), FlowStateCodec.compact(s.next()))
+    j.append(flow, flow.canonical(), p, s.records(), FlowStateCodec.compact(s.next()))
         .toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
   }

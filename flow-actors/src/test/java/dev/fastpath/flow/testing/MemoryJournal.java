@@ -28,7 +28,7 @@ public final class MemoryJournal implements EventJournal {
 
   @Override
   public synchronized CompletionStage<Void> append(
-      FlowKey flow, int partition, List<Envelope> recs, byte[] stateAfter) {
+      FlowKey flow, String key, int partition, List<Envelope> recs, byte[] stateAfter) {
     if (keep) {
       records.addAll(recs);
     }

@@ -151,6 +151,7 @@ public final class ScriptedLog {
       writer
           .append(
               e.flow(),
+              e.flow().canonical(),
               FlowPartitioner.partition(e.flow().canonical(), writer.store().partitions()),
               step.records(),
               step.next() == null ? null : FlowStateCodec.compact(step.next()))
