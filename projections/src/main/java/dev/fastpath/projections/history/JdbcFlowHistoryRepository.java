@@ -25,9 +25,10 @@ import javax.sql.DataSource;
 /**
  * The history store over JDBC. H2 and PostgreSQL run the same statements: plain INSERT and UPDATE
  * (the rows a batch touches are read first, so no dialect-specific upsert is needed), LIMIT/OFFSET,
- * and window functions for the time-to-fixup percentiles (nearest rank, computed the same way in
- * both engines, so they give the same answers). The subclasses only differ in how they connect and
- * in the collation of flow keys.
+ * and {@code SELECT ... FOR UPDATE} on the per-group aggregate rows ({@link AggregateStore}), which
+ * each batch moves in its own transaction; aggregates and most counts are then sums of a few rows,
+ * computed in Java the same way for both engines. The subclasses only differ in how they connect
+ * and in the collation of flow keys.
  */
 public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository {
   private static final int IN_CHUNK = 200;
@@ -132,6 +133,10 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       }
     }
     Map<String, FlowAccumulator> flows = loadFlows(wanted);
+    // What each stored flow contributed to the aggregates before this batch, to be taken out
+    // once the batch has changed it (the handler changes the accumulators in place).
+    Map<String, FlowShape> before = new HashMap<>();
+    flows.forEach((k, f) -> before.put(k, FlowShape.of(f)));
     Set<String> flowlessInputs = loadFlowlessInputs(wanted);
     int reruns = 0;
     Set<String> existing = new HashSet<>(flows.keySet());
@@ -180,6 +185,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     }
     writeFlows(dirty, existing);
     writeEvents(events);
+    writeAggregates(dirty, before, events);
     writeOffsets(projectionId, topic, nextOffsets);
     return new BatchResult(events.size(), replays + reruns, undecodable);
   }
@@ -372,6 +378,37 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     }
   }
 
+  /**
+   * Moves the per-group aggregates by what this batch changed: each changed flow's old contribution
+   * out, its new one in, and every stored redirect-problem record in; and the record counter by the
+   * records stored. Same transaction as the rows, so they always agree.
+   */
+  private void writeAggregates(
+      Map<String, FlowAccumulator> dirty, Map<String, FlowShape> before, List<TimelineRow> events)
+      throws SQLException {
+    AggregateStore.Deltas deltas = new AggregateStore.Deltas();
+    for (Map.Entry<String, FlowAccumulator> e : dirty.entrySet()) {
+      FlowShape now = FlowShape.of(e.getValue());
+      FlowShape was = before.get(e.getKey());
+      if (now.equals(was)) {
+        continue; // e.g. only packet counts moved
+      }
+      if (was != null) {
+        deltas.flow(was, -1);
+      }
+      deltas.flow(now, 1);
+    }
+    events.forEach(deltas::event);
+    AggregateStore.apply(writer, deltas);
+    if (!events.isEmpty()) {
+      try (PreparedStatement ps =
+          writer.prepareStatement("UPDATE fh_counter SET n = n + ? WHERE name = 'events'")) {
+        ps.setLong(1, events.size());
+        ps.executeUpdate();
+      }
+    }
+  }
+
   private void writeOffsets(String projectionId, String topic, Map<Integer, Long> next)
       throws SQLException {
     try (PreparedStatement upd =
@@ -427,6 +464,23 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   @Override
   public long countFlows(FlowQuery q) {
+    if (countableFromAggregates(q)) {
+      AggregateBy by =
+          q.eni() != null
+              ? AggregateBy.ENI
+              : q.mux() != null
+                  ? AggregateBy.MUX
+                  : vipOf(q) != null ? AggregateBy.VIP : AggregateBy.ENI;
+      String group = by == AggregateBy.ENI ? q.eni() : by == AggregateBy.MUX ? q.mux() : vipOf(q);
+      return read(
+          c -> {
+            long n = 0;
+            for (GroupTotals t : AggregateStore.totals(c, by, group, q.from(), q.to()).values()) {
+              n += t.flows(q.state(), q.scenario());
+            }
+            return n;
+          });
+    }
     List<Object> args = new ArrayList<>();
     String sql = "SELECT COUNT(*) FROM fh_flow" + where(q, args);
     return read(
@@ -441,10 +495,35 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
         });
   }
 
+  /**
+   * Whether the per-group aggregates hold the count: at most one group filter (ENI, VIP, MUX), at
+   * most one of state and scenario, and a time range; nothing else. Every flow has an ENI, so
+   * without a group the ENI rows add up to all flows.
+   */
+  private static boolean countableFromAggregates(FlowQuery q) {
+    int groups = (q.eni() != null ? 1 : 0) + (q.mux() != null ? 1 : 0) + (vipOf(q) != null ? 1 : 0);
+    boolean vipAndDstDiffer = q.vip() != null && q.dst() != null && !q.vip().equals(q.dst());
+    return groups <= 1
+        && !vipAndDstDiffer
+        && !(q.state() != null && q.scenario() != null)
+        && q.pa() == null
+        && q.src() == null
+        && q.sport() == null
+        && q.dport() == null
+        && q.proto() == null;
+  }
+
+  /** A flow's VIP is its destination, so {@code dst} filters the same column as {@code vip}. */
+  private static String vipOf(FlowQuery q) {
+    return q.vip() != null ? q.vip() : q.dst();
+  }
+
   private static String where(FlowQuery q, List<Object> args) {
     StringBuilder w = new StringBuilder();
     cond(w, args, "eni = ?", q.eni());
     cond(w, args, "vip = ?", q.vip());
+    // dst is the vip column's value; filtering vip uses its index (no index of its own).
+    cond(w, args, "vip = ?", q.dst());
     cond(w, args, "pa = ?", q.pa());
     cond(w, args, "mux = ?", q.mux());
     cond(w, args, "scenario = ?", q.scenario());
@@ -453,7 +532,6 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     cond(w, args, "sort_time < ?", q.to());
     cond(w, args, "src = ?", q.src());
     cond(w, args, "sport = ?", q.sport());
-    cond(w, args, "dst = ?", q.dst());
     cond(w, args, "dport = ?", q.dport());
     cond(w, args, "proto = ?", q.proto());
     return w.toString();
@@ -520,150 +598,18 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   @Override
   public List<AggregateRow> aggregates(AggregateBy by, Long from, Long to) {
-    String g = by.column();
-    List<Object> flowArgs = new ArrayList<>();
-    StringBuilder flowWhere = new StringBuilder(" WHERE " + g + " IS NOT NULL");
-    List<Object> eventArgs = new ArrayList<>();
-    StringBuilder eventWhere =
-        new StringBuilder(
-            " WHERE "
-                + g
-                + " IS NOT NULL AND event_type IN"
-                + " ('RedirectDuplicate','RedirectConflict','RedirectRejected')");
-    if (from != null) {
-      flowWhere.append(" AND sort_time >= ?");
-      flowArgs.add(from);
-      eventWhere.append(" AND event_time >= ?");
-      eventArgs.add(from);
-    }
-    if (to != null) {
-      flowWhere.append(" AND sort_time < ?");
-      flowArgs.add(to);
-      eventWhere.append(" AND event_time < ?");
-      eventArgs.add(to);
-    }
-    String flowSql =
-        "SELECT "
-            + g
-            + " AS grp, COUNT(*) AS flows,"
-            + " SUM(CASE WHEN fixed_up_at IS NOT NULL THEN 1 ELSE 0 END) AS fixed,"
-            + " SUM(CASE WHEN first_redirect_at IS NULL THEN 1 ELSE 0 END) AS never,"
-            + " SUM(redirects) AS redirects"
-            + " FROM fh_flow"
-            + flowWhere
-            + " GROUP BY "
-            + g;
-    // Nearest-rank percentiles (the value at rank ceil(p * n)), spelled with window functions:
-    // the engines' own PERCENTILE_DISC does not pick the same rank in H2 as in PostgreSQL.
-    String percentileSql =
-        "SELECT grp,"
-            + rank(0.5, "p50")
-            + ","
-            + rank(0.95, "p95")
-            + ","
-            + rank(0.99, "p99")
-            + " FROM (SELECT "
-            + g
-            + " AS grp, fixed_up_at - opened_at AS ttf,"
-            + " ROW_NUMBER() OVER (PARTITION BY "
-            + g
-            + " ORDER BY fixed_up_at - opened_at) AS rn,"
-            + " COUNT(*) OVER (PARTITION BY "
-            + g
-            + ") AS n FROM fh_flow"
-            + flowWhere
-            + " AND fixed_up_at IS NOT NULL AND opened_at IS NOT NULL) ranked"
-            + " GROUP BY grp";
-    String eventSql =
-        "SELECT "
-            + g
-            + " AS grp, event_type, reason, COUNT(*) AS n FROM fh_event"
-            + eventWhere
-            + " GROUP BY "
-            + g
-            + ", event_type, reason";
     return read(
         c -> {
-          Map<String, long[]> counts = new TreeMap<>();
-          Map<String, Double[]> pcts = new HashMap<>();
-          try (PreparedStatement ps = c.prepareStatement(flowSql)) {
-            bind(ps, flowArgs);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                long[] n = counts.computeIfAbsent(rs.getString("grp"), k -> new long[6]);
-                n[0] = rs.getLong("flows");
-                n[1] = rs.getLong("fixed");
-                n[2] = rs.getLong("never");
-                n[3] = rs.getLong("redirects");
-              }
-            }
-          }
-          try (PreparedStatement ps = c.prepareStatement(percentileSql)) {
-            bind(ps, flowArgs);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                pcts.put(
-                    rs.getString("grp"),
-                    new Double[] {millis(rs, "p50"), millis(rs, "p95"), millis(rs, "p99")});
-              }
-            }
-          }
-          Map<String, TreeMap<String, Long>> reasons = new HashMap<>();
-          try (PreparedStatement ps = c.prepareStatement(eventSql)) {
-            bind(ps, eventArgs);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                String grp = rs.getString("grp");
-                long[] n = counts.computeIfAbsent(grp, k -> new long[6]);
-                long k = rs.getLong("n");
-                switch (rs.getString("event_type")) {
-                  case "RedirectDuplicate":
-                    n[4] += k;
-                    break;
-                  case "RedirectConflict":
-                    n[5] += k;
-                    break;
-                  default:
-                    String reason = rs.getString("reason");
-                    reasons
-                        .computeIfAbsent(grp, x -> new TreeMap<>())
-                        .merge(reason == null ? "REJECT_REASON_UNSPECIFIED" : reason, k, Long::sum);
-                }
-              }
-            }
-          }
-          List<AggregateRow> out = new ArrayList<>(counts.size());
-          for (Map.Entry<String, long[]> e : counts.entrySet()) {
-            long[] n = e.getValue();
-            Double[] p = pcts.getOrDefault(e.getKey(), new Double[3]);
-            TreeMap<String, Long> byReason = reasons.getOrDefault(e.getKey(), new TreeMap<>());
-            long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
-            out.add(
-                new AggregateRow(
-                    e.getKey(),
-                    n[0],
-                    n[1],
-                    n[2],
-                    p[0],
-                    p[1],
-                    p[2],
-                    n[3],
-                    n[4],
-                    n[5],
-                    rejected,
-                    byReason));
-          }
+          List<AggregateRow> out = new ArrayList<>();
+          AggregateStore.totals(c, by, null, from, to)
+              .forEach(
+                  (group, t) -> {
+                    if (!t.isEmpty()) {
+                      out.add(t.toRow(group));
+                    }
+                  });
           return out;
         });
-  }
-
-  private static String rank(double p, String alias) {
-    return " MIN(CASE WHEN rn = CEILING(" + p + " * n) THEN ttf END) AS " + alias;
-  }
-
-  private static Double millis(ResultSet rs, String column) throws SQLException {
-    long v = rs.getLong(column);
-    return rs.wasNull() ? null : v / 1_000_000.0;
   }
 
   @Override
@@ -671,7 +617,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     return read(
         c -> {
           try (Statement s = c.createStatement();
-              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM fh_event")) {
+              ResultSet rs = s.executeQuery("SELECT n FROM fh_counter WHERE name = 'events'")) {
             rs.next();
             return rs.getLong(1);
           }
