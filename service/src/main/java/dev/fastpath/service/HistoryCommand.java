@@ -82,6 +82,12 @@ public final class HistoryCommand implements Callable<Integer> {
   @Option(names = "--proto")
   String proto;
 
+  @Option(
+      names = "--source",
+      paramLabel = "FILE",
+      description = "Flows whose first record this capture caused (the path given to run)")
+  String source;
+
   @Option(names = "--limit", description = "At most this many flows (default 100, max 10000)")
   String limit;
 
@@ -120,6 +126,10 @@ public final class HistoryCommand implements Callable<Integer> {
       PrintStream out = System.out;
       try {
         if (aggregate != null) {
+          if (source != null) {
+            throw new Main.UserError(
+                "--source applies to flow queries; aggregates cover every capture in the log");
+          }
           AggregateBy by = AggregateBy.parse(aggregate);
           Map<String, String> range = new LinkedHashMap<>();
           if (from != null) range.put("from", from);
@@ -222,6 +232,7 @@ public final class HistoryCommand implements Callable<Integer> {
     put(p, "dst", dst);
     put(p, "dport", dport);
     put(p, "proto", proto);
+    put(p, "source", source);
     put(p, "limit", limit);
     put(p, "offset", offset);
     return p;

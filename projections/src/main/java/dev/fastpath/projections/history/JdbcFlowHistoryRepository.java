@@ -2,6 +2,7 @@ package dev.fastpath.projections.history;
 
 import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.projections.log.CaptureSource;
 import dev.fastpath.projections.log.InputPositions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,11 +39,11 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
           + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
           + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
-          + " rejected, last_seq, last_redirect, input_state";
+          + " rejected, last_seq, last_redirect, input_state, source";
   private static final String INSERT_FLOW =
       "INSERT INTO fh_flow ("
           + FLOW_COLUMNS
-          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   private static final String UPDATE_FLOW =
       "UPDATE fh_flow SET scenario=?, flow_state=?, pa=?, vm_mac=?, mux=?, sort_time=?,"
           + " opened_at=?, first_redirect_at=?, fixed_up_at=?, closed_at=?, close_reason=?,"
@@ -176,6 +177,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       FlowAccumulator next = handler.apply(current, key, r.envelope());
       if (next != null && current == null) {
         next.inputs.keep(r.envelope());
+        next.source = CaptureSource.normalise(r.envelope().getCause().getSource());
       }
       if (next != null) {
         flows.put(canonical, next);
@@ -309,7 +311,8 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
           ins.setInt(i++, f.rejected);
           ins.setLong(i++, f.lastSeq);
           ins.setString(i++, f.lastRedirect);
-          ins.setString(i, f.inputs.encode());
+          ins.setString(i++, f.inputs.encode());
+          ins.setString(i, f.source);
           ins.addBatch();
           anyIns = true;
         }
@@ -540,7 +543,8 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
         && q.src() == null
         && q.sport() == null
         && q.dport() == null
-        && q.proto() == null;
+        && q.proto() == null
+        && q.source() == null;
   }
 
   /** A flow's VIP is its destination, so {@code dst} filters the same column as {@code vip}. */
@@ -564,6 +568,15 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     cond(w, args, "sport = ?", q.sport());
     cond(w, args, "dport = ?", q.dport());
     cond(w, args, "proto = ?", q.proto());
+    CaptureSource source = CaptureSource.of(q.source());
+    if (source != null) {
+      List<String> spellings = List.copyOf(source.spellings());
+      w.append(w.length() == 0 ? " WHERE " : " AND ")
+          .append("source IN (")
+          .append("?,".repeat(spellings.size() - 1))
+          .append("?)");
+      args.addAll(spellings);
+    }
     return w.toString();
   }
 
@@ -688,6 +701,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     f.lastSeq = rs.getLong("last_seq");
     f.lastRedirect = rs.getString("last_redirect");
     f.inputs = InputPositions.decode(rs.getString("input_state"));
+    f.source = rs.getString("source");
     return f;
   }
 

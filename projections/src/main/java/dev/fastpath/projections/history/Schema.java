@@ -94,13 +94,47 @@ final class Schema {
             "CREATE INDEX IF NOT EXISTS fh_flow_proto ON fh_flow (proto, sort_time, flow_key)",
             "CREATE INDEX IF NOT EXISTS fh_flow_state ON fh_flow (flow_state, sort_time, flow_key)",
             "CREATE INDEX IF NOT EXISTS fh_flow_scenario"
-                + " ON fh_flow (scenario, sort_time, flow_key)"));
+                + " ON fh_flow (scenario, sort_time, flow_key)",
+            // The capture of a flow's first record (source=); filled from fh_event right after.
+            "ALTER TABLE fh_flow ADD COLUMN IF NOT EXISTS source VARCHAR(1024)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_source ON fh_flow (source, sort_time, flow_key)"));
   }
 
   /** Work beyond DDL that a migration needs, run after its statements (same transaction). */
   private static void afterMigration(Connection c, int version) throws SQLException {
     if (version == 4) {
       AggregateStore.rebuild(c);
+      fillFlowSources(c);
+    }
+  }
+
+  /** Each flow's source: that of its first record (lowest seq, then log position). */
+  private static void fillFlowSources(Connection c) throws SQLException {
+    try (PreparedStatement sel =
+            c.prepareStatement(
+                "SELECT flow_key, cause_source FROM fh_event WHERE flow_key IS NOT NULL"
+                    + " ORDER BY flow_key, seq, part, log_offset");
+        PreparedStatement upd = c.prepareStatement("UPDATE fh_flow SET source=? WHERE flow_key=?");
+        ResultSet rs = sel.executeQuery()) {
+      String last = null;
+      int pending = 0;
+      while (rs.next()) {
+        String key = rs.getString(1);
+        if (key.equals(last)) {
+          continue;
+        }
+        last = key;
+        upd.setString(1, dev.fastpath.projections.log.CaptureSource.normalise(rs.getString(2)));
+        upd.setString(2, key);
+        upd.addBatch();
+        if (++pending == 1000) {
+          upd.executeBatch();
+          pending = 0;
+        }
+      }
+      if (pending > 0) {
+        upd.executeBatch();
+      }
     }
   }
 

@@ -340,6 +340,21 @@ abstract class FlowHistoryRepositoryContract {
   }
 
   @Test
+  void flowsOfOneCapture() {
+    loadVolume();
+    // KnownLog and the moving flow came from test.pcap, the synthetic flows from synthetic.pcap.
+    FlowQuery test = FlowQuery.parse(Map.of("source", "./test.pcap"));
+    assertThat(store.countFlows(test)).isEqualTo(7);
+    assertThat(store.findFlows(test)).extracting(FlowRow::flowKey).contains(F1.canonical());
+    long all = store.countFlows(FlowQuery.all());
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("source", "synthetic.pcap"))))
+        .isEqualTo(all - 7);
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("source", "elsewhere/test.pcap")))).isZero();
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("source", "test.pcap", "eni", ENI_B))))
+        .isEqualTo(1);
+  }
+
+  @Test
   void eventCountCountsTheStoredRecords() {
     List<Envelope> log = loadVolume();
     assertThat(store.eventCount()).isEqualTo(log.size());
