@@ -43,6 +43,14 @@ public final class HistoryCommand implements Callable<Integer> {
       description = "Aggregates instead of flows")
   String aggregate;
 
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.svg",
+      description =
+          "With --aggregate: also draw time to fixup and the fixup / duplicate / never-redirected"
+              + " shares per group into this standalone SVG file")
+  java.nio.file.Path plot;
+
   @Option(names = "--eni")
   String eni;
 
@@ -118,6 +126,15 @@ public final class HistoryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, String> params = params();
+    if (plot != null) {
+      if (aggregate == null) {
+        throw new Main.UserError("--plot draws aggregates: give --aggregate eni|vip|mux with it");
+      }
+      java.nio.file.Path parent = plot.toAbsolutePath().getParent();
+      if (parent == null || !java.nio.file.Files.isDirectory(parent)) {
+        throw new Main.UserError("--plot: directory " + parent + " does not exist");
+      }
+    }
     try (FlowHistoryRepository repo = HistoryStores.open(data, postgres)) {
       if (!noCatchUp) {
         catchUp(repo);
@@ -135,6 +152,14 @@ public final class HistoryCommand implements Callable<Integer> {
           if (from != null) range.put("from", from);
           if (to != null) range.put("to", to);
           ArrayNode a = q.aggregates(by, range);
+          if (plot != null) {
+            try {
+              java.nio.file.Files.writeString(plot, q.aggregatesSvg(by, range));
+            } catch (java.io.IOException e) {
+              throw new Main.UserError("--plot: cannot write " + plot + ": " + e.getMessage(), e);
+            }
+            System.err.println("history: wrote " + plot);
+          }
           if (json) {
             a.forEach(n -> out.println(n.toString()));
           } else {
