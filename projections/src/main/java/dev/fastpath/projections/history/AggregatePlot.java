@@ -15,13 +15,13 @@ import java.util.Map;
  * (JFreeChart + an SVG backend, or Batik) would add several megabytes for it.
  */
 public final class AggregatePlot {
-  private static final int WIDTH = 1000;
+  private static final int WIDTH = 1040;
   private static final int LABEL = 170;
   private static final int DIST_X = LABEL + 10;
   private static final int DIST_W = 430;
   private static final int NUMS_X = DIST_X + DIST_W + 10;
   private static final int SHARE_X = NUMS_X + 150;
-  private static final int SHARE_W = WIDTH - SHARE_X - 20;
+  private static final int SHARE_W = WIDTH - SHARE_X - 50;
   private static final int TOP = 70;
   private static final int ROW = 34;
   private static final int BINS_PER_DECADE = 10;
@@ -78,7 +78,7 @@ public final class AggregatePlot {
             NUMS_X, TOP - 12));
     // Legend of the shares.
     for (int i = 0; i < 3; i++) {
-      int x = SHARE_X + i * 95;
+      int x = SHARE_X + new int[] {0, 75, 160}[i];
       s.append(
           fmt(
               "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>",
@@ -132,8 +132,11 @@ public final class AggregatePlot {
         fmt("<text x=\"10\" y=\"%d\" font-weight=\"bold\">%s</text>", mid - 2, esc(r.group())));
     s.append(
         fmt(
-            "<text x=\"10\" y=\"%d\" font-size=\"10\" fill=\"#495057\">%d flows, %d fixed up</text>\n",
-            mid + 10, r.flows(), r.fixedUp()));
+            "<text x=\"10\" y=\"%d\" font-size=\"10\" fill=\"#495057\">%d flows, %d fixed up%s</text>\n",
+            mid + 10,
+            r.flows(),
+            r.fixedUp(),
+            r.rejected() > 0 ? ", " + r.rejected() + " rejected" : ""));
     // Histogram: the buckets summed into log-spaced bins, heights relative to the group's tallest.
     int bins = (decadeHi - decadeLo) * BINS_PER_DECADE;
     long[] counts = new long[bins];
