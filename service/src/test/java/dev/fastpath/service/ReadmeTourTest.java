@@ -108,6 +108,9 @@ class ReadmeTourTest {
         assertThat(r.out()).startsWith("replay at end of log: ").contains(eni);
       } else if (cmd.startsWith("history --aggregate")) {
         assertThat(r.out()).startsWith("MUX").contains("TTF p50");
+        if (cmd.contains("--plot mux.svg")) {
+          assertThat(Files.readString(dir.resolve("mux.svg"))).startsWith("<?xml").contains("<svg");
+        }
         assertThat(r.out().lines().count()).isGreaterThan(1);
       } else if (cmd.startsWith("history")) {
         assertThat(r.out()).contains(eni).contains("FlowOpened");
