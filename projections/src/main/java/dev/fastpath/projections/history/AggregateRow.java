@@ -1,5 +1,6 @@
 package dev.fastpath.projections.history;
 
+import java.util.Map;
 import java.util.SortedMap;
 
 /**
@@ -28,7 +29,7 @@ public record AggregateRow(
     long conflicts,
     long rejected,
     SortedMap<String, Long> rejectedByReason,
-    SortedMap<Long, Long> timeToFixupBuckets) {
+    Map<Long, Long> timeToFixupBuckets) {
 
   /** Share of the group's flows that were fixed up, 0 without flows. */
   public double shareFixedUp() {

@@ -15,9 +15,10 @@ import java.util.TreeMap;
  * scanning the flows.
  */
 final class AggregateStore {
-  static final String TOTALS_COLUMNS =
+  private static final String COUNT_COLUMNS =
       "flows, st_vip, st_fast, st_closed, sc_vip, sc_pe, sc_ilb, fixed_up, never, redirects,"
-          + " dups, conflicts, reasons, ttf";
+          + " dups, conflicts";
+  static final String TOTALS_COLUMNS = COUNT_COLUMNS + ", reasons, ttf";
 
   private static final String[] PROBLEM_TYPES = {
     "RedirectDuplicate", "RedirectConflict", "RedirectRejected"
@@ -163,13 +164,25 @@ final class AggregateStore {
    */
   static TreeMap<String, GroupTotals> totals(
       Connection c, AggregateBy by, String onlyGroup, Long from, Long to) throws SQLException {
+    return totals(c, by, onlyGroup, from, to, true);
+  }
+
+  /**
+   * As above; without {@code distributions} the rejection reasons and time-to-fixup histograms are
+   * neither read nor decoded (flow counts need neither).
+   */
+  static TreeMap<String, GroupTotals> totals(
+      Connection c, AggregateBy by, String onlyGroup, Long from, Long to, boolean distributions)
+      throws SQLException {
     TreeMap<String, GroupTotals> out = new TreeMap<>();
     for (TimeBuckets.Piece p : TimeBuckets.cover(from, to)) {
       if (p.raw()) {
         rawFlows(c, by, onlyGroup, p.from(), p.to(), out);
-        rawEvents(c, by, onlyGroup, p.from(), p.to(), out);
+        if (distributions) {
+          rawEvents(c, by, onlyGroup, p.from(), p.to(), out);
+        }
       } else {
-        buckets(c, by, onlyGroup, p, out);
+        buckets(c, by, onlyGroup, p, out, distributions);
       }
     }
     return out;
@@ -180,11 +193,12 @@ final class AggregateStore {
       AggregateBy by,
       String onlyGroup,
       TimeBuckets.Piece p,
-      Map<String, GroupTotals> out)
+      Map<String, GroupTotals> out,
+      boolean distributions)
       throws SQLException {
     String sql =
         "SELECT grp, "
-            + TOTALS_COLUMNS
+            + (distributions ? TOTALS_COLUMNS : COUNT_COLUMNS)
             + " FROM fh_agg WHERE by_kind=?"
             + (onlyGroup != null ? " AND grp=?" : "")
             + " AND lvl=? AND bucket>=? AND bucket<?";
@@ -200,7 +214,7 @@ final class AggregateStore {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String g = rs.getString(1);
-          GroupTotals row = read(rs);
+          GroupTotals row = distributions ? read(rs) : readCounts(rs, 2);
           GroupTotals into = out.get(g);
           if (into == null) {
             out.put(g, row);
@@ -376,7 +390,14 @@ final class AggregateStore {
   /** Reads the {@link #TOTALS_COLUMNS}, which end the select list. */
   private static GroupTotals read(ResultSet rs) throws SQLException {
     int n = rs.getMetaData().getColumnCount();
-    int i = n - 13;
+    GroupTotals t = readCounts(rs, n - 13);
+    t.decodeReasons(rs.getString(n - 1));
+    t.timeToFixup = FixupHistogram.decode(rs.getString(n));
+    return t;
+  }
+
+  /** Reads the {@link #COUNT_COLUMNS} from column {@code i} on. */
+  private static GroupTotals readCounts(ResultSet rs, int i) throws SQLException {
     GroupTotals t = new GroupTotals();
     t.flows = rs.getLong(i++);
     t.stateVip = rs.getLong(i++);
@@ -389,9 +410,7 @@ final class AggregateStore {
     t.neverRedirected = rs.getLong(i++);
     t.redirects = rs.getLong(i++);
     t.duplicates = rs.getLong(i++);
-    t.conflicts = rs.getLong(i++);
-    t.decodeReasons(rs.getString(i++));
-    t.timeToFixup.addAll(FixupHistogram.decode(rs.getString(i)), 1);
+    t.conflicts = rs.getLong(i);
     return t;
   }
 

@@ -1,7 +1,12 @@
 package dev.fastpath.projections.history;
 
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.NoSuchElementException;
+import java.util.Set;
 
 /**
  * Time-to-fixup distribution of one group, kept as counts per bucket so that the per-group
@@ -12,11 +17,14 @@ import java.util.TreeMap;
  * significant digits. Counts may go down as well as up (a flow that moves to another MUX leaves its
  * old group), so the histogram is exact under removal.
  *
- * <p>Text form (stored in {@code fh_agg.ttf}): {@code bucket:count,bucket:count,...} in bucket
- * order.
+ * <p>Held as two sorted primitive arrays (bucket, count): a group's histogram is decoded on every
+ * aggregate query, so no boxing and no tree. Text form (stored in {@code fh_agg.ttf}): {@code
+ * bucket:count,bucket:count,...} in bucket order.
  */
 final class FixupHistogram {
-  private final TreeMap<Long, Long> counts = new TreeMap<>();
+  private long[] buckets = new long[0];
+  private long[] counts = new long[0];
+  private int size;
 
   /** The bucket of a value: rounded up (away from zero) to three significant digits. */
   static long bucketOf(long nanos) {
@@ -40,31 +48,117 @@ final class FixupHistogram {
     if (n == 0) {
       return;
     }
-    long v = counts.merge(bucket, n, Long::sum);
-    if (v == 0) {
-      counts.remove(bucket);
+    int i = Arrays.binarySearch(buckets, 0, size, bucket);
+    if (i >= 0) {
+      counts[i] += n;
+      if (counts[i] == 0) {
+        System.arraycopy(buckets, i + 1, buckets, i, size - i - 1);
+        System.arraycopy(counts, i + 1, counts, i, size - i - 1);
+        size--;
+      }
+      return;
     }
+    int at = -i - 1;
+    if (size == buckets.length) {
+      int cap = Math.max(8, size * 2);
+      buckets = Arrays.copyOf(buckets, cap);
+      counts = Arrays.copyOf(counts, cap);
+    }
+    System.arraycopy(buckets, at, buckets, at + 1, size - at);
+    System.arraycopy(counts, at, counts, at + 1, size - at);
+    buckets[at] = bucket;
+    counts[at] = n;
+    size++;
   }
 
+  /** Adds ({@code sign} 1) or takes out (-1) another histogram: one merge of two sorted runs. */
   void addAll(FixupHistogram other, long sign) {
-    other.counts.forEach((b, n) -> add(b, sign * n));
+    if (other.size == 0) {
+      return;
+    }
+    if (size == 0 && sign == 1) {
+      buckets = Arrays.copyOf(other.buckets, other.size);
+      counts = Arrays.copyOf(other.counts, other.size);
+      size = other.size;
+      return;
+    }
+    long[] b = new long[size + other.size];
+    long[] c = new long[size + other.size];
+    int i = 0;
+    int j = 0;
+    int n = 0;
+    while (i < size || j < other.size) {
+      long key;
+      long v;
+      if (j >= other.size || (i < size && buckets[i] < other.buckets[j])) {
+        key = buckets[i];
+        v = counts[i++];
+      } else if (i >= size || other.buckets[j] < buckets[i]) {
+        key = other.buckets[j];
+        v = sign * other.counts[j++];
+      } else {
+        key = buckets[i];
+        v = counts[i++] + sign * other.counts[j++];
+      }
+      if (v != 0) {
+        b[n] = key;
+        c[n++] = v;
+      }
+    }
+    buckets = b;
+    counts = c;
+    size = n;
   }
 
   long total() {
     long n = 0;
-    for (long c : counts.values()) {
-      n += c;
+    for (int i = 0; i < size; i++) {
+      n += counts[i];
     }
     return n;
   }
 
   boolean isEmpty() {
-    return counts.isEmpty();
+    return size == 0;
   }
 
-  /** Buckets and counts in bucket order (for plots). */
-  java.util.SortedMap<Long, Long> buckets() {
-    return java.util.Collections.unmodifiableSortedMap(new TreeMap<>(counts));
+  /** Buckets and counts in bucket order (for plots): a read-only view, equal to any such map. */
+  Map<Long, Long> buckets() {
+    long[] b = Arrays.copyOf(buckets, size);
+    long[] c = Arrays.copyOf(counts, size);
+    return new AbstractMap<>() {
+      @Override
+      public Set<Entry<Long, Long>> entrySet() {
+        return new AbstractSet<>() {
+          @Override
+          public Iterator<Entry<Long, Long>> iterator() {
+            return new Iterator<>() {
+              private int i;
+
+              @Override
+              public boolean hasNext() {
+                return i < b.length;
+              }
+
+              @Override
+              public Entry<Long, Long> next() {
+                if (i >= b.length) {
+                  throw new NoSuchElementException();
+                }
+                Entry<Long, Long> e = new SimpleImmutableEntry<>(b[i], c[i]);
+                i++;
+                return e;
+              }
+            };
+          }
+
+          @Override
+          public int size() {
+            return b.length;
+          }
+        };
+      }
+    };
   }
 
   /**
@@ -78,42 +172,67 @@ final class FixupHistogram {
     }
     long rank = Math.max(1, (permille * n + 999) / 1000);
     long seen = 0;
-    for (Map.Entry<Long, Long> e : counts.entrySet()) {
-      seen += e.getValue();
+    for (int i = 0; i < size; i++) {
+      seen += counts[i];
       if (seen >= rank) {
-        return e.getKey();
+        return buckets[i];
       }
     }
-    return counts.lastKey();
+    return buckets[size - 1];
   }
 
   String encode() {
-    StringBuilder sb = new StringBuilder(counts.size() * 12);
-    counts.forEach(
-        (b, n) -> {
-          if (sb.length() > 0) {
-            sb.append(',');
-          }
-          sb.append(b).append(':').append(n);
-        });
+    StringBuilder sb = new StringBuilder(size * 12);
+    for (int i = 0; i < size; i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      sb.append(buckets[i]).append(':').append(counts[i]);
+    }
     return sb.toString();
   }
 
+  /** Parses {@link #encode}'s form; the stored text is in bucket order, so no sorting is needed. */
   static FixupHistogram decode(String text) {
     FixupHistogram h = new FixupHistogram();
     if (text == null || text.isEmpty()) {
       return h;
     }
+    int entries = 1;
+    for (int k = 0; k < text.length(); k++) {
+      if (text.charAt(k) == ',') {
+        entries++;
+      }
+    }
+    h.buckets = new long[entries];
+    h.counts = new long[entries];
     int i = 0;
     int len = text.length();
+    long previous = Long.MIN_VALUE;
+    boolean sorted = true;
     while (i < len) {
       int colon = text.indexOf(':', i);
       int comma = text.indexOf(',', colon);
       if (comma < 0) {
         comma = len;
       }
-      h.add(Long.parseLong(text, i, colon, 10), Long.parseLong(text, colon + 1, comma, 10));
+      long b = Long.parseLong(text, i, colon, 10);
+      long c = Long.parseLong(text, colon + 1, comma, 10);
+      if (h.size > 0 && b <= previous) {
+        sorted = false;
+      }
+      previous = b;
+      h.buckets[h.size] = b;
+      h.counts[h.size++] = c;
       i = comma + 1;
+    }
+    if (!sorted) {
+      // Not written by encode(): fall back to one add per entry.
+      FixupHistogram slow = new FixupHistogram();
+      for (int k = 0; k < h.size; k++) {
+        slow.add(h.buckets[k], h.counts[k]);
+      }
+      return slow;
     }
     return h;
   }

@@ -23,7 +23,7 @@ final class GroupTotals {
   long duplicates;
   long conflicts;
   final TreeMap<String, Long> rejectedByReason = new TreeMap<>();
-  final FixupHistogram timeToFixup = new FixupHistogram();
+  FixupHistogram timeToFixup = new FixupHistogram();
 
   /** Adds ({@code sign} 1) or takes out ({@code sign} -1) one flow as it stands. */
   void addFlow(FlowShape f, int sign) {

@@ -40,6 +40,14 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
           + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
           + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
           + " rejected, last_seq, last_redirect, input_state, source";
+
+  /** What queries read of a flow: not the projection's own bookkeeping (inputs, source). */
+  private static final String ROW_COLUMNS =
+      "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
+          + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
+          + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
+          + " rejected, last_seq";
+
   private static final String INSERT_FLOW =
       "INSERT INTO fh_flow ("
           + FLOW_COLUMNS
@@ -444,7 +452,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     String where = where(q, args);
     String sql =
         "SELECT "
-            + FLOW_COLUMNS
+            + ROW_COLUMNS
             + " FROM fh_flow"
             + where
             + " ORDER BY "
@@ -459,7 +467,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                out.add(readFlow(rs).toRow());
+                out.add(readRow(rs));
               }
             }
           }
@@ -593,10 +601,10 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     return read(
         c -> {
           try (PreparedStatement ps =
-              c.prepareStatement("SELECT " + FLOW_COLUMNS + " FROM fh_flow WHERE flow_key=?")) {
+              c.prepareStatement("SELECT " + ROW_COLUMNS + " FROM fh_flow WHERE flow_key=?")) {
             ps.setString(1, canonicalKey);
             try (ResultSet rs = ps.executeQuery()) {
-              return rs.next() ? Optional.of(readFlow(rs).toRow()) : Optional.empty();
+              return rs.next() ? Optional.of(readRow(rs)) : Optional.empty();
             }
           }
         });
@@ -703,6 +711,44 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     f.inputs = InputPositions.decode(rs.getString("input_state"));
     f.source = rs.getString("source");
     return f;
+  }
+
+  /** A {@link #ROW_COLUMNS} row, by position (the hot path of every page). */
+  private static FlowRow readRow(ResultSet rs) throws SQLException {
+    return new FlowRow(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getInt(3),
+        rs.getString(4),
+        rs.getInt(5),
+        rs.getString(6),
+        rs.getInt(7),
+        rs.getString(8),
+        FlowHistoryState.valueOf(rs.getString(9)),
+        rs.getString(10),
+        rs.getString(11),
+        rs.getString(12),
+        rs.getString(13),
+        rs.getLong(14),
+        getLong(rs, 15),
+        getLong(rs, 16),
+        getLong(rs, 17),
+        getLong(rs, 18),
+        rs.getString(19),
+        rs.getLong(20),
+        rs.getLong(21),
+        rs.getLong(22),
+        rs.getLong(23),
+        rs.getInt(24),
+        rs.getInt(25),
+        rs.getInt(26),
+        rs.getInt(27),
+        rs.getLong(28));
+  }
+
+  private static Long getLong(ResultSet rs, int column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v;
   }
 
   private static Long getLong(ResultSet rs, String column) throws SQLException {
