@@ -176,8 +176,8 @@ public final class HistoryQueries {
     ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("seq", e.seq());
     n.put("type", e.type());
-    n.put("time", Json.time(e.eventTime()));
-    n.put("processingTime", Json.time(e.processingTime()));
+    n.put("time", IsoTime.format(e.eventTime()));
+    n.put("processingTime", IsoTime.format(e.processingTime()));
     n.put("node", e.node());
     ObjectNode cause = n.putObject("cause");
     cause.put("source", e.causeSource());
@@ -219,7 +219,7 @@ public final class HistoryQueries {
     if (nanos == null) {
       n.putNull(field);
     } else {
-      n.put(field, Json.time(nanos));
+      n.put(field, IsoTime.format(nanos));
     }
   }
 
