@@ -19,7 +19,7 @@ import java.util.List;
  * <pre>
  * java -Xmx3g -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
- *     [--clients 100] [--http-requests 5500]
+ *     [--clients 100] [--http-requests 5500] [--http-warmup 5500]
  * </pre>
  *
  * The store is in-memory H2 unless {@code --h2-file} is given (then a file in the temp dir). {@code
@@ -36,6 +36,7 @@ public final class ProjectionBench {
     boolean file = List.of(args).contains("--h2-file");
     int clients = BenchSupport.intArg(args, "clients", 100);
     int httpRequests = BenchSupport.intArg(args, "http-requests", 5_500);
+    int httpWarmup = BenchSupport.intArg(args, "http-warmup", 5_500);
     Path dir = BenchSupport.tempDir("fastpath-projection-bench");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         FlowHistoryRepository store =
@@ -56,7 +57,7 @@ public final class ProjectionBench {
       result(BENCH, "aggregate_p50", r.aggregateP50Millis(), "ms");
       result(BENCH, "aggregate_p99", r.aggregateP99Millis(), "ms");
       if (clients > 0) {
-        HistoryHttpLoad.Result h = HistoryHttpLoad.run(store, clients, httpRequests);
+        HistoryHttpLoad.Result h = HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup);
         note(
             "HTTP: %d requests from %d concurrent clients in %.1f s (%.0f requests/s), closed loop",
             h.requests(), clients, h.seconds(), h.requests() / h.seconds());
