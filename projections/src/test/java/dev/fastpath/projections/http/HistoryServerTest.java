@@ -156,6 +156,12 @@ class HistoryServerTest {
                         IpAddrs.formatV6(0xfd00_0000_0000_0000L, 0xffff_0066L),
                         StandardCharsets.UTF_8)));
     v6.path("flows").forEach(f -> assertThat(f.path("scenario").asText()).isEqualTo("PE"));
+
+    long all = json(get("/flows")).path("total").asLong();
+    assertThat(json(get("/flows?source=./synthetic.pcap")).path("total").asLong())
+        .isEqualTo(all)
+        .isPositive();
+    assertThat(json(get("/flows?source=elsewhere/synthetic.pcap")).path("total").asLong()).isZero();
   }
 
   @Test
