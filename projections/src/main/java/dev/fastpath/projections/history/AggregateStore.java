@@ -188,7 +188,8 @@ final class AggregateStore {
     return out;
   }
 
-  private static void buckets(
+  /** Adds the {@code fh_agg} rows of one bucketed piece of a range to {@code out}. */
+  static void buckets(
       Connection c,
       AggregateBy by,
       String onlyGroup,

@@ -99,6 +99,13 @@ public record FlowQuery(
         newLimit, newOffset);
   }
 
+  /** The same filters over the open-time range {@code [newFrom, newTo)}. */
+  public FlowQuery withRange(Long newFrom, Long newTo) {
+    return new FlowQuery(
+        eni, vip, pa, mux, scenario, state, newFrom, newTo, src, sport, dst, dport, proto, source,
+        limit, offset);
+  }
+
   public FlowQuery withEni(String newEni) {
     return new FlowQuery(
         normaliseMac("eni", newEni),
