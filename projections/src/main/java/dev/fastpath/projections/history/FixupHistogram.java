@@ -206,25 +206,35 @@ final class FixupHistogram {
     }
     h.buckets = new long[entries];
     h.counts = new long[entries];
-    int i = 0;
-    int len = text.length();
+    // One pass over the characters: this runs for every stored row an aggregate query reads.
     long previous = Long.MIN_VALUE;
     boolean sorted = true;
-    while (i < len) {
-      int colon = text.indexOf(':', i);
-      int comma = text.indexOf(',', colon);
-      if (comma < 0) {
-        comma = len;
+    long value = 0;
+    boolean negative = false;
+    long bucket = 0;
+    int len = text.length();
+    for (int k = 0; k <= len; k++) {
+      char ch = k < len ? text.charAt(k) : ',';
+      if (ch >= '0' && ch <= '9') {
+        value = value * 10 + (ch - '0');
+      } else if (ch == '-') {
+        negative = true;
+      } else if (ch == ':') {
+        bucket = negative ? -value : value;
+        value = 0;
+        negative = false;
+      } else if (ch == ',') {
+        if (h.size > 0 && bucket <= previous) {
+          sorted = false;
+        }
+        previous = bucket;
+        h.buckets[h.size] = bucket;
+        h.counts[h.size++] = negative ? -value : value;
+        value = 0;
+        negative = false;
+      } else {
+        throw new IllegalArgumentException("not a stored histogram at " + k + ": " + ch);
       }
-      long b = Long.parseLong(text, i, colon, 10);
-      long c = Long.parseLong(text, colon + 1, comma, 10);
-      if (h.size > 0 && b <= previous) {
-        sorted = false;
-      }
-      previous = b;
-      h.buckets[h.size] = b;
-      h.counts[h.size++] = c;
-      i = comma + 1;
     }
     if (!sorted) {
       // Not written by encode(): fall back to one add per entry.
