@@ -37,6 +37,7 @@ if [ "$SMOKE" = 1 ]; then
   ACTOR_FLOWS=10000
   PROJECTION_EVENTS=50000
   PROJECTION_QUERIES=300
+  PROJECTION_HTTP=1100
 else
   JMH_ARGS=()  # the @Warmup/@Measurement/@Fork defaults of the benchmark classes
   CAPTURE_FRAMES=2000000
@@ -45,6 +46,7 @@ else
   ACTOR_FLOWS=100000
   PROJECTION_EVENTS=1000000
   PROJECTION_QUERIES=300
+  PROJECTION_HTTP=5500
 fi
 
 JAR=bench/target/bench-0.1.0-SNAPSHOT.jar
@@ -84,7 +86,8 @@ for part in "${PARTS[@]}"; do
         --table-flows "$TABLE_FLOWS" --actor-flows "$ACTOR_FLOWS" ;;
     projection)
       run_part projection "$JAVA" -Xmx3g -cp "$CP" dev.fastpath.bench.ProjectionBench \
-        --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" ;;
+        --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" \
+        --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$PROJECTION_HTTP" ;;
   esac
 done
 

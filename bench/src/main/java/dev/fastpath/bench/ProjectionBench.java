@@ -12,14 +12,18 @@ import java.util.List;
 
 /**
  * Flow-history projection throughput and query latency on a synthetic audit log, through an
- * embedded broker in a temporary directory ({@link ProjectionThroughput} does the work).
+ * embedded broker in a temporary directory ({@link ProjectionThroughput} does the work), then the
+ * documented queries over HTTP from concurrent clients against the real HistoryServer on loopback
+ * ({@link HistoryHttpLoad}), all in one run.
  *
  * <pre>
- * java -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
- *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 2000] [--h2-file]
+ * java -Xmx3g -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
+ *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
+ *     [--clients 100] [--http-requests 5500] [--http-warmup 5500]
  * </pre>
  *
- * The store is in-memory H2 unless {@code --h2-file} is given (then a file in the temp dir).
+ * The store is in-memory H2 unless {@code --h2-file} is given (then a file in the temp dir). {@code
+ * --clients 0} skips the HTTP part.
  */
 public final class ProjectionBench {
   private static final String BENCH = "projection";
@@ -30,6 +34,9 @@ public final class ProjectionBench {
     int events = BenchSupport.intArg(args, "events", 1_000_000);
     int queries = BenchSupport.intArg(args, "queries", 2_000);
     boolean file = List.of(args).contains("--h2-file");
+    int clients = BenchSupport.intArg(args, "clients", 100);
+    int httpRequests = BenchSupport.intArg(args, "http-requests", 5_500);
+    int httpWarmup = BenchSupport.intArg(args, "http-warmup", 5_500);
     Path dir = BenchSupport.tempDir("fastpath-projection-bench");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         FlowHistoryRepository store =
@@ -45,6 +52,30 @@ public final class ProjectionBench {
       result(BENCH, "query_p50", r.queryP50Millis(), "ms");
       result(BENCH, "query_p99", r.queryP99Millis(), "ms");
       result(BENCH, "flows", r.flows(), "flows");
+      result(BENCH, "lookup_p50", r.lookupP50Millis(), "ms");
+      result(BENCH, "lookup_p99", r.lookupP99Millis(), "ms");
+      result(BENCH, "aggregate_p50", r.aggregateP50Millis(), "ms");
+      result(BENCH, "aggregate_p99", r.aggregateP99Millis(), "ms");
+      if (clients > 0) {
+        HistoryHttpLoad.Result h = HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup);
+        note(
+            "HTTP: %d requests from %d concurrent clients in %.1f s (%.0f requests/s), closed loop",
+            h.requests(), clients, h.seconds(), h.requests() / h.seconds());
+        double[] all =
+            h.latenciesMillis().values().stream()
+                .flatMapToDouble(java.util.Arrays::stream)
+                .sorted()
+                .toArray();
+        result(BENCH, "http_requests_per_s", h.requests() / h.seconds(), "requests/s");
+        result(BENCH, "http_all_p50", HistoryHttpLoad.percentile(all, 0.50), "ms");
+        result(BENCH, "http_all_p99", HistoryHttpLoad.percentile(all, 0.99), "ms");
+        h.latenciesMillis()
+            .forEach(
+                (type, v) -> {
+                  result(BENCH, "http_" + type + "_p50", HistoryHttpLoad.percentile(v, 0.50), "ms");
+                  result(BENCH, "http_" + type + "_p99", HistoryHttpLoad.percentile(v, 0.99), "ms");
+                });
+      }
     } finally {
       BenchSupport.deleteTree(dir);
     }

@@ -4,13 +4,13 @@ import dev.fastpath.events.Topics;
 import dev.fastpath.flow.config.FastpathConfigLoader;
 import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
-import dev.fastpath.traffic.GeneratedTraffic;
-import dev.fastpath.traffic.GeneratorConfig;
-import dev.fastpath.traffic.TrafficGenerator;
 import dev.fastpath.projections.log.FlowFilter;
 import dev.fastpath.projections.replay.ReplayQuery;
 import dev.fastpath.projections.replay.ReplayReport;
 import dev.fastpath.projections.replay.Replayer;
+import dev.fastpath.traffic.GeneratedTraffic;
+import dev.fastpath.traffic.GeneratorConfig;
+import dev.fastpath.traffic.TrafficGenerator;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
     description = {
       "Generate a small capture of the three scenarios (VIP, Private Link, ILB) with late, lost,"
           + " duplicate, conflicting and spoofed redirects; run it through the service on the"
-          + " embedded Kafka broker; show what happened to every flow and why."
+          + " embedded Kafka broker; show what happened to every flow and why.",
+      "Everything goes to its own data directory (default ./data/demo), apart from ./data."
     })
 public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--flows", description = "Flows to generate (default 24)")
@@ -39,10 +40,18 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Mixin DataOptions data = new DataOptions();
 
+  /** Where the demo keeps its log, history and files unless told otherwise (--data). */
+  static final Path DEFAULT_DATA = Path.of("data", "demo");
+
   @Override
   public Integer call() throws Exception {
     PrintStream o = System.out;
-    Path dir = data.dataDir().resolve("demo");
+    // A data directory of its own, so the demo's log never mixes with that of the user's own runs
+    // in ./data (replay --verify and the history would otherwise see both captures).
+    if (data.data == null) {
+      data.data = DEFAULT_DATA;
+    }
+    Path dir = data.dataDir();
     Files.createDirectories(dir);
     Path pcap = dir.resolve("demo.pcap");
     Path conf = dir.resolve("demo.conf");
@@ -109,7 +118,7 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     String firstEni = dev.fastpath.ingest.Macs.format(t.enis().get(0).mac());
-    String dataArg = data.data == null ? "" : " --data " + data.data;
+    String dataArg = data.kafka != null ? " --kafka " + data.kafka : " --data " + data.data;
     o.println("4. explore:");
     o.printf(
         "     ./fastpath history --eni %s%s            # each flow's timeline%n",
@@ -117,7 +126,9 @@ public final class DemoCommand implements Callable<Integer> {
     o.printf("     ./fastpath history --aggregate mux%s         # per-MUX aggregates%n", dataArg);
     o.printf(
         "     ./fastpath log export --type FlowFixedUp%s   # the log as JSON lines%n", dataArg);
-    o.printf("     ./fastpath replay --verify --pcap %s --config %s%s%n", pcap, conf, dataArg);
+    o.printf(
+        "     ./fastpath replay --verify --pcap %s --config %s%s   # 0 differences%n",
+        pcap, conf, dataArg);
     o.printf("     ./fastpath inspect --pcap %s --config %s | less%n", pcap, conf);
     return r.summary().controlFailures() > 0 ? Main.EXIT_FAILED : 0;
   }

@@ -43,6 +43,14 @@ public final class HistoryCommand implements Callable<Integer> {
       description = "Aggregates instead of flows")
   String aggregate;
 
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.svg",
+      description =
+          "With --aggregate: also draw time to fixup and the fixup / duplicate / never-redirected"
+              + " shares per group into this standalone SVG file")
+  java.nio.file.Path plot;
+
   @Option(names = "--eni")
   String eni;
 
@@ -82,6 +90,12 @@ public final class HistoryCommand implements Callable<Integer> {
   @Option(names = "--proto")
   String proto;
 
+  @Option(
+      names = "--source",
+      paramLabel = "FILE",
+      description = "Flows whose first record this capture caused (the path given to run)")
+  String source;
+
   @Option(names = "--limit", description = "At most this many flows (default 100, max 10000)")
   String limit;
 
@@ -112,6 +126,15 @@ public final class HistoryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, String> params = params();
+    if (plot != null) {
+      if (aggregate == null) {
+        throw new Main.UserError("--plot draws aggregates: give --aggregate eni|vip|mux with it");
+      }
+      java.nio.file.Path parent = plot.toAbsolutePath().getParent();
+      if (parent == null || !java.nio.file.Files.isDirectory(parent)) {
+        throw new Main.UserError("--plot: directory " + parent + " does not exist");
+      }
+    }
     HistoryStores.Opened store = HistoryStores.openForQueries(data, postgres);
     try (FlowHistoryRepository repo = store.repo()) {
       if (store.sharedBy().isPresent()) {
@@ -127,11 +150,23 @@ public final class HistoryCommand implements Callable<Integer> {
       PrintStream out = System.out;
       try {
         if (aggregate != null) {
+          if (source != null) {
+            throw new Main.UserError(
+                "--source applies to flow queries; aggregates cover every capture in the log");
+          }
           AggregateBy by = AggregateBy.parse(aggregate);
           Map<String, String> range = new LinkedHashMap<>();
           if (from != null) range.put("from", from);
           if (to != null) range.put("to", to);
           ArrayNode a = q.aggregates(by, range);
+          if (plot != null) {
+            try {
+              java.nio.file.Files.writeString(plot, q.aggregatesSvg(by, range));
+            } catch (java.io.IOException e) {
+              throw new Main.UserError("--plot: cannot write " + plot + ": " + e.getMessage(), e);
+            }
+            System.err.println("history: wrote " + plot);
+          }
           if (json) {
             a.forEach(n -> out.println(n.toString()));
           } else {
@@ -229,6 +264,7 @@ public final class HistoryCommand implements Callable<Integer> {
     put(p, "dst", dst);
     put(p, "dport", dport);
     put(p, "proto", proto);
+    put(p, "source", source);
     put(p, "limit", limit);
     put(p, "offset", offset);
     return p;

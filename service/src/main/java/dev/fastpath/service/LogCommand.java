@@ -1,5 +1,6 @@
 package dev.fastpath.service;
 
+import dev.fastpath.projections.log.CaptureSource;
 import dev.fastpath.projections.log.LogCommandSupport;
 import dev.fastpath.projections.log.LogQuery;
 import java.util.concurrent.Callable;
@@ -53,9 +54,16 @@ public final class LogCommand implements Runnable {
         description = "Audit topic (default fastpath.flow-events)")
     String topic;
 
+    @Option(
+        names = "--source",
+        paramLabel = "FILE",
+        description = "Only the records this capture caused (the path given to run)")
+    String source;
+
     LogQuery query() {
       try {
-        return LogQuery.parse(topic, flow, eni, types, from, to);
+        return LogQuery.parse(topic, flow, eni, types, from, to)
+            .withSource(CaptureSource.of(source));
       } catch (IllegalArgumentException e) {
         throw new Main.UserError(e.getMessage(), e);
       }

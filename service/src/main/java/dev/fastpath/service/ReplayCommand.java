@@ -44,6 +44,12 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--eni", paramLabel = "MAC", description = "The flows of one ENI")
   String eni;
 
+  @Option(
+      names = "--source",
+      paramLabel = "FILE",
+      description = "Only the records this capture caused (the path given to run)")
+  String source;
+
   @Option(names = "--json", description = "JSON instead of a table")
   boolean json;
 
@@ -82,6 +88,10 @@ public final class ReplayCommand implements Callable<Integer> {
       if (pcap == null) {
         throw new Main.UserError("--verify needs --pcap FILE (the capture the log came from)");
       }
+      if (source != null) {
+        throw new Main.UserError(
+            "--verify compares the records of --pcap only; --source is for replaying");
+      }
       FastpathConfig cfg = RunCommand.loadConfig(config, verifyEnis);
       try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "replay")) {
         VerifyReport r =
@@ -92,7 +102,7 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     ReplayQuery q;
     try {
-      q = ReplayQuery.parse(topic, at, flow, eni);
+      q = ReplayQuery.parse(topic, at, flow, eni, source);
     } catch (IllegalArgumentException e) {
       throw new Main.UserError(e.getMessage(), e);
     }

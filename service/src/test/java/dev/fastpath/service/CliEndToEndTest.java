@@ -167,6 +167,82 @@ class CliEndToEndTest {
   }
 
   @Test
+  void historyPlotsTheAggregatesOfARealRunAsAStandaloneSvg() throws Exception {
+    Path data = dir.resolve("data-plot");
+    Cli.Result r =
+        Cli.run(
+            dir,
+            "run",
+            "--pcap",
+            pcap.toString(),
+            "--config",
+            conf.toString(),
+            "--quiet",
+            "--data",
+            data.toString());
+    assertThat(r.exitCode()).as(r.toString()).isZero();
+    Path svg = dir.resolve("mux.svg");
+    Cli.Result plot =
+        Cli.run(
+            dir,
+            "history",
+            "--aggregate",
+            "mux",
+            "--plot",
+            svg.toString(),
+            "--data",
+            data.toString());
+    assertThat(plot.exitCode()).as(plot.toString()).isZero();
+    assertThat(plot.out()).startsWith("MUX");
+    Cli.Result json =
+        Cli.run(dir, "history", "--aggregate", "mux", "--json", "--data", data.toString());
+    assertThat(json.exitCode()).as(json.toString()).isZero();
+
+    javax.xml.parsers.DocumentBuilderFactory f =
+        javax.xml.parsers.DocumentBuilderFactory.newInstance();
+    f.setNamespaceAware(true);
+    f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+    org.w3c.dom.Document doc = f.newDocumentBuilder().parse(svg.toFile());
+    assertThat(doc.getDocumentElement().getNamespaceURI()).isEqualTo("http://www.w3.org/2000/svg");
+    java.util.Map<String, String> ttfByMux = new java.util.HashMap<>();
+    org.w3c.dom.NodeList groups = doc.getElementsByTagNameNS("*", "g");
+    for (int i = 0; i < groups.getLength(); i++) {
+      org.w3c.dom.Element g = (org.w3c.dom.Element) groups.item(i);
+      org.w3c.dom.NodeList texts = g.getElementsByTagNameNS("*", "text");
+      for (int t = 0; t < texts.getLength(); t++) {
+        org.w3c.dom.Element e = (org.w3c.dom.Element) texts.item(t);
+        if (e.getAttribute("class").equals("ttf")) {
+          ttfByMux.put(g.getAttribute("data-group"), e.getTextContent());
+        }
+      }
+    }
+    List<String> lines = json.out().lines().filter(l -> !l.isBlank()).toList();
+    assertThat(lines).isNotEmpty();
+    assertThat(ttfByMux).hasSize(lines.size());
+    for (String line : lines) {
+      JsonNode row = JSON.readTree(line);
+      JsonNode ttf = row.path("timeToFixupMs");
+      assertThat(ttfByMux.get(row.path("mux").asText()))
+          .as(line)
+          .isEqualTo(
+              ms(ttf.path("p50")) + " / " + ms(ttf.path("p95")) + " / " + ms(ttf.path("p99")));
+    }
+
+    Cli.Result noAggregate =
+        Cli.run(dir, "history", "--plot", svg.toString(), "--data", data.toString());
+    assertThat(noAggregate.exitCode()).isEqualTo(2);
+    assertThat(noAggregate.err()).contains("--aggregate");
+  }
+
+  private static String ms(JsonNode v) {
+    if (v.isNull()) {
+      return "-";
+    }
+    double d = v.asDouble();
+    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+
+  @Test
   void inspectJsonHasTheContractKeys() throws Exception {
     Cli.Result r =
         Cli.run(dir, "inspect", "--pcap", pcap.toString(), "--config", conf.toString(), "--json");

@@ -18,6 +18,15 @@ public enum AggregateBy {
     return column;
   }
 
+  /** The one-letter group kind of {@code fh_agg.by_kind}. */
+  String kind() {
+    return switch (this) {
+      case ENI -> "E";
+      case VIP -> "V";
+      case MUX -> "M";
+    };
+  }
+
   /** Accepts {@code eni}, {@code vip}, {@code mux} in any case. */
   public static AggregateBy parse(String text) {
     try {

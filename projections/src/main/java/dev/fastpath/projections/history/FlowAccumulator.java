@@ -38,6 +38,12 @@ final class FlowAccumulator {
   /** Identity (cause and time) of the last redirect counted, so one packet counts once. */
   String lastRedirect;
 
+  /**
+   * The capture (normalised {@code Cause.source}) of the flow's first record, for {@code source=}.
+   * Set by the store when it creates the row, never by the handler.
+   */
+  String source;
+
   /** Which inputs the flow's history already holds, so a re-run of a capture adds nothing. */
   InputPositions inputs = new InputPositions();
 

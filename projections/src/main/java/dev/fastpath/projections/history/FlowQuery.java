@@ -16,6 +16,8 @@ import java.util.Set;
  *
  * @param from inclusive lower bound on the flow's open time (epoch nanos)
  * @param to exclusive upper bound on the flow's open time (epoch nanos)
+ * @param source flows whose first record a capture caused, as given ({@link
+ *     dev.fastpath.projections.log.CaptureSource} decides the match)
  */
 public record FlowQuery(
     String eni,
@@ -31,6 +33,7 @@ public record FlowQuery(
     String dst,
     Integer dport,
     Integer proto,
+    String source,
     int limit,
     int offset) {
 
@@ -53,6 +56,7 @@ public record FlowQuery(
           "dst",
           "dport",
           "proto",
+          "source",
           "limit",
           "offset");
 
@@ -84,14 +88,22 @@ public record FlowQuery(
         null,
         null,
         null,
+        null,
         DEFAULT_LIMIT,
         0);
   }
 
   public FlowQuery withPage(int newLimit, int newOffset) {
     return new FlowQuery(
-        eni, vip, pa, mux, scenario, state, from, to, src, sport, dst, dport, proto, newLimit,
-        newOffset);
+        eni, vip, pa, mux, scenario, state, from, to, src, sport, dst, dport, proto, source,
+        newLimit, newOffset);
+  }
+
+  /** The same filters over the open-time range {@code [newFrom, newTo)}. */
+  public FlowQuery withRange(Long newFrom, Long newTo) {
+    return new FlowQuery(
+        eni, vip, pa, mux, scenario, state, newFrom, newTo, src, sport, dst, dport, proto, source,
+        limit, offset);
   }
 
   public FlowQuery withEni(String newEni) {
@@ -109,6 +121,7 @@ public record FlowQuery(
         dst,
         dport,
         proto,
+        source,
         limit,
         offset);
   }
@@ -141,6 +154,7 @@ public record FlowQuery(
         ip(params, "dst"),
         integer(params, "dport", 0, 65535),
         proto(value(params, "proto")),
+        value(params, "source"),
         limit == null ? DEFAULT_LIMIT : limit,
         offset == null ? 0 : offset);
   }

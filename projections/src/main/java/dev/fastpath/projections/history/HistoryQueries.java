@@ -74,6 +74,43 @@ public final class HistoryQueries {
 
   /** Parses {@code from}/{@code to} (the only parameters aggregates take) and answers. */
   public ArrayNode aggregates(AggregateBy by, Map<String, String> params) {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    aggregateRows(by, params).forEach(a -> out.add(aggregateJson(by, a)));
+    return out;
+  }
+
+  /**
+   * The aggregates as a standalone SVG picture ({@link AggregatePlot}); same parameters as {@link
+   * #aggregates(AggregateBy, Map)}.
+   */
+  public String aggregatesSvg(AggregateBy by, Map<String, String> params) {
+    List<AggregateRow> rows = aggregateRows(by, params);
+    long flows = rows.stream().mapToLong(AggregateRow::flows).sum();
+    String range =
+        params.isEmpty()
+            ? "all flows in the history"
+            : "flows opened"
+                + (FlowQuery.value(params, "from") != null
+                    ? " from " + FlowQuery.value(params, "from")
+                    : "")
+                + (FlowQuery.value(params, "to") != null
+                    ? " until " + FlowQuery.value(params, "to")
+                    : "");
+    String subtitle =
+        rows.size()
+            + " groups, "
+            + flows
+            + " flows attributed; "
+            + range
+            + "; store: "
+            + repository.engine()
+            + ", "
+            + repository.eventCount()
+            + " records";
+    return AggregatePlot.svg(by, rows, subtitle);
+  }
+
+  private List<AggregateRow> aggregateRows(AggregateBy by, Map<String, String> params) {
     for (String name : params.keySet()) {
       if (!name.equals("from") && !name.equals("to")) {
         throw new BadParameterException(name, "unknown parameter; known: from, to");
@@ -84,7 +121,7 @@ public final class HistoryQueries {
     if (from != null && to != null && from >= to) {
       throw new BadParameterException("to", "must be after 'from'");
     }
-    return aggregates(by, from, to);
+    return repository.aggregates(by, from, to);
   }
 
   // ------------------------------------------------------------------ JSON shapes
@@ -139,8 +176,8 @@ public final class HistoryQueries {
     ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("seq", e.seq());
     n.put("type", e.type());
-    n.put("time", Json.time(e.eventTime()));
-    n.put("processingTime", Json.time(e.processingTime()));
+    n.put("time", IsoTime.format(e.eventTime()));
+    n.put("processingTime", IsoTime.format(e.processingTime()));
     n.put("node", e.node());
     ObjectNode cause = n.putObject("cause");
     cause.put("source", e.causeSource());
@@ -182,7 +219,7 @@ public final class HistoryQueries {
     if (nanos == null) {
       n.putNull(field);
     } else {
-      n.put(field, Json.time(nanos));
+      n.put(field, IsoTime.format(nanos));
     }
   }
 

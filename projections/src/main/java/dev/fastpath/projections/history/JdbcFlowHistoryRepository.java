@@ -2,6 +2,7 @@ package dev.fastpath.projections.history;
 
 import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.projections.log.CaptureSource;
 import dev.fastpath.projections.log.InputPositions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -25,9 +26,10 @@ import javax.sql.DataSource;
 /**
  * The history store over JDBC. H2 and PostgreSQL run the same statements: plain INSERT and UPDATE
  * (the rows a batch touches are read first, so no dialect-specific upsert is needed), LIMIT/OFFSET,
- * and window functions for the time-to-fixup percentiles (nearest rank, computed the same way in
- * both engines, so they give the same answers). The subclasses only differ in how they connect and
- * in the collation of flow keys.
+ * and {@code SELECT ... FOR UPDATE} on the per-group aggregate rows ({@link AggregateStore}), which
+ * each batch moves in its own transaction; aggregates and most counts are then sums of a few rows,
+ * computed in Java the same way for both engines. The subclasses only differ in how they connect
+ * and in the collation of flow keys.
  */
 public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository {
   private static final int IN_CHUNK = 200;
@@ -37,11 +39,19 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
           + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
           + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
-          + " rejected, last_seq, last_redirect, input_state";
+          + " rejected, last_seq, last_redirect, input_state, source";
+
+  /** What queries read of a flow: not the projection's own bookkeeping (inputs, source). */
+  private static final String ROW_COLUMNS =
+      "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
+          + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
+          + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
+          + " rejected, last_seq";
+
   private static final String INSERT_FLOW =
       "INSERT INTO fh_flow ("
           + FLOW_COLUMNS
-          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+          + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   private static final String UPDATE_FLOW =
       "UPDATE fh_flow SET scenario=?, flow_state=?, pa=?, vm_mac=?, mux=?, sort_time=?,"
           + " opened_at=?, first_redirect_at=?, fixed_up_at=?, closed_at=?, close_reason=?,"
@@ -132,6 +142,10 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       }
     }
     Map<String, FlowAccumulator> flows = loadFlows(wanted);
+    // What each stored flow contributed to the aggregates before this batch, to be taken out
+    // once the batch has changed it (the handler changes the accumulators in place).
+    Map<String, FlowShape> before = new HashMap<>();
+    flows.forEach((k, f) -> before.put(k, FlowShape.of(f)));
     Set<String> flowlessInputs = loadFlowlessInputs(wanted);
     int reruns = 0;
     Set<String> existing = new HashSet<>(flows.keySet());
@@ -171,6 +185,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       FlowAccumulator next = handler.apply(current, key, r.envelope());
       if (next != null && current == null) {
         next.inputs.keep(r.envelope());
+        next.source = CaptureSource.normalise(r.envelope().getCause().getSource());
       }
       if (next != null) {
         flows.put(canonical, next);
@@ -180,6 +195,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     }
     writeFlows(dirty, existing);
     writeEvents(events);
+    writeAggregates(dirty, before, events);
     writeOffsets(projectionId, topic, nextOffsets);
     return new BatchResult(events.size(), replays + reruns, undecodable);
   }
@@ -303,7 +319,8 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
           ins.setInt(i++, f.rejected);
           ins.setLong(i++, f.lastSeq);
           ins.setString(i++, f.lastRedirect);
-          ins.setString(i, f.inputs.encode());
+          ins.setString(i++, f.inputs.encode());
+          ins.setString(i, f.source);
           ins.addBatch();
           anyIns = true;
         }
@@ -372,6 +389,37 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     }
   }
 
+  /**
+   * Moves the per-group aggregates by what this batch changed: each changed flow's old contribution
+   * out, its new one in, and every stored redirect-problem record in; and the record counter by the
+   * records stored. Same transaction as the rows, so they always agree.
+   */
+  private void writeAggregates(
+      Map<String, FlowAccumulator> dirty, Map<String, FlowShape> before, List<TimelineRow> events)
+      throws SQLException {
+    AggregateStore.Deltas deltas = new AggregateStore.Deltas();
+    for (Map.Entry<String, FlowAccumulator> e : dirty.entrySet()) {
+      FlowShape now = FlowShape.of(e.getValue());
+      FlowShape was = before.get(e.getKey());
+      if (now.equals(was)) {
+        continue; // e.g. only packet counts moved
+      }
+      if (was != null) {
+        deltas.flow(was, -1);
+      }
+      deltas.flow(now, 1);
+    }
+    events.forEach(deltas::event);
+    AggregateStore.apply(writer, deltas);
+    if (!events.isEmpty()) {
+      try (PreparedStatement ps =
+          writer.prepareStatement("UPDATE fh_counter SET n = n + ? WHERE name = 'events'")) {
+        ps.setLong(1, events.size());
+        ps.executeUpdate();
+      }
+    }
+  }
+
   private void writeOffsets(String projectionId, String topic, Map<Integer, Long> next)
       throws SQLException {
     try (PreparedStatement upd =
@@ -404,10 +452,12 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     String where = where(q, args);
     String sql =
         "SELECT "
-            + FLOW_COLUMNS
+            + ROW_COLUMNS
             + " FROM fh_flow"
             + where
-            + " ORDER BY sort_time, flow_key LIMIT ? OFFSET ?";
+            + " ORDER BY "
+            + orderBy(q)
+            + " LIMIT ? OFFSET ?";
     args.add(q.limit());
     args.add(q.offset());
     return read(
@@ -417,7 +467,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                out.add(readFlow(rs).toRow());
+                out.add(readRow(rs));
               }
             }
           }
@@ -427,24 +477,105 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   @Override
   public long countFlows(FlowQuery q) {
+    if (countableFromAggregates(q)) {
+      AggregateBy by =
+          q.eni() != null
+              ? AggregateBy.ENI
+              : q.mux() != null
+                  ? AggregateBy.MUX
+                  : vipOf(q) != null ? AggregateBy.VIP : AggregateBy.ENI;
+      String group = by == AggregateBy.ENI ? q.eni() : by == AggregateBy.MUX ? q.mux() : vipOf(q);
+      return read(
+          c -> {
+            long n = 0;
+            for (TimeBuckets.Piece p : TimeBuckets.cover(q.from(), q.to())) {
+              if (p.raw()) {
+                // The sub-second ends: an index range count, no rows read.
+                n += count(c, q.withRange(p.from(), p.to()));
+              } else {
+                Map<String, GroupTotals> rows = new HashMap<>();
+                AggregateStore.buckets(c, by, group, p, rows, false);
+                for (GroupTotals t : rows.values()) {
+                  n += t.flows(q.state(), q.scenario());
+                }
+              }
+            }
+            return n;
+          });
+    }
+    return read(c -> count(c, q));
+  }
+
+  private static long count(Connection c, FlowQuery q) throws SQLException {
     List<Object> args = new ArrayList<>();
     String sql = "SELECT COUNT(*) FROM fh_flow" + where(q, args);
-    return read(
-        c -> {
-          try (PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, args);
-            try (ResultSet rs = ps.executeQuery()) {
-              rs.next();
-              return rs.getLong(1);
-            }
-          }
-        });
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * The page order, open time then key, led by one equality-filtered column: that column is
+   * constant among the matches, so the order is the same, but it names the index (column,
+   * sort_time, flow_key) that yields the rows already in order, and the scan stops at the end of
+   * the page instead of sorting every match (H2 only sees this when the ORDER BY spells the index's
+   * columns). The lead is the filter most likely to be selective.
+   */
+  private static String orderBy(FlowQuery q) {
+    Object[][] leads = {
+      {"sport", q.sport()},
+      {"src", q.src()},
+      {"pa", q.pa()},
+      {"vip", vipOf(q)},
+      {"mux", q.mux()},
+      {"eni", q.eni()},
+      {"dport", q.dport()},
+      {"scenario", q.scenario()},
+      {"flow_state", q.state()},
+      {"proto", q.proto()}
+    };
+    for (Object[] lead : leads) {
+      if (lead[1] != null) {
+        return lead[0] + ", sort_time, flow_key";
+      }
+    }
+    return "sort_time, flow_key";
+  }
+
+  /**
+   * Whether the per-group aggregates hold the count: at most one group filter (ENI, VIP, MUX), at
+   * most one of state and scenario, and a time range; nothing else. Every flow has an ENI, so
+   * without a group the ENI rows add up to all flows.
+   */
+  private static boolean countableFromAggregates(FlowQuery q) {
+    int groups = (q.eni() != null ? 1 : 0) + (q.mux() != null ? 1 : 0) + (vipOf(q) != null ? 1 : 0);
+    boolean vipAndDstDiffer = q.vip() != null && q.dst() != null && !q.vip().equals(q.dst());
+    return groups <= 1
+        && !vipAndDstDiffer
+        && !(q.state() != null && q.scenario() != null)
+        && q.pa() == null
+        && q.src() == null
+        && q.sport() == null
+        && q.dport() == null
+        && q.proto() == null
+        && q.source() == null;
+  }
+
+  /** A flow's VIP is its destination, so {@code dst} filters the same column as {@code vip}. */
+  private static String vipOf(FlowQuery q) {
+    return q.vip() != null ? q.vip() : q.dst();
   }
 
   private static String where(FlowQuery q, List<Object> args) {
     StringBuilder w = new StringBuilder();
     cond(w, args, "eni = ?", q.eni());
     cond(w, args, "vip = ?", q.vip());
+    // dst is the vip column's value; filtering vip uses its index (no index of its own).
+    cond(w, args, "vip = ?", q.dst());
     cond(w, args, "pa = ?", q.pa());
     cond(w, args, "mux = ?", q.mux());
     cond(w, args, "scenario = ?", q.scenario());
@@ -453,9 +584,17 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     cond(w, args, "sort_time < ?", q.to());
     cond(w, args, "src = ?", q.src());
     cond(w, args, "sport = ?", q.sport());
-    cond(w, args, "dst = ?", q.dst());
     cond(w, args, "dport = ?", q.dport());
     cond(w, args, "proto = ?", q.proto());
+    CaptureSource source = CaptureSource.of(q.source());
+    if (source != null) {
+      List<String> spellings = List.copyOf(source.spellings());
+      w.append(w.length() == 0 ? " WHERE " : " AND ")
+          .append("source IN (")
+          .append("?,".repeat(spellings.size() - 1))
+          .append("?)");
+      args.addAll(spellings);
+    }
     return w.toString();
   }
 
@@ -472,10 +611,10 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     return read(
         c -> {
           try (PreparedStatement ps =
-              c.prepareStatement("SELECT " + FLOW_COLUMNS + " FROM fh_flow WHERE flow_key=?")) {
+              c.prepareStatement("SELECT " + ROW_COLUMNS + " FROM fh_flow WHERE flow_key=?")) {
             ps.setString(1, canonicalKey);
             try (ResultSet rs = ps.executeQuery()) {
-              return rs.next() ? Optional.of(readFlow(rs).toRow()) : Optional.empty();
+              return rs.next() ? Optional.of(readRow(rs)) : Optional.empty();
             }
           }
         });
@@ -520,150 +659,18 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   @Override
   public List<AggregateRow> aggregates(AggregateBy by, Long from, Long to) {
-    String g = by.column();
-    List<Object> flowArgs = new ArrayList<>();
-    StringBuilder flowWhere = new StringBuilder(" WHERE " + g + " IS NOT NULL");
-    List<Object> eventArgs = new ArrayList<>();
-    StringBuilder eventWhere =
-        new StringBuilder(
-            " WHERE "
-                + g
-                + " IS NOT NULL AND event_type IN"
-                + " ('RedirectDuplicate','RedirectConflict','RedirectRejected')");
-    if (from != null) {
-      flowWhere.append(" AND sort_time >= ?");
-      flowArgs.add(from);
-      eventWhere.append(" AND event_time >= ?");
-      eventArgs.add(from);
-    }
-    if (to != null) {
-      flowWhere.append(" AND sort_time < ?");
-      flowArgs.add(to);
-      eventWhere.append(" AND event_time < ?");
-      eventArgs.add(to);
-    }
-    String flowSql =
-        "SELECT "
-            + g
-            + " AS grp, COUNT(*) AS flows,"
-            + " SUM(CASE WHEN fixed_up_at IS NOT NULL THEN 1 ELSE 0 END) AS fixed,"
-            + " SUM(CASE WHEN first_redirect_at IS NULL THEN 1 ELSE 0 END) AS never,"
-            + " SUM(redirects) AS redirects"
-            + " FROM fh_flow"
-            + flowWhere
-            + " GROUP BY "
-            + g;
-    // Nearest-rank percentiles (the value at rank ceil(p * n)), spelled with window functions:
-    // the engines' own PERCENTILE_DISC does not pick the same rank in H2 as in PostgreSQL.
-    String percentileSql =
-        "SELECT grp,"
-            + rank(0.5, "p50")
-            + ","
-            + rank(0.95, "p95")
-            + ","
-            + rank(0.99, "p99")
-            + " FROM (SELECT "
-            + g
-            + " AS grp, fixed_up_at - opened_at AS ttf,"
-            + " ROW_NUMBER() OVER (PARTITION BY "
-            + g
-            + " ORDER BY fixed_up_at - opened_at) AS rn,"
-            + " COUNT(*) OVER (PARTITION BY "
-            + g
-            + ") AS n FROM fh_flow"
-            + flowWhere
-            + " AND fixed_up_at IS NOT NULL AND opened_at IS NOT NULL) ranked"
-            + " GROUP BY grp";
-    String eventSql =
-        "SELECT "
-            + g
-            + " AS grp, event_type, reason, COUNT(*) AS n FROM fh_event"
-            + eventWhere
-            + " GROUP BY "
-            + g
-            + ", event_type, reason";
     return read(
         c -> {
-          Map<String, long[]> counts = new TreeMap<>();
-          Map<String, Double[]> pcts = new HashMap<>();
-          try (PreparedStatement ps = c.prepareStatement(flowSql)) {
-            bind(ps, flowArgs);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                long[] n = counts.computeIfAbsent(rs.getString("grp"), k -> new long[6]);
-                n[0] = rs.getLong("flows");
-                n[1] = rs.getLong("fixed");
-                n[2] = rs.getLong("never");
-                n[3] = rs.getLong("redirects");
-              }
-            }
-          }
-          try (PreparedStatement ps = c.prepareStatement(percentileSql)) {
-            bind(ps, flowArgs);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                pcts.put(
-                    rs.getString("grp"),
-                    new Double[] {millis(rs, "p50"), millis(rs, "p95"), millis(rs, "p99")});
-              }
-            }
-          }
-          Map<String, TreeMap<String, Long>> reasons = new HashMap<>();
-          try (PreparedStatement ps = c.prepareStatement(eventSql)) {
-            bind(ps, eventArgs);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                String grp = rs.getString("grp");
-                long[] n = counts.computeIfAbsent(grp, k -> new long[6]);
-                long k = rs.getLong("n");
-                switch (rs.getString("event_type")) {
-                  case "RedirectDuplicate":
-                    n[4] += k;
-                    break;
-                  case "RedirectConflict":
-                    n[5] += k;
-                    break;
-                  default:
-                    String reason = rs.getString("reason");
-                    reasons
-                        .computeIfAbsent(grp, x -> new TreeMap<>())
-                        .merge(reason == null ? "REJECT_REASON_UNSPECIFIED" : reason, k, Long::sum);
-                }
-              }
-            }
-          }
-          List<AggregateRow> out = new ArrayList<>(counts.size());
-          for (Map.Entry<String, long[]> e : counts.entrySet()) {
-            long[] n = e.getValue();
-            Double[] p = pcts.getOrDefault(e.getKey(), new Double[3]);
-            TreeMap<String, Long> byReason = reasons.getOrDefault(e.getKey(), new TreeMap<>());
-            long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
-            out.add(
-                new AggregateRow(
-                    e.getKey(),
-                    n[0],
-                    n[1],
-                    n[2],
-                    p[0],
-                    p[1],
-                    p[2],
-                    n[3],
-                    n[4],
-                    n[5],
-                    rejected,
-                    byReason));
-          }
+          List<AggregateRow> out = new ArrayList<>();
+          AggregateStore.totals(c, by, null, from, to)
+              .forEach(
+                  (group, t) -> {
+                    if (!t.isEmpty()) {
+                      out.add(t.toRow(group));
+                    }
+                  });
           return out;
         });
-  }
-
-  private static String rank(double p, String alias) {
-    return " MIN(CASE WHEN rn = CEILING(" + p + " * n) THEN ttf END) AS " + alias;
-  }
-
-  private static Double millis(ResultSet rs, String column) throws SQLException {
-    long v = rs.getLong(column);
-    return rs.wasNull() ? null : v / 1_000_000.0;
   }
 
   @Override
@@ -671,7 +678,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     return read(
         c -> {
           try (Statement s = c.createStatement();
-              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM fh_event")) {
+              ResultSet rs = s.executeQuery("SELECT n FROM fh_counter WHERE name = 'events'")) {
             rs.next();
             return rs.getLong(1);
           }
@@ -712,7 +719,46 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     f.lastSeq = rs.getLong("last_seq");
     f.lastRedirect = rs.getString("last_redirect");
     f.inputs = InputPositions.decode(rs.getString("input_state"));
+    f.source = rs.getString("source");
     return f;
+  }
+
+  /** A {@link #ROW_COLUMNS} row, by position (the hot path of every page). */
+  private static FlowRow readRow(ResultSet rs) throws SQLException {
+    return new FlowRow(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getInt(3),
+        rs.getString(4),
+        rs.getInt(5),
+        rs.getString(6),
+        rs.getInt(7),
+        rs.getString(8),
+        FlowHistoryState.valueOf(rs.getString(9)),
+        rs.getString(10),
+        rs.getString(11),
+        rs.getString(12),
+        rs.getString(13),
+        rs.getLong(14),
+        getLong(rs, 15),
+        getLong(rs, 16),
+        getLong(rs, 17),
+        getLong(rs, 18),
+        rs.getString(19),
+        rs.getLong(20),
+        rs.getLong(21),
+        rs.getLong(22),
+        rs.getLong(23),
+        rs.getInt(24),
+        rs.getInt(25),
+        rs.getInt(26),
+        rs.getInt(27),
+        rs.getLong(28));
+  }
+
+  private static Long getLong(ResultSet rs, int column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v;
   }
 
   private static Long getLong(ResultSet rs, String column) throws SQLException {

@@ -32,7 +32,7 @@ public final class ProjectionThroughput {
    * @param projectSeconds wall time of the projection from an empty store to the end of the log
    * @param queryP99Millis 99th percentile latency of the whole query mix
    * @param lookupP99Millis the same over flow searches and single-flow timelines only
-   * @param aggregateP99Millis the same over per-ENI/VIP/MUX aggregates only (full scans)
+   * @param aggregateP99Millis the same over per-ENI/VIP/MUX aggregates only
    */
   public record Result(
       long events,

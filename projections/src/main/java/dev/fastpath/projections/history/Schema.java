@@ -59,7 +59,83 @@ final class Schema {
         // rejections), a small share of the log; let them find those without a full scan.
         List.of("CREATE INDEX fh_event_type ON fh_event (event_type, event_time)"),
         // 3: which inputs each flow's history holds, so re-running a capture adds nothing.
-        List.of("ALTER TABLE fh_flow ADD COLUMN input_state VARCHAR(2200)"));
+        List.of("ALTER TABLE fh_flow ADD COLUMN input_state VARCHAR(2200)"),
+        // 4: fast answers. Per-group aggregates kept by the projection (filled from the existing
+        // rows by AggregateStore.rebuild right after), a record counter for /health, and an index
+        // per filterable column that also orders by (sort_time, flow_key), so a page is read in
+        // order and the scan stops at the page's end. `dst` is always `vip`, so it uses vip's.
+        List.of(
+            "DROP TABLE IF EXISTS fh_agg",
+            "CREATE TABLE fh_agg ("
+                + " by_kind CHAR(1) NOT NULL, grp VARCHAR(39) NOT NULL, lvl INT NOT NULL,"
+                + " bucket BIGINT NOT NULL,"
+                + " flows BIGINT NOT NULL, st_vip BIGINT NOT NULL, st_fast BIGINT NOT NULL,"
+                + " st_closed BIGINT NOT NULL, sc_vip BIGINT NOT NULL, sc_pe BIGINT NOT NULL,"
+                + " sc_ilb BIGINT NOT NULL, fixed_up BIGINT NOT NULL, never BIGINT NOT NULL,"
+                + " redirects BIGINT NOT NULL, dups BIGINT NOT NULL, conflicts BIGINT NOT NULL,"
+                + " reasons VARCHAR(4000), ttf VARCHAR(1000000),"
+                + " PRIMARY KEY (by_kind, grp, lvl, bucket))",
+            "CREATE INDEX fh_agg_time ON fh_agg (by_kind, lvl, bucket)",
+            "DROP TABLE IF EXISTS fh_counter",
+            "CREATE TABLE fh_counter (name VARCHAR(40) NOT NULL PRIMARY KEY, n BIGINT NOT NULL)",
+            "INSERT INTO fh_counter (name, n) SELECT 'events', COUNT(*) FROM fh_event",
+            "DROP INDEX IF EXISTS fh_flow_eni",
+            "DROP INDEX IF EXISTS fh_flow_vip",
+            "DROP INDEX IF EXISTS fh_flow_pa",
+            "DROP INDEX IF EXISTS fh_flow_mux",
+            "DROP INDEX IF EXISTS fh_flow_src",
+            "CREATE INDEX fh_flow_eni ON fh_flow (eni, sort_time, flow_key)",
+            "CREATE INDEX fh_flow_vip ON fh_flow (vip, sort_time, flow_key)",
+            "CREATE INDEX fh_flow_pa ON fh_flow (pa, sort_time, flow_key)",
+            "CREATE INDEX fh_flow_mux ON fh_flow (mux, sort_time, flow_key)",
+            "CREATE INDEX fh_flow_src ON fh_flow (src, sort_time, flow_key)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_sport ON fh_flow (sport, sort_time, flow_key)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_dport ON fh_flow (dport, sort_time, flow_key)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_proto ON fh_flow (proto, sort_time, flow_key)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_state ON fh_flow (flow_state, sort_time, flow_key)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_scenario"
+                + " ON fh_flow (scenario, sort_time, flow_key)",
+            // The capture of a flow's first record (source=); filled from fh_event right after.
+            "ALTER TABLE fh_flow ADD COLUMN IF NOT EXISTS source VARCHAR(1024)",
+            "CREATE INDEX IF NOT EXISTS fh_flow_source ON fh_flow (source, sort_time, flow_key)"));
+  }
+
+  /** Work beyond DDL that a migration needs, run after its statements (same transaction). */
+  private static void afterMigration(Connection c, int version) throws SQLException {
+    if (version == 4) {
+      AggregateStore.rebuild(c);
+      fillFlowSources(c);
+    }
+  }
+
+  /** Each flow's source: that of its first record (lowest seq, then log position). */
+  private static void fillFlowSources(Connection c) throws SQLException {
+    try (PreparedStatement sel =
+            c.prepareStatement(
+                "SELECT flow_key, cause_source FROM fh_event WHERE flow_key IS NOT NULL"
+                    + " ORDER BY flow_key, seq, part, log_offset");
+        PreparedStatement upd = c.prepareStatement("UPDATE fh_flow SET source=? WHERE flow_key=?");
+        ResultSet rs = sel.executeQuery()) {
+      String last = null;
+      int pending = 0;
+      while (rs.next()) {
+        String key = rs.getString(1);
+        if (key.equals(last)) {
+          continue;
+        }
+        last = key;
+        upd.setString(1, dev.fastpath.projections.log.CaptureSource.normalise(rs.getString(2)));
+        upd.setString(2, key);
+        upd.addBatch();
+        if (++pending == 1000) {
+          upd.executeBatch();
+          pending = 0;
+        }
+      }
+      if (pending > 0) {
+        upd.executeBatch();
+      }
+    }
   }
 
   static int latest() {
@@ -88,6 +164,7 @@ final class Schema {
         for (String ddl : all.get(v)) {
           s.execute(ddl);
         }
+        afterMigration(c, v + 1);
         try (PreparedStatement ps =
             c.prepareStatement("INSERT INTO fh_schema_version (version) VALUES (?)")) {
           ps.setInt(1, v + 1);

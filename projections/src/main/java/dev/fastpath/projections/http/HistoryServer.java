@@ -366,20 +366,44 @@ public final class HistoryServer {
             () ->
                 path(
                     PathMatchers.segment(),
-                    by ->
-                        get(
-                            () ->
-                                parameterMap(
-                                    params ->
-                                        json(
-                                            () ->
-                                                queries.aggregates(
-                                                    AggregateBy.parse(by), params)))))),
+                    by -> get(() -> parameterMap(params -> aggregates(by, params))))),
         path("metrics", () -> get(this::metrics)),
         path("health", () -> get(() -> probes(this::health))),
         path("ready", () -> get(() -> probes(this::readiness))),
         path("openapi.yaml", () -> get(this::openApi)),
         complete(error(StatusCodes.NOT_FOUND, "no such resource; see docs/openapi.yaml")));
+  }
+
+  /** {@code format=json} (default) or {@code format=svg}: the same numbers as a picture. */
+  private Route aggregates(String by, java.util.Map<String, String> params) {
+    java.util.Map<String, String> rest = new java.util.HashMap<>(params);
+    String format = rest.remove("format");
+    if (format == null || format.equals("json")) {
+      return json(() -> queries.aggregates(AggregateBy.parse(by), rest));
+    }
+    return completeWithFuture(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                if (!format.equals("svg")) {
+                  throw new BadParameterException(
+                      "format", "want json or svg, got '" + format + "'");
+                }
+                String svg = queries.aggregatesSvg(AggregateBy.parse(by), rest);
+                return HttpResponse.create()
+                    .withEntity(
+                        HttpEntities.create(
+                            MediaTypes.IMAGE_SVG_XML.toContentType(),
+                            svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+              } catch (BadParameterException e) {
+                return error(StatusCodes.BAD_REQUEST, e.getMessage());
+              } catch (RuntimeException e) {
+                LOG.warn("history query failed", e);
+                return error(
+                    StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
+              }
+            },
+            executor));
   }
 
   private Route metrics() {

@@ -16,9 +16,21 @@ import java.util.Set;
  * @param types event type names ({@link EventTypes}); empty = all
  * @param fromNanos event time at or after (inclusive)
  * @param toNanos event time at or before (inclusive)
+ * @param source records caused by this capture ({@link CaptureSource})
  */
 public record LogQuery(
-    String topic, FlowFilter flow, Long eni, Set<String> types, Long fromNanos, Long toNanos) {
+    String topic,
+    FlowFilter flow,
+    Long eni,
+    Set<String> types,
+    Long fromNanos,
+    Long toNanos,
+    CaptureSource source) {
+
+  public LogQuery(
+      String topic, FlowFilter flow, Long eni, Set<String> types, Long fromNanos, Long toNanos) {
+    this(topic, flow, eni, types, fromNanos, toNanos, null);
+  }
 
   public LogQuery {
     topic = topic == null || topic.isBlank() ? Topics.AUDIT : topic;
@@ -53,15 +65,20 @@ public record LogQuery(
   }
 
   public LogQuery withFlow(FlowFilter f) {
-    return new LogQuery(topic, f, eni, types, fromNanos, toNanos);
+    return new LogQuery(topic, f, eni, types, fromNanos, toNanos, source);
   }
 
   public LogQuery withTypes(Set<String> t) {
-    return new LogQuery(topic, flow, eni, t, fromNanos, toNanos);
+    return new LogQuery(topic, flow, eni, t, fromNanos, toNanos, source);
   }
 
   public LogQuery withTo(Long to) {
-    return new LogQuery(topic, flow, eni, types, fromNanos, to);
+    return new LogQuery(topic, flow, eni, types, fromNanos, to, source);
+  }
+
+  /** Only the records caused by this capture ({@code null}: any). */
+  public LogQuery withSource(CaptureSource s) {
+    return new LogQuery(topic, flow, eni, types, fromNanos, toNanos, s);
   }
 
   public boolean matches(Envelope e) {
@@ -72,6 +89,9 @@ public record LogQuery(
       return false;
     }
     if (!types.isEmpty() && !types.contains(EventTypes.of(e))) {
+      return false;
+    }
+    if (source != null && !source.matches(e.getCause())) {
       return false;
     }
     if (flow == null && eni == null) {

@@ -35,7 +35,8 @@ public final class Replayer {
   }
 
   public ReplayReport replay(ReplayQuery q) {
-    LogQuery lq = new LogQuery(q.topic(), q.flow(), q.eni(), Set.of(), null, q.atNanos());
+    LogQuery lq =
+        new LogQuery(q.topic(), q.flow(), q.eni(), Set.of(), null, q.atNanos(), q.source());
     EventLogReader.Snapshot s = reader.read(lq);
     ReplayReport r = fold(s.records(), q.atNanos());
     return new ReplayReport(r.atNanos(), r.flows(), r.records(), s.undecodable());

@@ -9,6 +9,7 @@ import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.json.Json;
+import dev.fastpath.projections.log.CaptureSource;
 import dev.fastpath.projections.log.EventJson;
 import dev.fastpath.projections.log.EventLogReader;
 import dev.fastpath.projections.log.LogQuery;
@@ -28,9 +29,10 @@ import java.util.TreeSet;
  * {@code fastpath replay --verify --pcap FILE [--config FILE]}: re-runs the capture as a dry run
  * with the given configuration and compares, flow by flow, the decisions with those in the log.
  *
- * <p>The log side is the records whose cause names a capture file of the same file name (the path a
- * run was given may differ from the one given now). If the same capture was run more than once into
- * one log, each flow's last run is taken: a run starts where the flow's frame numbers go back.
+ * <p>The log side is only the records caused by that capture ({@link CaptureSource}: the same path,
+ * however it is spelled from here), so a log that also holds other captures' records (another file
+ * of the same name included) compares clean. If the same capture was run more than once into one
+ * log, each flow's last run is taken: a run starts where the flow's frame numbers go back.
  */
 public final class Verifier {
   private final EventLogReader reader;
@@ -43,14 +45,10 @@ public final class Verifier {
 
   public VerifyReport verify(String topic, Path capture, FastpathConfig config) throws Exception {
     List<Envelope> rerun = dryRun.run(capture, config);
-    EventLogReader.Snapshot s = reader.read(new LogQuery(topic, null, null, Set.of(), null, null));
-    String name = fileName(capture.toString());
-    List<LogRecord> logged = new ArrayList<>();
-    for (LogRecord r : s.records()) {
-      if (name.equals(fileName(r.envelope().getCause().getSource()))) {
-        logged.add(r);
-      }
-    }
+    CaptureSource source = CaptureSource.of(capture.toString());
+    EventLogReader.Snapshot s =
+        reader.read(new LogQuery(topic, null, null, Set.of(), null, null, source));
+    List<LogRecord> logged = new ArrayList<>(s.records());
     // A flow's records sit on one partition in append order. Refusals without a flow are keyed by
     // ENI or MUX and so spread over partitions: order them as they were written, which is frame
     // order within a run and one run after another.
@@ -300,17 +298,5 @@ public final class Verifier {
       sb.append(d);
     }
     return sb.toString();
-  }
-
-  private static String fileName(String path) {
-    if (path == null || path.isEmpty()) {
-      return "";
-    }
-    try {
-      Path p = Path.of(path).getFileName();
-      return p == null ? path : p.toString();
-    } catch (RuntimeException notAPath) {
-      return path;
-    }
   }
 }

@@ -234,6 +234,134 @@ abstract class FlowHistoryRepositoryContract {
     assertThat(store.eventCount()).isZero();
   }
 
+  /**
+   * A log with volume (the synthetic one, ~3000 records over a few seconds of capture time) plus a
+   * flow that moves from one MUX to another after its fixup (policy latest), so contributions are
+   * taken out of one group and put into another.
+   */
+  private List<Envelope> loadVolume() {
+    List<Envelope> log = new java.util.ArrayList<>(KnownLog.build());
+    log.addAll(SyntheticAuditLog.generate(23, 3000));
+    dev.fastpath.ingest.FlowKey mover = Records.v4(ENI_A, "52.150.136.200", 7000, VIP, 443);
+    dev.fastpath.events.v1.RedirectInfo first =
+        Records.redirect(dev.fastpath.events.v1.Scenario.VIP, mover, MUX1, PA1, VM1);
+    dev.fastpath.events.v1.RedirectInfo later =
+        Records.redirect(dev.fastpath.events.v1.Scenario.VIP, mover, MUX2, "10.126.24.99", VM1);
+    log.addAll(
+        new Records()
+            .opened(mover, 1, Records.T0 + 1500 * Records.MS, false)
+            .fixedUp(mover, 2, Records.T0 + 1507 * Records.MS, first)
+            .conflict(mover, 3, Records.T0 + 2100 * Records.MS, later, true)
+            .log());
+    for (int from = 0; from < log.size(); from += 613) {
+      store.applyBatch(
+          "p",
+          "t",
+          Records.asRecords(log.subList(from, Math.min(log.size(), from + 613)), 0, from));
+    }
+    return log;
+  }
+
+  private static List<TimelineRow> timelineRows(List<Envelope> log) {
+    FlowHistoryHandler h = new FlowHistoryHandler();
+    List<TimelineRow> rows = new java.util.ArrayList<>();
+    for (Envelope e : log) {
+      rows.add(h.timelineRow(e, FlowHistoryHandler.flowKeyOf(e), 0, 0));
+    }
+    return rows;
+  }
+
+  @Test
+  void aggregatesEqualARecountFromTheRowsForAnyTimeRange() {
+    List<Envelope> log = loadVolume();
+    List<FlowRow> flows = ReferenceAggregates.allFlows(store);
+    List<TimelineRow> events = timelineRows(log);
+    FlowRow mover = flows.stream().filter(f -> f.sport() == 7000).findFirst().orElseThrow();
+    assertThat(mover.mux()).as("the applied conflict moved the flow").isEqualTo(MUX2);
+    long lastOpen = flows.stream().mapToLong(FlowRow::sortTime).max().orElseThrow();
+    java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+    List<Long[]> ranges = new java.util.ArrayList<>();
+    ranges.add(new Long[] {null, null});
+    ranges.add(new Long[] {Records.T0 + 1000 * Records.MS, null});
+    ranges.add(new Long[] {null, Records.T0 + 2000 * Records.MS});
+    ranges.add(new Long[] {Records.T0, Records.T0 + 60_000 * Records.MS});
+    for (int i = 0; i < 12; i++) {
+      long a = Records.T0 + random.nextLong(0, lastOpen - Records.T0 + 1);
+      long b = a + 1 + random.nextLong(0, 3_000 * Records.MS);
+      ranges.add(new Long[] {a, b});
+    }
+    for (AggregateBy by : AggregateBy.values()) {
+      for (Long[] r : ranges) {
+        Map<String, AggregateRow> expected =
+            ReferenceAggregates.compute(flows, events, by, r[0], r[1]);
+        Map<String, AggregateRow> actual =
+            store.aggregates(by, r[0], r[1]).stream()
+                .collect(
+                    Collectors.toMap(
+                        AggregateRow::group, Function.identity(), (x, y) -> x, LinkedHashMap::new));
+        assertThat(actual).as("%s over [%s, %s)", by, r[0], r[1]).isEqualTo(expected);
+        assertThat(List.copyOf(actual.keySet())).isSorted();
+      }
+    }
+    Map<String, AggregateRow> mux =
+        ReferenceAggregates.compute(flows, events, AggregateBy.MUX, null, null);
+    assertThat(mux.get(MUX2).conflicts()).isPositive();
+  }
+
+  @Test
+  void countsAgreeWithTheFlowsTheyCount() {
+    loadVolume();
+    List<Map<String, String>> queries =
+        List.of(
+            Map.of(),
+            Map.of("eni", "60:45:bd:25:fe:3d"),
+            Map.of("vip", "20.69.29.63"),
+            Map.of("dst", "20.69.29.63"),
+            Map.of("mux", "10.1.0.12", "state", "FAST_PATH"),
+            Map.of("mux", MUX2),
+            Map.of("state", "CLOSED"),
+            Map.of("scenario", "PE"),
+            Map.of("eni", ENI_A, "scenario", "VIP", "from", "2024-05-01T00:00:00.4005Z"),
+            Map.of("from", "2024-05-01T00:00:01.2345Z", "to", "2024-05-01T00:00:02.5Z"),
+            Map.of("to", "2024-05-01T00:00:00.7Z", "state", "VIP"),
+            Map.of("eni", ENI_A, "vip", VIP),
+            Map.of("state", "FAST_PATH", "scenario", "ILB"),
+            Map.of("dport", "8080", "proto", "tcp"),
+            Map.of("sport", "1030"));
+    for (Map<String, String> q : queries) {
+      FlowQuery query = FlowQuery.parse(q);
+      long rows = store.findFlows(query.withPage(FlowQuery.MAX_LIMIT, 0)).size();
+      assertThat(rows).as("fewer than a page: %s", q).isLessThan(FlowQuery.MAX_LIMIT);
+      assertThat(store.countFlows(query)).as(q.toString()).isEqualTo(rows);
+    }
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("dst", "20.69.29.63"))))
+        .isEqualTo(store.countFlows(FlowQuery.parse(Map.of("vip", "20.69.29.63"))))
+        .isPositive();
+  }
+
+  @Test
+  void flowsOfOneCapture() {
+    loadVolume();
+    // KnownLog and the moving flow came from test.pcap, the synthetic flows from synthetic.pcap.
+    FlowQuery test = FlowQuery.parse(Map.of("source", "./test.pcap"));
+    assertThat(store.countFlows(test)).isEqualTo(7);
+    assertThat(store.findFlows(test)).extracting(FlowRow::flowKey).contains(F1.canonical());
+    long all = store.countFlows(FlowQuery.all());
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("source", "synthetic.pcap"))))
+        .isEqualTo(all - 7);
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("source", "elsewhere/test.pcap")))).isZero();
+    assertThat(store.countFlows(FlowQuery.parse(Map.of("source", "test.pcap", "eni", ENI_B))))
+        .isEqualTo(1);
+  }
+
+  @Test
+  void eventCountCountsTheStoredRecords() {
+    List<Envelope> log = loadVolume();
+    assertThat(store.eventCount()).isEqualTo(log.size());
+    store.applyBatch("p", "t", List.of(new LogRecord(0, log.size(), log.get(3))));
+    assertThat(store.eventCount()).as("a replayed seq is not stored").isEqualTo(log.size());
+  }
+
   private List<String> keys(FlowQuery q) {
     return store.findFlows(q).stream().map(FlowRow::flowKey).toList();
   }

@@ -49,6 +49,84 @@ class PostgresFlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     }
   }
 
+  /**
+   * Two service nodes project their own partitions into one database at the same time: their
+   * batches move the same aggregate rows (every group sees flows of both partitions), and no update
+   * may be lost. A batch refused on a lock conflict is applied again, as the projection does.
+   */
+  @Test
+  void twoNodesSharingOneDatabaseLoseNoAggregateUpdate() throws Exception {
+    javax.sql.DataSource db = freshDatabase(pg);
+    java.util.List<dev.fastpath.events.v1.Envelope> log =
+        new java.util.ArrayList<>(KnownLog.build());
+    log.addAll(SyntheticAuditLog.generate(41, 4000));
+    java.util.List<java.util.List<LogRecord>> parts = new java.util.ArrayList<>();
+    parts.add(new java.util.ArrayList<>());
+    parts.add(new java.util.ArrayList<>());
+    long[] next = new long[2];
+    for (dev.fastpath.events.v1.Envelope e : log) {
+      int p = Math.floorMod(SyntheticAuditLog.keyOf(e).hashCode(), 2);
+      parts.get(p).add(new LogRecord(p, next[p]++, e));
+    }
+    java.util.concurrent.atomic.AtomicInteger retries =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (FlowHistoryRepository a = PostgresFlowHistoryRepository.open(db);
+        FlowHistoryRepository b = PostgresFlowHistoryRepository.open(db)) {
+      java.util.List<Thread> nodes = new java.util.ArrayList<>();
+      java.util.concurrent.ConcurrentLinkedQueue<Throwable> failed =
+          new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+      for (int n = 0; n < 2; n++) {
+        FlowHistoryRepository node = n == 0 ? a : b;
+        java.util.List<LogRecord> mine = parts.get(n);
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    start.await();
+                    for (int from = 0; from < mine.size(); from += 150) {
+                      java.util.List<LogRecord> batch =
+                          mine.subList(from, Math.min(mine.size(), from + 150));
+                      for (int attempt = 0; ; attempt++) {
+                        try {
+                          node.applyBatch("p", "t", batch);
+                          break;
+                        } catch (HistoryStoreException conflict) {
+                          if (attempt == 50) {
+                            throw conflict;
+                          }
+                          retries.incrementAndGet();
+                        }
+                      }
+                    }
+                  } catch (Throwable e) {
+                    failed.add(e);
+                  }
+                });
+        nodes.add(t);
+        t.start();
+      }
+      for (Thread t : nodes) {
+        t.join();
+      }
+      assertThat(failed).isEmpty();
+      java.util.List<FlowRow> flows = ReferenceAggregates.allFlows(a);
+      FlowHistoryHandler h = new FlowHistoryHandler();
+      java.util.List<TimelineRow> events = new java.util.ArrayList<>();
+      for (dev.fastpath.events.v1.Envelope e : log) {
+        events.add(h.timelineRow(e, FlowHistoryHandler.flowKeyOf(e), 0, 0));
+      }
+      for (AggregateBy by : AggregateBy.values()) {
+        java.util.Map<String, AggregateRow> actual = new java.util.TreeMap<>();
+        b.aggregates(by, null, null).forEach(r -> actual.put(r.group(), r));
+        assertThat(actual)
+            .as("%s after %d retried batches", by, retries.get())
+            .isEqualTo(ReferenceAggregates.compute(flows, events, by, null, null));
+      }
+      assertThat(a.eventCount()).isEqualTo(log.size());
+    }
+  }
+
   @Override
   protected FlowHistoryRepository newStore() {
     return PostgresFlowHistoryRepository.open(freshDatabase(pg));

@@ -92,7 +92,9 @@ class HistoryServerTest {
     "/flows?colour=red, colour",
     "/aggregates/mux?from=soon, from",
     "/aggregates/mux?limit=5, limit",
-    "/aggregates/pa, by"
+    "/aggregates/pa, by",
+    "/aggregates/mux?format=png, format",
+    "/aggregates/mux?format=svg&colour=red, colour"
   })
   void badParameterGets400NamingIt(String path, String parameter) throws Exception {
     HttpResponse<String> r = get(path);
@@ -154,6 +156,12 @@ class HistoryServerTest {
                         IpAddrs.formatV6(0xfd00_0000_0000_0000L, 0xffff_0066L),
                         StandardCharsets.UTF_8)));
     v6.path("flows").forEach(f -> assertThat(f.path("scenario").asText()).isEqualTo("PE"));
+
+    long all = json(get("/flows")).path("total").asLong();
+    assertThat(json(get("/flows?source=./synthetic.pcap")).path("total").asLong())
+        .isEqualTo(all)
+        .isPositive();
+    assertThat(json(get("/flows?source=elsewhere/synthetic.pcap")).path("total").asLong()).isZero();
   }
 
   @Test
@@ -170,6 +178,17 @@ class HistoryServerTest {
       sum += row.path("fixedUp").asLong();
     }
     assertThat(sum).isEqualTo(fixedUps);
+  }
+
+  @Test
+  void aggregatesAsSvgAreAWellFormedPictureOfTheSameNumbers() throws Exception {
+    HttpResponse<String> r = get("/aggregates/mux?format=svg");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-type")).hasValue("image/svg+xml");
+    org.w3c.dom.Document svg = SvgDocs.parse(r.body());
+    assertThat(svg.getDocumentElement().getNodeName()).isEqualTo("svg");
+    JsonNode rows = json(get("/aggregates/mux"));
+    SvgDocs.assertCarries(svg, rows, "mux");
   }
 
   @Test
