@@ -70,6 +70,23 @@ public final class CapturePipeline {
         throws IOException;
   }
 
+  /**
+   * A sink that is also told which input each frame arrived on ({@link
+   * CaptureRecord#interfaceId()}), so that a bridge can send it out of the other side.
+   */
+  @FunctionalInterface
+  public interface PortSink extends FrameSink {
+    void write(
+        int inputId, long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+        throws IOException;
+
+    @Override
+    default void write(long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+        throws IOException {
+      write(0, timestampNanos, buf, offset, length, originalLength);
+    }
+  }
+
   /** Called every {@link Options#progressEveryFrames} frames and once at the end. */
   @FunctionalInterface
   public interface ProgressListener {
@@ -211,6 +228,13 @@ public final class CapturePipeline {
   private ProgressListener progress;
   private RejectionListener rejections;
   private FrameSink sink;
+  private PortSink portSink;
+
+  // Live forwarding (see forwardLive): off for files.
+  private boolean live;
+  private long holdLimitNanos = Long.MAX_VALUE;
+  private long overdueCursor;
+  private long heldSent;
 
   // Statistics: pipeline thread only.
   private long framesIn;
@@ -266,6 +290,34 @@ public final class CapturePipeline {
   }
 
   /**
+   * Forwards a live source instead of converting a file. Three things change, nothing else:
+   *
+   * <ul>
+   *   <li>The reader is polled with a short timeout ({@link CaptureReader#poll}), so results from
+   *       the flow actors are applied and held frames released while the wire is quiet.
+   *   <li>Frames leave as soon as they are decided, in order per flow but not across flows: a flow
+   *       waiting for Kafka delays only its own frames (a file's output keeps capture order).
+   *   <li>A frame held longer than {@code holdLimitNanos} behind its flow's control event is sent
+   *       at once with the flow's current durable decision (the VIP path while a first redirect is
+   *       in flight); it is still processed, in order, when released, but not sent again. 0 sends
+   *       every held frame at once; {@link Long#MAX_VALUE} holds until the event is durable.
+   * </ul>
+   */
+  public CapturePipeline forwardLive(long holdLimitNanos) {
+    if (holdLimitNanos < 0) {
+      throw new IllegalArgumentException("hold limit must be >= 0");
+    }
+    this.live = true;
+    this.holdLimitNanos = holdLimitNanos;
+    return this;
+  }
+
+  /** Frames sent on their flow's current path because they were held past the hold limit. */
+  public long framesSentWhileHeld() {
+    return heldSent;
+  }
+
+  /**
    * Runs the whole capture through and waits until every control event is durable and every frame
    * written. The sink may be null (counting only).
    *
@@ -275,16 +327,28 @@ public final class CapturePipeline {
   public PipelineSummary run(CaptureReader reader, FrameSink out)
       throws CaptureException, IOException {
     this.sink = out;
+    this.portSink = out instanceof PortSink p ? p : null;
     long start = System.nanoTime();
     try {
-      while (reader.next(record)) {
-        drainCompletions();
-        while (tail - head >= slots.length || controlInFlight >= options.maxInFlightControl()) {
-          awaitCompletion();
+      while (true) {
+        // Live: wait briefly while anything is pending, so releases are not delayed by a quiet wire.
+        int wait = !live ? 0 : controlInFlight > 0 || heldFrames > 0 ? 1 : 100;
+        int got = reader.poll(record, wait);
+        if (got == CaptureReader.END) {
+          break;
         }
-        readFrame(record);
-        if (progress != null && framesIn % options.progressEveryFrames() == 0) {
-          progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
+        drainCompletions();
+        if (got == CaptureReader.FRAME) {
+          while (tail - head >= slots.length || controlInFlight >= options.maxInFlightControl()) {
+            awaitCompletion();
+          }
+          readFrame(record);
+          if (progress != null && framesIn % options.progressEveryFrames() == 0) {
+            progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
+          }
+        }
+        if (heldFrames > 0 && holdLimitNanos != Long.MAX_VALUE) {
+          sendOverdue();
         }
       }
       while (controlInFlight > 0 || head < tail) {
@@ -313,6 +377,11 @@ public final class CapturePipeline {
     slot.frameNumber = rec.frameNumber();
     slot.originalLength = rec.originalLength();
     slot.nextHeld = -1;
+    slot.port = rec.interfaceId();
+    slot.sent = false;
+    if (holdLimitNanos != Long.MAX_VALUE) {
+      slot.readNanos = System.nanoTime();
+    }
     framesIn++;
     bytesIn += rec.capturedLength();
     if (slot.ts >= nextTickNanos) {
@@ -405,8 +474,12 @@ public final class CapturePipeline {
       e.packetsAtLastReport = 0;
       link(openList, e);
       count(e, outbound, slot.originalLength);
-      passReasons[outbound ? Pass.VIP_PATH.ordinal() : Pass.INBOUND.ordinal()]++;
-      emit(seq, slot, buf, off, len, slot.originalLength);
+      if (slot.sent) {
+        consume(seq, slot);
+      } else {
+        passReasons[outbound ? Pass.VIP_PATH.ordinal() : Pass.INBOUND.ordinal()]++;
+        emit(seq, slot, buf, off, len, slot.originalLength);
+      }
       if (f.isRst()) {
         e.pendingEnding = CloseReason.RST;
       } else if (f.isFin()) {
@@ -511,6 +584,11 @@ public final class CapturePipeline {
 
   private void forward(
       long seq, Slot slot, ByteBuffer buf, int off, int len, DecodedFrame f, RewriteDecision d) {
+    if (slot.sent) {
+      // Sent when it was held too long; now only its place in the flow's order is processed.
+      consume(seq, slot);
+      return;
+    }
     if (f.direction() != Direction.OUTBOUND) {
       passReasons[Pass.INBOUND.ordinal()]++;
     } else if (d == null) {
@@ -816,10 +894,15 @@ public final class CapturePipeline {
   private void emit(long seq, Slot slot, ByteBuffer buf, int off, int len, int originalLength) {
     passed++;
     if (seq == head) {
-      write(slot.ts, buf, off, len, originalLength);
+      write(slot, buf, off, len, originalLength);
       slot.state = FREE;
       head++;
       flushReady();
+      return;
+    }
+    if (live) {
+      write(slot, buf, off, len, originalLength);
+      slot.state = CONSUMED;
       return;
     }
     if (buf != slot.view || off != 0) {
@@ -832,10 +915,15 @@ public final class CapturePipeline {
 
   private void emitRewritten(long seq, Slot slot, int len, int originalLength) {
     if (seq == head) {
-      write(slot.ts, scratch, 0, len, originalLength);
+      write(slot, scratch, 0, len, originalLength);
       slot.state = FREE;
       head++;
       flushReady();
+      return;
+    }
+    if (live) {
+      write(slot, scratch, 0, len, originalLength);
+      slot.state = CONSUMED;
       return;
     }
     slot.copyFrom(scratch, 0, len);
@@ -857,7 +945,7 @@ public final class CapturePipeline {
     while (head < tail) {
       Slot s = slot(head);
       if (s.state == DONE) {
-        write(s.ts, s.view, 0, s.length, s.originalLength);
+        write(s, s.view, 0, s.length, s.originalLength);
       } else if (s.state != CONSUMED) {
         return;
       }
@@ -866,16 +954,75 @@ public final class CapturePipeline {
     }
   }
 
-  private void write(long ts, ByteBuffer buf, int off, int len, int originalLength) {
+  private void write(Slot s, ByteBuffer buf, int off, int len, int originalLength) {
     framesOut++;
     if (sink == null) {
       return;
     }
     try {
-      sink.write(ts, buf, off, len, Math.max(len, originalLength));
+      if (portSink != null) {
+        portSink.write(s.port, s.ts, buf, off, len, Math.max(len, originalLength));
+      } else {
+        sink.write(s.ts, buf, off, len, Math.max(len, originalLength));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Live, with a hold limit: sends the frames held longer than the limit with their flow's current
+   * decision. Frames are held only when read, so hold times grow with the sequence number and one
+   * cursor over the window finds them all.
+   */
+  private void sendOverdue() {
+    long now = System.nanoTime();
+    if (overdueCursor < head) {
+      overdueCursor = head;
+    }
+    while (overdueCursor < tail) {
+      Slot s = slot(overdueCursor);
+      if (now - s.readNanos < holdLimitNanos) {
+        return;
+      }
+      if (s.state == HELD && !s.sent) {
+        sendHeld(s);
+      }
+      overdueCursor++;
+    }
+  }
+
+  private void sendHeld(Slot s) {
+    DecodedFrame f = decoder.decode(s.view, 0, s.length, decoded);
+    if (f.redirectCandidate()) {
+      return; // consumed when released
+    }
+    s.sent = true;
+    heldSent++;
+    boolean outbound =
+        f.error() == DecodeError.NONE && f.eniMac() != 0 && f.direction() == Direction.OUTBOUND;
+    RewriteDecision d = null;
+    if (outbound) {
+      FlowEntry e = table.lookup(f);
+      if (e != null) {
+        d = e.phase == FlowEntry.Phase.LINGERING ? e.lingerDecision : e.decision();
+      }
+    }
+    if (d != null) {
+      if (scratch.capacity() < s.length + PacketRewriter.MAX_GROWTH) {
+        scratch = PacketRewriter.outputBuffer(s.length);
+      }
+      int n = rewriter.rewrite(s.view, f, d, scratch, 0);
+      if (n >= 0) {
+        rewritten++;
+        write(s, scratch, 0, n, s.originalLength + (n - s.length));
+        return;
+      }
+      rewriteErrors[RewriteError.fromCode(n).ordinal()]++;
+    }
+    passReasons[outbound ? Pass.VIP_PATH.ordinal() : Pass.INBOUND.ordinal()]++;
+    passed++;
+    write(s, s.view, 0, s.length, s.originalLength);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -1003,6 +1150,9 @@ public final class CapturePipeline {
     long ts;
     long frameNumber;
     long nextHeld = -1;
+    int port;
+    boolean sent;
+    long readNanos;
 
     void copyFrom(ByteBuffer src, int off, int len) {
       if (data.length < len) {
