@@ -77,11 +77,17 @@ public final class CapturePipeline {
   @FunctionalInterface
   public interface PortSink extends FrameSink {
     void write(
-        int inputId, long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+        int inputId,
+        long timestampNanos,
+        ByteBuffer buf,
+        int offset,
+        int length,
+        int originalLength)
         throws IOException;
 
     @Override
-    default void write(long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+    default void write(
+        long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
         throws IOException {
       write(0, timestampNanos, buf, offset, length, originalLength);
     }
@@ -331,7 +337,8 @@ public final class CapturePipeline {
     long start = System.nanoTime();
     try {
       while (true) {
-        // Live: wait briefly while anything is pending, so releases are not delayed by a quiet wire.
+        // Live: wait briefly while anything is pending, so releases are not delayed by a quiet
+        // wire.
         int wait = !live ? 0 : controlInFlight > 0 || heldFrames > 0 ? 1 : 100;
         int got = reader.poll(record, wait);
         if (got == CaptureReader.END) {

@@ -88,7 +88,8 @@ class LiveForwardingTest {
       }
       frames++;
       int port = ports.remove();
-      rec.set(ByteBuffer.wrap(f).asReadOnlyBuffer(), 0, f.length, f.length, frames, frames, port, 1);
+      rec.set(
+          ByteBuffer.wrap(f).asReadOnlyBuffer(), 0, f.length, f.length, frames, frames, port, 1);
       return FRAME;
     }
 
@@ -173,9 +174,7 @@ class LiveForwardingTest {
     source.offer(redirect(0));
     source.offer(out(0, TCP_ACK | TCP_PSH));
     // Nothing more arrives: the held frames must still leave, the last one rewritten.
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(sink.sent()).hasSize(4));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sink.sent()).hasSize(4));
     List<byte[]> b = sink.bytes();
     assertThat(b.get(0)).isEqualTo(out(0, TCP_SYN));
     assertThat(b.get(1)).isEqualTo(in(0, TCP_SYN | TCP_ACK));
@@ -227,9 +226,7 @@ class LiveForwardingTest {
     source.offer(redirect(0));
     source.offer(out(0, TCP_ACK | TCP_PSH));
     source.offer(in(0, TCP_ACK));
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(sink.sent()).hasSize(3));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sink.sent()).hasSize(3));
     List<byte[]> b = sink.bytes();
     assertThat(b.get(1)).as("sent on the VIP path at once").isEqualTo(out(0, TCP_ACK | TCP_PSH));
     assertThat(b.get(2)).isEqualTo(in(0, TCP_ACK));
@@ -239,9 +236,7 @@ class LiveForwardingTest {
         .atMost(Duration.ofSeconds(20))
         .until(() -> local.records().stream().anyMatch(e -> e.hasFlowFixedUp()));
     source.offer(out(0, TCP_ACK | TCP_PSH));
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(sink.sent()).hasSize(4));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sink.sent()).hasSize(4));
     assertThat(rewritten(sink.bytes().get(3))).as("after the fixup is durable").isTrue();
     assertThat(pipeline.framesSentWhileHeld()).isEqualTo(2);
 
@@ -260,9 +255,7 @@ class LiveForwardingTest {
     source.offer(1, in(0, TCP_SYN | TCP_ACK));
     source.offer(1, redirect(0));
     source.offer(0, out(0, TCP_ACK));
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(sink.sent()).hasSize(3));
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(sink.sent()).hasSize(3));
     assertThat(sink.sent().stream().map(Sent::port).toList()).containsExactly(0, 1, 0);
     assertThat(rewritten(sink.bytes().get(2))).isTrue();
   }

@@ -16,19 +16,19 @@ import java.util.stream.Stream;
 /**
  * A Linux AF_PACKET socket as a {@link PacketPort}: frames are received through a memory-mapped
  * TPACKET_V3 ring (the kernel fills blocks of frames; the caller reads them in place, with one
- * {@code poll} per block and no copy or allocation per frame) and transmitted with one {@code
- * send} per frame from a reused native buffer.
+ * {@code poll} per block and no copy or allocation per frame) and transmitted with one {@code send}
+ * per frame from a reused native buffer.
  *
- * <p>Why not pcap4j: measured on a veth pair on a 2-core machine, pcap4j's {@code
- * getNextRawPacket} costs 8-11 µs per call (~0.12M frames/s) and its {@code loop} hands each frame
- * over as a fresh {@code byte[]} on a callback, which a pull-driven pipeline can only take through
- * a thread hand-off; this port reads the kernel's ring from the pipeline's own thread (see
+ * <p>Why not pcap4j: measured on a veth pair on a 2-core machine, pcap4j's {@code getNextRawPacket}
+ * costs 8-11 µs per call (~0.12M frames/s) and its {@code loop} hands each frame over as a fresh
+ * {@code byte[]} on a callback, which a pull-driven pipeline can only take through a thread
+ * hand-off; this port reads the kernel's ring from the pipeline's own thread (see
  * docs/forwarding.md for the numbers).
  *
  * <p>Frames the interface transmits are never received ({@code PACKET_IGNORE_OUTGOING}, and the
- * packet type is checked as well), so forwarding cannot loop. The kernel removes the outer VLAN
- * tag from received frames and reports it beside them; the port puts it back in place so that the
- * frame is byte for byte what was on the wire.
+ * packet type is checked as well), so forwarding cannot loop. The kernel removes the outer VLAN tag
+ * from received frames and reports it beside them; the port puts it back in place so that the frame
+ * is byte for byte what was on the wire.
  */
 public final class AfPacketPort implements PacketPort {
 

@@ -71,8 +71,7 @@ final class LinuxSockets {
 
   static native int bind(int fd, Pointer address, int length) throws LastErrorException;
 
-  static native Pointer mmap(
-      Pointer address, long length, int prot, int flags, int fd, long offset)
+  static native Pointer mmap(Pointer address, long length, int prot, int flags, int fd, long offset)
       throws LastErrorException;
 
   static native int munmap(Pointer address, long length);

@@ -4,8 +4,8 @@ package dev.fastpath.ingest.capture;
  * Counters of one {@link PacketPort} since it was opened.
  *
  * @param received frames handed to the caller
- * @param kernelDrops frames the kernel had for this socket but dropped because the receive ring
- *     was full (the pipeline fell behind): lost for forwarding
+ * @param kernelDrops frames the kernel had for this socket but dropped because the receive ring was
+ *     full (the pipeline fell behind): lost for forwarding
  * @param ringFreezes times the kernel found the receive ring full and froze it until a block was
  *     returned
  * @param skippedOutgoing frames seen leaving this interface and not received (never forwarded, so
