@@ -1011,8 +1011,13 @@ public final class CapturePipeline {
     RewriteDecision d = null;
     if (outbound) {
       FlowEntry e = table.lookup(f);
-      if (e != null) {
-        d = e.phase == FlowEntry.Phase.LINGERING ? e.lingerDecision : e.decision();
+      // The decision process() will apply on release, as far as it is known now: a SYN on a
+      // lingering tuple, or any packet of a placeholder, opens a new flow (VIP path).
+      boolean newConnection = f.isSyn() && (f.tcpFlags() & DecodedFrame.TCP_ACK) == 0;
+      if (e != null && e.phase == FlowEntry.Phase.OPEN) {
+        d = e.decision();
+      } else if (e != null && e.phase == FlowEntry.Phase.LINGERING && !newConnection) {
+        d = e.lingerDecision;
       }
     }
     if (d != null) {

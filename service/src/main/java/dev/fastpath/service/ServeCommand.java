@@ -3,6 +3,7 @@ package dev.fastpath.service;
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.log.KafkaLogSettings;
+import dev.fastpath.forwarding.CapturePipeline;
 import dev.fastpath.forwarding.FastpathCounters;
 import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
@@ -202,7 +203,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   static final int NVGRE_OVERHEAD = 42;
 
-  private static void printForwarded(PipelineSummary s, LivePorts ports) {
+  private static void printForwarded(PipelineSummary s, long sentWhileHeld, LivePorts ports) {
     StringBuilder b = new StringBuilder();
     for (PacketPort p : ports.ports()) {
       PortStats st = p.stats();
@@ -218,11 +219,13 @@ public final class ServeCommand implements Callable<Integer> {
     }
     System.out.printf(
         Locale.ROOT,
-        "forwarded %d of %d frames (%d rewritten, %d redirects consumed)%s%n",
+        "forwarded %d of %d frames (%d rewritten, %d redirects consumed, %d sent on their flow's"
+            + " current path after the hold limit)%s%n",
         s.framesOut(),
         s.framesIn(),
         s.rewritten(),
         s.redirectsConsumed(),
+        sentWhileHeld,
         b);
     System.out.flush();
   }
@@ -316,11 +319,11 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try (rejections) {
-                    PipelineSummary s =
+                    CapturePipeline p =
                         RunCommand.pipeline(cfg, control, table, counters, source, rejections)
-                            .forwardLive(holdNanos)
-                            .run(ports, ports);
-                    printForwarded(s, ports);
+                            .forwardLive(holdNanos);
+                    PipelineSummary s = p.run(ports, ports);
+                    printForwarded(s, p.framesSentWhileHeld(), ports);
                   } catch (Exception e) {
                     System.err.println("fastpath: forwarding stopped: " + e.getMessage());
                     stop.countDown();
@@ -362,12 +365,12 @@ public final class ServeCommand implements Callable<Integer> {
       stop.await();
       if (liveReader != null) {
         liveReader.close();
-        live.join(30_000);
+        live.join(60_000);
       }
       if (ports != null) {
         // The pipeline stops reading and finishes what is in flight before the actors stop.
         ports.stop();
-        live.join(30_000);
+        live.join(60_000);
       }
       if (http != null) {
         http.stop();

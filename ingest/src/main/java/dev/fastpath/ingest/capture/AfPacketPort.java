@@ -340,10 +340,14 @@ public final class AfPacketPort implements PacketPort {
   }
 
   /**
-   * Receives from whichever of {@code ports} has a frame, waiting at most {@code timeoutMillis}
-   * with one {@code poll} over all of them (a bridge's two sides are served by one thread). Ports
-   * are tried in turn starting after the one that delivered last, so a busy side cannot starve the
-   * other.
+   * Receives from whichever of {@code ports} has the earliest frame, waiting at most {@code
+   * timeoutMillis} with one {@code poll} over all of them (a bridge's two sides are served by one
+   * thread). Frames leave in the order of their kernel receive timestamps across the ports: a frame
+   * is handed over only when no other port may still have an earlier one, i.e. every other port
+   * either shows its next frame, later, or has nothing at all, not even in the block the kernel is
+   * filling (whose frames become visible when the block is retired, within the retire timeout).
+   * Without this a bridge would read one side's whole block before the other's and, under load, see
+   * a redirect from the underlay before the VM's packet that preceded it.
    *
    * @return the index of the port that filled {@code rec}, or -1
    */
@@ -352,30 +356,67 @@ public final class AfPacketPort implements PacketPort {
     if (ports.length == 1) {
       return ports[0].receive(rec, timeoutMillis) ? 0 : -1;
     }
-    int start = ports[0].lastAny;
-    for (int pass = 0; pass < 2; pass++) {
-      for (int k = 1; k <= ports.length; k++) {
-        int i = (start + k) % ports.length;
-        if (ports[i].open && ports[i].poll(rec)) {
-          ports[0].lastAny = i;
-          return i;
+    long deadline = System.nanoTime() + Math.max(0, timeoutMillis) * 1_000_000L;
+    boolean waited = false;
+    while (true) {
+      int best = -1;
+      long bestTs = Long.MAX_VALUE;
+      for (int i = 0; i < ports.length; i++) {
+        long ts = ports[i].peekTimestamp();
+        if (ts >= 0 && ts < bestTs) {
+          best = i;
+          bestTs = ts;
         }
       }
-      if (pass == 0 && timeoutMillis > 0) {
-        Memory fds = ports[0].anyFds(ports);
-        try {
-          LinuxSockets.poll(Pointer.nativeValue(fds), ports.length, timeoutMillis);
-        } catch (LastErrorException e) {
-          if (e.getErrorCode() != LinuxSockets.EINTR) {
-            throw new CaptureException("receive failed: " + LinuxSockets.message(e));
+      int waitMillis;
+      if (best >= 0) {
+        boolean earliest = true;
+        for (int j = 0; j < ports.length && earliest; j++) {
+          if (j != best && ports[j].peekTimestamp() < 0 && ports[j].kernelFilling()) {
+            earliest = false;
           }
+        }
+        if (earliest || ageNanos(bestTs) > MERGE_WINDOW_NANOS) {
+          ports[best].take(rec);
+          return best;
+        }
+        // Another side's block may hold an earlier frame: wait for that side's block to be
+        // retired (its socket turns readable), not for the side that is already readable.
+        if (System.nanoTime() >= deadline) {
+          return -1;
+        }
+        for (int j = 0; j < ports.length; j++) {
+          if (j != best && ports[j].peekTimestamp() < 0 && ports[j].kernelFilling()) {
+            ports[j].awaitBlock(1);
+            break;
+          }
+        }
+        continue;
+      } else {
+        if (waited || timeoutMillis <= 0) {
+          return -1;
+        }
+        waitMillis = timeoutMillis;
+        waited = true;
+      }
+      Memory fds = ports[0].anyFds(ports);
+      try {
+        LinuxSockets.poll(Pointer.nativeValue(fds), ports.length, waitMillis);
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() != LinuxSockets.EINTR) {
+          throw new CaptureException("receive failed: " + LinuxSockets.message(e));
         }
       }
     }
-    return -1;
   }
 
-  private int lastAny;
+  /** Frames older than this leave even if another side's block is still being filled. */
+  private static final long MERGE_WINDOW_NANOS = 20_000_000L;
+
+  private static long ageNanos(long ts) {
+    return System.currentTimeMillis() * 1_000_000L - ts;
+  }
+
   private Memory anyFds;
 
   private Memory anyFds(AfPacketPort[] ports) {
@@ -392,12 +433,30 @@ public final class AfPacketPort implements PacketPort {
 
   /** The next frame already in the ring, without waiting. */
   private boolean poll(CaptureRecord rec) {
+    if (peekTimestamp() < 0) {
+      return false;
+    }
+    take(rec);
+    return true;
+  }
+
+  /**
+   * Moves the cursor to the next frame that is received (not an outgoing one) and returns its
+   * kernel timestamp, or -1 when the ring shows none yet. Releases the block of the frame handed
+   * over last when moving past it: its bytes were valid until this call.
+   */
+  private long peekTimestamp() {
     while (open) {
       if (pktLeft > 0) {
-        if (nextFrame(rec)) {
-          return true;
+        int h = pktOffset;
+        if ((ringLe.get(h + PKT_SLL_PKTTYPE) & 0xFF) == PACKET_OUTGOING) {
+          add(S_SKIPPED, 1);
+          pktLeft--;
+          pktOffset = h + ringLe.getInt(h + PKT_NEXT);
+          continue;
         }
-        continue;
+        return (ringLe.getInt(h + PKT_SEC) & 0xFFFFFFFFL) * 1_000_000_000L
+            + (ringLe.getInt(h + PKT_NSEC) & 0xFFFFFFFFL);
       }
       if (blockHeld) {
         releaseBlock();
@@ -405,7 +464,7 @@ public final class AfPacketPort implements PacketPort {
       long base = (long) block * options.blockSize();
       int status = ringLe.getInt((int) (base + BLOCK_STATUS));
       if ((status & TP_STATUS_USER) == 0) {
-        return false;
+        return -1;
       }
       // Read the block's contents only after seeing the kernel hand it over.
       VarHandle.acquireFence();
@@ -413,19 +472,26 @@ public final class AfPacketPort implements PacketPort {
       pktLeft = ringLe.getInt((int) (base + BLOCK_NUM_PKTS));
       pktOffset = (int) (base + ringLe.getInt((int) (base + BLOCK_FIRST_PKT)));
     }
-    return false;
+    return -1;
   }
 
-  /** Reads the frame at the cursor; false when it is skipped (an outgoing frame). */
-  private boolean nextFrame(CaptureRecord rec) {
-    int h = pktOffset;
-    int next = ringLe.getInt(h + PKT_NEXT);
-    pktLeft--;
-    pktOffset = h + next;
-    if ((ringLe.get(h + PKT_SLL_PKTTYPE) & 0xFF) == PACKET_OUTGOING) {
-      add(S_SKIPPED, 1);
+  /**
+   * Whether the kernel has put frames into the block it is filling (not yet handed over). Only the
+   * count is read: it is bumped before a frame is copied in, so it may be a frame ahead.
+   */
+  private boolean kernelFilling() {
+    if (!open || blockHeld) {
       return false;
     }
+    long base = (long) block * options.blockSize();
+    return ringLe.getInt((int) (base + BLOCK_NUM_PKTS)) > 0;
+  }
+
+  /** Hands over the frame at the cursor ({@link #peekTimestamp} found one) and moves past it. */
+  private void take(CaptureRecord rec) {
+    int h = pktOffset;
+    pktLeft--;
+    pktOffset = h + ringLe.getInt(h + PKT_NEXT);
     int status = ringLe.getInt(h + PKT_STATUS);
     int snap = ringLe.getInt(h + PKT_SNAPLEN);
     int len = ringLe.getInt(h + PKT_LEN);
@@ -456,7 +522,6 @@ public final class AfPacketPort implements PacketPort {
     frameNumber++;
     add(S_RECEIVED, 1);
     rec.set(ringView, mac, snap, Math.max(len, snap), ts, frameNumber, 0, linkType());
-    return true;
   }
 
   private void releaseBlock() {

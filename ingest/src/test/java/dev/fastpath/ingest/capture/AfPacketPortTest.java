@@ -138,23 +138,23 @@ class AfPacketPortTest {
     assertThat(AfPacketPort.receiveAny(both, rec, 20)).isEqualTo(-1);
     send(wa, frame(70, "w1"));
     assertThat(AfPacketPort.receiveAny(both, rec, 5000)).isEqualTo(1);
-    for (int i = 0; i < 3; i++) {
-      send(va, frame(70, "v" + i));
-      send(wa, frame(70, "w" + (i + 2)));
+    List<String> order = List.of("v0", "v1", "w2", "v2", "w3", "w4", "w5", "v3");
+    for (String m : order) {
+      send(m.startsWith("v") ? va : wa, frame(70, m));
     }
     List<String> got = new ArrayList<>();
     int[] per = new int[2];
-    while (got.size() < 6) {
+    long lastTs = 0;
+    while (got.size() < order.size()) {
       int i = AfPacketPort.receiveAny(both, rec, 5000);
       assertThat(i).isNotNegative();
       per[i]++;
       got.add(new String(rec.copyBytes(), 14, 2, StandardCharsets.US_ASCII));
+      assertThat(rec.timestampNanos()).isGreaterThanOrEqualTo(lastTs);
+      lastTs = rec.timestampNanos();
     }
-    assertThat(per).containsExactly(3, 3);
-    assertThat(got.stream().filter(s -> s.startsWith("v")).toList())
-        .containsExactly("v0", "v1", "v2");
-    assertThat(got.stream().filter(s -> s.startsWith("w")).toList())
-        .containsExactly("w2", "w3", "w4");
+    assertThat(per).containsExactly(4, 4);
+    assertThat(got).as("the two sides merged in arrival order").isEqualTo(order);
   }
 
   @Test
