@@ -293,30 +293,30 @@ public final class LiveForwardBench {
         }
       }
     }
-    System.out.printf(
-        Locale.ROOT,
-        "RESULT live-%s tcpreplay_pps=%.0f forwarded_pps=%.0f ratio=%.2f frames_sent=%d"
-            + " frames_in=%d frames_out=%d rewritten=%d capture_drops=%d transmit_errors=%d"
-            + " held_then_sent=%d redirect_to_rewrite_p50_ms=%.2f p99_ms=%.2f"
-            + " first_rewrite_in_node_p50_ms=%.2f p99_ms=%.2f fixed_up_flows_measured=%d"
-            + " outbound_vip_after_redirect=%d%n",
-        run.name(),
-        sendPps,
-        outPps,
-        sendPps == 0 ? 0 : outPps / sendPps,
+    String b = "live-" + run.name();
+    BenchSupport.note(
+        "%s: tcpreplay %s, hold limit %s ms: %d frames sent, %d recorded in, %d out",
+        b,
+        run.replay().isEmpty() ? "at the capture's pace" : String.join(" ", run.replay()),
+        run.holdLimit(),
         sent,
         input.size(),
-        output.size(),
-        Long.parseLong(f.group(3)),
-        Long.parseLong(f.group(7)),
-        Long.parseLong(f.group(9)),
-        Long.parseLong(f.group(5)),
-        percentile(redirectToRewrite, 50) / 1e6,
-        percentile(redirectToRewrite, 99) / 1e6,
-        percentile(frameDelay, 50) / 1e6,
-        percentile(frameDelay, 99) / 1e6,
-        redirectToRewrite.size(),
-        vipAfterRedirect);
+        output.size());
+    BenchSupport.result(b, "tcpreplay_send_rate", sendPps, "frames/s");
+    BenchSupport.result(b, "forwarded_rate", outPps, "frames/s");
+    BenchSupport.result(b, "forwarded_over_tcpreplay", sendPps == 0 ? 0 : outPps / sendPps, "x");
+    BenchSupport.result(b, "capture_drops", Long.parseLong(f.group(7)), "frames");
+    BenchSupport.result(b, "transmit_errors", Long.parseLong(f.group(9)), "frames");
+    BenchSupport.result(b, "rewritten", Long.parseLong(f.group(3)), "frames");
+    BenchSupport.result(b, "sent_after_hold_limit", Long.parseLong(f.group(5)), "frames");
+    BenchSupport.result(b, "fixed_up_flows_measured", redirectToRewrite.size(), "flows");
+    BenchSupport.result(
+        b, "redirect_to_first_rewrite_p50", percentile(redirectToRewrite, 50) / 1e6, "ms");
+    BenchSupport.result(
+        b, "redirect_to_first_rewrite_p99", percentile(redirectToRewrite, 99) / 1e6, "ms");
+    BenchSupport.result(b, "first_rewrite_in_node_p50", percentile(frameDelay, 50) / 1e6, "ms");
+    BenchSupport.result(b, "first_rewrite_in_node_p99", percentile(frameDelay, 99) / 1e6, "ms");
+    BenchSupport.result(b, "outbound_on_vip_path_after_redirect", vipAfterRedirect, "frames");
     System.out.flush();
   }
 

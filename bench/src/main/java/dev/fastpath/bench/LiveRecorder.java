@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Records one interface into a nanosecond pcap with the kernel's receive timestamps, through the
- * same AF_PACKET ring as the node (a 128 MiB ring, so that the recorder is not what drops), until
- * SIGTERM; then prints {@code RECORDED <frames> drops <n>}. {@link LiveForwardBench} runs it inside
- * the benchmark's network namespace on both sides of the node.
+ * same AF_PACKET ring as the node (a 128 MiB ring of 64 KiB blocks, so that the recorder is not
+ * what drops), until SIGTERM; then prints {@code RECORDED <frames> drops <n>}. {@link
+ * LiveForwardBench} runs it inside the benchmark's network namespace on both sides of the node.
  *
  * <pre>java -cp ... dev.fastpath.bench.LiveRecorder IFACE OUT.pcap</pre>
  */
@@ -24,7 +24,7 @@ public final class LiveRecorder {
       System.exit(2);
     }
     AfPacketPort port =
-        AfPacketPort.open(args[0], AfPacketPort.Options.defaults().withRing(1 << 20, 128));
+        AfPacketPort.open(args[0], AfPacketPort.Options.defaults().withRing(1 << 16, 2048));
     Thread main = Thread.currentThread();
     AtomicBoolean stop = new AtomicBoolean();
     Thread hook =

@@ -168,8 +168,7 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   private LivePorts openPorts() {
-    AfPacketPort.Options ring =
-        AfPacketPort.Options.defaults().withRing(1 << 20, Math.max(2, ringMb));
+    AfPacketPort.Options ring = AfPacketPort.Options.defaults().withRing(1 << 16, ringMb * 16);
     try {
       LivePorts p;
       if (bridge != null) {

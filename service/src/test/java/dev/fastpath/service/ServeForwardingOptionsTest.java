@@ -95,7 +95,7 @@ class ServeForwardingOptionsTest {
     assertThat(e)
         .startsWith(
             "fastpath: cannot open a packet socket on 'lo': live forwarding needs CAP_NET_RAW")
-        .contains("setcap cap_net_raw");
+        .contains("AmbientCapabilities=CAP_NET_RAW");
   }
 
   @Test
