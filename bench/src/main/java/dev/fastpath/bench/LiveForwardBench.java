@@ -309,7 +309,8 @@ public final class LiveForwardBench {
     BenchSupport.result(b, "transmit_errors", Long.parseLong(f.group(9)), "frames");
     BenchSupport.result(b, "rewritten", Long.parseLong(f.group(3)), "frames");
     BenchSupport.result(b, "sent_after_hold_limit", Long.parseLong(f.group(5)), "frames");
-    BenchSupport.result(b, "fixed_up_flows_measured", redirectToRewrite.size(), "flows");
+    BenchSupport.result(b, "flows_with_accepted_redirect", redirectAt.size(), "flows");
+    BenchSupport.result(b, "of_which_rewritten_on_the_wire", redirectToRewrite.size(), "flows");
     BenchSupport.result(
         b, "redirect_to_first_rewrite_p50", percentile(redirectToRewrite, 50) / 1e6, "ms");
     BenchSupport.result(
