@@ -162,6 +162,10 @@ public final class ServeCommand implements Callable<Integer> {
           "--filter only applies when watching (--interface alone): a forwarding node passes every"
               + " frame");
     }
+    if (holdLimitMillis < -1) {
+      throw new Main.UserError(
+          "--hold-limit is milliseconds >= 0, or -1 to wait until durable, not " + holdLimitMillis);
+    }
     if (ringMb < 1 || ringMb > 1024) {
       throw new Main.UserError("--ring-mb must be 1..1024, not " + ringMb);
     }

@@ -44,6 +44,9 @@ class ServeForwardingOptionsTest {
         serve("--bridge", "a:b", "--interface", "c"),
         "--bridge A:B replaces --interface/--out-interface: use one or the other");
     assertOneLineError(
+        serve("--interface", "a", "--out-interface", "b", "--hold-limit", "-2"),
+        "--hold-limit is milliseconds >= 0, or -1 to wait until durable, not -2");
+    assertOneLineError(
         serve("--interface", "a", "--out-interface", "b", "--filter", "tcp"),
         "--filter only applies when watching (--interface alone): a forwarding node passes every"
             + " frame");
