@@ -91,7 +91,11 @@ for part in "${PARTS[@]}"; do
     live)
       # A node in a network namespace forwarding tcpreplay's traffic (docs/benchmarks.md).
       run_part live "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.LiveForwardBench \
-        --flows "$LIVE_FLOWS" --dir bench/target ;;
+        --flows "$LIVE_FLOWS" --dir bench/target
+      # The log's share of redirect -> rewrite: control events made durable, with and without fsync.
+      "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench 2>&1 | tee -a "$OUT/live.txt"
+      "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench --no-fsync 2>&1 \
+        | tee -a "$OUT/live.txt" ;;
   esac
 done
 
