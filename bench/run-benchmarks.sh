@@ -4,7 +4,7 @@
 #
 #   bench/run-benchmarks.sh                 # everything at the documented sizes
 #   bench/run-benchmarks.sh --smoke         # everything at small sizes (a few minutes)
-#   bench/run-benchmarks.sh jmh capture     # only some parts: jmh capture pipeline memory projection
+#   bench/run-benchmarks.sh jmh capture     # only some parts: jmh capture pipeline memory projection live
 #   bench/run-benchmarks.sh --no-build ...  # reuse bench/target from a previous build
 #
 # Output of each part goes to bench/target/results/<part>.txt as well as the terminal.
@@ -20,13 +20,14 @@ for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     --no-build) BUILD=0 ;;
-    jmh|capture|pipeline|memory|projection) PARTS+=("$a") ;;
+    jmh|capture|pipeline|memory|projection|live) PARTS+=("$a") ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $a (want --smoke, --no-build, jmh, capture, pipeline, memory, projection)" >&2; exit 2 ;;
+    *) echo "unknown argument: $a (want --smoke, --no-build, jmh, capture, pipeline, memory, projection, live)" >&2; exit 2 ;;
   esac
 done
 if [ ${#PARTS[@]} -eq 0 ]; then
-  PARTS=(jmh capture pipeline memory projection)
+  # live needs root, iproute2 and tcpreplay; it says so and is skipped without them.
+  PARTS=(jmh capture pipeline memory projection live)
 fi
 
 if [ "$SMOKE" = 1 ]; then
@@ -38,6 +39,7 @@ if [ "$SMOKE" = 1 ]; then
   PROJECTION_EVENTS=50000
   PROJECTION_QUERIES=300
   PROJECTION_HTTP=1100
+  LIVE_FLOWS=500
 else
   JMH_ARGS=()  # the @Warmup/@Measurement/@Fork defaults of the benchmark classes
   CAPTURE_FRAMES=2000000
@@ -47,6 +49,7 @@ else
   PROJECTION_EVENTS=1000000
   PROJECTION_QUERIES=300
   PROJECTION_HTTP=5500
+  LIVE_FLOWS=2000
 fi
 
 JAR=bench/target/bench-0.1.0-SNAPSHOT.jar
@@ -88,6 +91,14 @@ for part in "${PARTS[@]}"; do
       run_part projection "$JAVA" -Xmx3g -cp "$CP" dev.fastpath.bench.ProjectionBench \
         --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" \
         --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$PROJECTION_HTTP" ;;
+    live)
+      # A node in a network namespace forwarding tcpreplay's traffic (docs/benchmarks.md).
+      run_part live "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.LiveForwardBench \
+        --flows "$LIVE_FLOWS" --dir bench/target
+      # The log's share of redirect -> rewrite: control events made durable, with and without fsync.
+      "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench 2>&1 | tee -a "$OUT/live.txt"
+      "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench --no-fsync 2>&1 \
+        | tee -a "$OUT/live.txt" ;;
   esac
 done
 

@@ -10,16 +10,20 @@ import dev.fastpath.events.v1.Direction;
 import dev.fastpath.events.v1.EncapType;
 import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.events.v1.FlowOpened;
-import dev.fastpath.events.v1.FlowSnapshot;
 import dev.fastpath.events.v1.ForwardingPath;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
-import dev.fastpath.flow.actor.LocalFlowControl;
 import dev.fastpath.flow.actor.ShardedFlowControl;
-import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.flow.log.EventJournal;
-import dev.fastpath.flow.log.FlowSnapshotStore;
+import dev.fastpath.flow.log.FlowPartitioner;
+import dev.fastpath.flow.log.FlowStateCodec;
+import dev.fastpath.flow.log.FlowStateStore;
+import dev.fastpath.flow.state.FlowState;
+import dev.fastpath.flow.state.FlowStateMachine;
+import dev.fastpath.flow.state.InputMarks;
+import dev.fastpath.forwarding.FlowTracker;
+import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
@@ -29,26 +33,33 @@ import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.redirect.Redirect;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Heap bytes per tracked flow, from heap in use after full collections before and after creating
- * the flows: the forwarding table's entries, the pure state machine's per-flow state ({@link
- * LocalFlowControl}), and one sharded flow actor per flow ({@link ShardedFlowControl} on a journal
- * that acknowledges at once, so only the actors' own memory is measured, not Kafka's buffers).
+ * Heap bytes per flow for every structure a node keeps per flow, from heap in use after full
+ * collections before and after creating the flows:
+ *
+ * <ul>
+ *   <li>the forwarding stage's tracked connection ({@code FlowTracker}: entry, key, slot), on the
+ *       VIP path and fixed up (plus its decision in the {@code ForwardingTable});
+ *   <li>the node's durable flow state ({@code FlowStateStore}, compact bytes): what a passivated
+ *       flow is;
+ *   <li>a live sharded flow actor (on a journal that acknowledges at once into the store, so only
+ *       the actors' own memory is measured, not Kafka's buffers); live actors are bounded by
+ *       {@code fastpath.flow.active-flows-limit}, the rest are passivated.
+ * </ul>
  *
  * <pre>
  * java -Xmx3g -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.FlowMemoryBench [--table-flows 1000000] [--actor-flows 100000]
  * </pre>
  *
- * Half of the flows are fixed up (a VIP redirect applied), as the spec expects most VIP flows to
- * be; the rest stay on the VIP path.
+ * The whole node with 1M open flows in a 1 GiB heap is measured by the end-to-end harness.
  */
 public final class FlowMemoryBench {
   private static final String BENCH = "flow-memory";
@@ -61,83 +72,119 @@ public final class FlowMemoryBench {
     int tableFlows = BenchSupport.intArg(args, "table-flows", 1_000_000);
     int actorFlows = BenchSupport.intArg(args, "actor-flows", 100_000);
     note("max heap %d MB", Runtime.getRuntime().maxMemory() >> 20);
-    table(tableFlows, 0, "table_entry_vip_path");
-    table(tableFlows, 1, "table_entry_fixed_up");
+    double vip = tracker(tableFlows, 0, "tracked_connection_vip_path");
+    double fixed = tracker(tableFlows, 1, "tracked_connection_fixed_up_with_table_entry");
     FastpathConfig config = BenchFrames.config();
-    List<ControlEvent> events = events(config, actorFlows);
-    long before = BenchSupport.usedHeapAfterGc();
-    try (LocalFlowControl local = new LocalFlowControl(config, e -> {})) {
-      submitAll(local, events);
-      long after = BenchSupport.usedHeapAfterGc();
-      perFlow("state_machine_state", after - before, actorFlows);
-      Reference.reachabilityFence(local);
-    }
-    actors(config, events, actorFlows);
+    double storedVip = store(config, tableFlows, false, "stored_state_vip_path");
+    double storedFixed = store(config, tableFlows, true, "stored_state_fixed_up");
+    actors(config, events(config, actorFlows), actorFlows);
+    result(BENCH, "open_flow_fixed_up_passivated", fixed + storedFixed, "bytes/flow");
+    result(BENCH, "open_flow_vip_path_passivated", vip + storedVip, "bytes/flow");
     System.exit(0);
   }
 
-  static void table(int flows, int fixedUpEvery, String name) {
+  static double tracker(int flows, int fixedUpEvery, String name) {
     long before = BenchSupport.usedHeapAfterGc();
-    ForwardingTable t = new ForwardingTable(flows);
-    TableFill.fill(t, flows, fixedUpEvery);
+    FlowTracker t = new FlowTracker(flows, Long.MAX_VALUE, Long.MAX_VALUE);
+    ForwardingTable table = new ForwardingTable(flows);
+    TableFill.fill(t, table, flows, fixedUpEvery);
     long after = BenchSupport.usedHeapAfterGc();
     if (t.size() != flows) {
-      throw new IllegalStateException("table holds " + t.size() + " entries, not " + flows);
+      throw new IllegalStateException("tracker holds " + t.size() + " entries, not " + flows);
     }
-    perFlow(name, after - before, flows);
+    double b = perFlow(name, after - before, flows);
     Reference.reachabilityFence(t);
+    Reference.reachabilityFence(table);
+    return b;
+  }
+
+  static double store(FastpathConfig config, int flows, boolean fixedUp, String name) {
+    // The states are built first (not measured), then only their compact bytes are kept.
+    long before = BenchSupport.usedHeapAfterGc();
+    FlowStateStore store = new FlowStateStore(8, flows);
+    RedirectDecoder decoder = new RedirectDecoder(config);
+    Cause cause = Cause.newBuilder().setSource("m.pcap").setSourceId(0x77L).build();
+    for (int i = 0; i < flows; i++) {
+      FlowKey k = TableFill.flow(i);
+      Cause c = cause.toBuilder().setFrame(2L * i + 1).build();
+      FlowState s =
+          FlowStateMachine.step(null, new ControlEvent.FlowStarted(k, T0 + i, c, opened()), config)
+              .next();
+      if (fixedUp) {
+        byte[] frame = BenchFrames.vipRedirect(TableFill.source(i), TableFill.port(i));
+        RedirectResult r = decoder.decode(ByteBuffer.wrap(frame), 0, frame.length);
+        Redirect redirect = ((RedirectResult.Accepted) r).redirect();
+        s =
+            FlowStateMachine.step(
+                    s,
+                    new ControlEvent.RedirectArrived(
+                        redirect, T0 + i + 1, c.toBuilder().setFrame(2L * i + 2).build()),
+                    config)
+                .next();
+      }
+      store.acknowledged(k, i & 7, i, FlowStateCodec.compact(s));
+    }
+    long after = BenchSupport.usedHeapAfterGc();
+    double b = perFlow(name, after - before, flows);
+    Reference.reachabilityFence(store);
+    return b;
   }
 
   static void actors(FastpathConfig config, List<ControlEvent> events, int flows) throws Exception {
+    FlowStateStore store = new FlowStateStore(8, flows);
     EventJournal journal =
         new EventJournal() {
           @Override
           public CompletionStage<Void> append(
-              FlowKey flow, List<Envelope> records, FlowSnapshot snapshot) {
+              FlowKey flow, String key, int partition, List<Envelope> records, byte[] after) {
+            store.acknowledged(flow, partition, 0, after);
             return CompletableFuture.completedFuture(null);
+          }
+
+          @Override
+          public CompletionStage<Void> appendUnattributed(
+              long sourceId, int partition, Envelope record, InputMarks marksAfter) {
+            return CompletableFuture.completedFuture(null);
+          }
+
+          @Override
+          public FlowStateStore store() {
+            return store;
           }
 
           @Override
           public void close() {}
         };
-    FlowSnapshotStore store =
-        new FlowSnapshotStore() {
-          @Override
-          public FlowSnapshot get(FlowKey flow) {
-            return null;
-          }
-
-          @Override
-          public void put(FlowSnapshot snapshot) {}
-
-          @Override
-          public long size() {
-            return 0;
-          }
-        };
-    // Idle actors must stay alive for the measurement.
-    var overrides = ConfigFactory.parseString("fastpath.flow.passivate-after = 24h");
-    try (ShardedFlowControl control = ShardedFlowControl.start(config, journal, store, overrides)) {
-      // Warm up sharding (shard allocation, ask machinery) before the baseline reading.
-      submitAll(control, events.subList(0, Math.min(100, events.size())));
-      long before = BenchSupport.usedHeapAfterGc();
-      submitAll(control, events.subList(Math.min(100, events.size()), events.size()));
+    // Idle actors must stay alive for the measurement: no limit, no idle passivation.
+    var overrides =
+        ConfigFactory.parseString(
+            "fastpath.flow.passivate-after = 24h\nfastpath.flow.active-flows-limit = "
+                + (4 * flows + 1000));
+    try (ShardedFlowControl control =
+        ShardedFlowControl.start(config, journal, null, overrides, null)) {
+      submitAll(control, events.subList(0, Math.min(200, events.size())));
+      long storeBefore = BenchSupport.usedHeapAfterGc();
+      long before = storeBefore;
+      submitAll(control, events.subList(Math.min(200, events.size()), events.size()));
       long after = BenchSupport.usedHeapAfterGc();
       int counted = flows - Math.min(100, flows);
-      perFlow("sharded_actor", after - before, counted);
+      perFlow("live_actor_with_stored_state", after - before, counted);
+      Reference.reachabilityFence(store);
     }
   }
 
-  static void perFlow(String name, long bytes, int flows) {
-    note("%s: %d flows, %.1f MB", name, flows, bytes / 1e6);
-    result(BENCH, name, (double) bytes / flows, "bytes/flow");
+  static double perFlow(String name, long bytes, int flows) {
+    double b = (double) bytes / flows;
+    note("%s: %d flows, %.1f MB, %.0f B/flow", name, flows, bytes / 1e6, b);
+    result(BENCH, name, b, "bytes/flow");
+    return b;
   }
 
   /** Per flow: its first packet, and for every second flow a VIP redirect right after it. */
   static List<ControlEvent> events(FastpathConfig config, int flows) {
     RedirectDecoder decoder = new RedirectDecoder(config);
     Cause cause = Cause.newBuilder().setSource("flow-memory-bench").build();
-    java.util.ArrayList<ControlEvent> out = new java.util.ArrayList<>(flows + flows / 2);
+    List<ControlEvent> out = new ArrayList<>(flows + flows / 2);
     for (int i = 0; i < flows; i++) {
       FlowKey k = TableFill.flow(i);
       long ts = T0 + i * 1_000L;
@@ -166,36 +213,33 @@ public final class FlowMemoryBench {
         .build();
   }
 
-  /**
-   * Submits in order with a bounded number in flight; a flow's redirect waits for its first
-   * packet's result, as the pipeline's hold queue makes it.
-   */
+  /** Submits in order with a bounded number in flight (one flow's events stay in order). */
   static void submitAll(FlowControl control, List<ControlEvent> events) throws Exception {
     Semaphore window = new Semaphore(MAX_IN_FLIGHT);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    CompletableFuture<?> previous = CompletableFuture.completedFuture(null);
-    FlowKey previousFlow = null;
+    FlowControl.Client client =
+        control.client(
+            new FlowControl.Replies() {
+              @Override
+              public void answered(long correlation, ControlResult result) {
+                window.release();
+              }
+
+              @Override
+              public void refused(long correlation, FlowControl.Refusal refusal, String detail) {
+                window.release();
+              }
+            });
     for (ControlEvent e : events) {
-      if (e.flow().equals(previousFlow)) {
-        previous.get(60, TimeUnit.SECONDS);
-      }
       window.acquire();
-      CompletableFuture<ControlResult> f = control.submit(e).toCompletableFuture();
-      f.whenComplete(
-          (r, err) -> {
-            if (err != null) {
-              failure.compareAndSet(null, err);
-            }
-            window.release();
-          });
-      previous = f;
-      previousFlow = e.flow();
+      client.submit(e, 0);
     }
-    if (!window.tryAcquire(MAX_IN_FLIGHT, 5, TimeUnit.MINUTES)) {
-      throw new IllegalStateException("flow actors did not answer within 5 minutes");
+    if (!window.tryAcquire(MAX_IN_FLIGHT, 120, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("events not answered within 120 s");
     }
-    if (failure.get() != null) {
-      throw new IllegalStateException("a control event failed", failure.get());
-    }
+    client.close();
+  }
+
+  static int partition(FlowKey k) {
+    return FlowPartitioner.partition(k.canonical(), 8);
   }
 }

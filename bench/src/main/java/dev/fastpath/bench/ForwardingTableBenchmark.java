@@ -1,7 +1,7 @@
 package dev.fastpath.bench;
 
-import dev.fastpath.forwarding.FlowEntry;
-import dev.fastpath.forwarding.ForwardingTable;
+import dev.fastpath.forwarding.FlowTracker;
+import dev.fastpath.forwarding.TrackedFlow;
 import dev.fastpath.ingest.codec.DecodedFrame;
 import dev.fastpath.ingest.codec.FrameDecoder;
 import java.nio.ByteBuffer;
@@ -20,9 +20,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Per-packet table lookup of a decoded frame among {@code flows} open flows. The probed frames
- * belong to random flows spread over the whole table, so the measurement includes the cache misses
- * of a large table rather than a few hot entries.
+ * The per-packet lookup: a decoded frame's tracked connection (and with it its rewrite decision)
+ * among {@code flows} open flows. The probed frames belong to random flows spread over the whole
+ * table, so the measurement includes the cache misses of a large table rather than a few hot
+ * entries.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -38,15 +39,15 @@ public class ForwardingTableBenchmark {
   @Param({"1000000"})
   public int flows;
 
-  private ForwardingTable table;
+  private FlowTracker tracker;
   private DecodedFrame[] hits;
   private DecodedFrame[] misses;
   private int i;
 
   @Setup
   public void setUp() {
-    table = new ForwardingTable(flows);
-    TableFill.fill(table, flows, 4);
+    tracker = new FlowTracker(flows, Long.MAX_VALUE, Long.MAX_VALUE);
+    TableFill.fill(tracker, null, flows, 4);
     FrameDecoder decoder = new FrameDecoder(BenchFrames.config());
     SplittableRandom r = new SplittableRandom(1);
     hits = new DecodedFrame[PROBES];
@@ -56,7 +57,7 @@ public class ForwardingTableBenchmark {
       hits[k] = decode(decoder, TableFill.source(n), TableFill.port(n));
       // Same addresses, a port no flow uses: a miss that still hashes like a real tuple.
       misses[k] = decode(decoder, TableFill.source(n), TableFill.FIRST_PORT - 1 - (k & 0xFF));
-      if (table.lookup(hits[k]) == null || table.lookup(misses[k]) != null) {
+      if (tracker.find(hits[k]) == null || tracker.find(misses[k]) != null) {
         throw new IllegalStateException("probe " + k + " does not find what it should");
       }
     }
@@ -68,12 +69,12 @@ public class ForwardingTableBenchmark {
   }
 
   @Benchmark
-  public FlowEntry lookupHit() {
-    return table.lookup(hits[i++ & (PROBES - 1)]);
+  public TrackedFlow lookupHit() {
+    return tracker.find(hits[i++ & (PROBES - 1)]);
   }
 
   @Benchmark
-  public FlowEntry lookupMiss() {
-    return table.lookup(misses[i++ & (PROBES - 1)]);
+  public TrackedFlow lookupMiss() {
+    return tracker.find(misses[i++ & (PROBES - 1)]);
   }
 }

@@ -73,6 +73,24 @@ public final class CapturePipeline {
         throws IOException;
   }
 
+  /**
+   * A sink that is also told which input each frame arrived on ({@code CaptureRecord.interfaceId}),
+   * so that a bridge can send it out of the other side.
+   */
+  @FunctionalInterface
+  public interface PortSink extends FrameSink {
+    void write(
+        int inputId, long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+        throws IOException;
+
+    @Override
+    default void write(
+        long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+        throws IOException {
+      write(0, timestampNanos, buf, offset, length, originalLength);
+    }
+  }
+
   /** Called every {@link Options#progressEveryFrames} frames and once at the end. */
   @FunctionalInterface
   public interface ProgressListener {
@@ -271,6 +289,10 @@ public final class CapturePipeline {
 
   private ProgressListener progress;
   private Predicate<FlowKey> replayed = k -> false;
+  // Live forwarding (forwardLive): off for files.
+  private boolean live;
+  private long holdLimitNanos = Long.MAX_VALUE;
+  private long heldSent;
   private ReleaseBuffer out;
   private ControlPlaneClient cp;
 
@@ -357,6 +379,34 @@ public final class CapturePipeline {
     return this;
   }
 
+  /**
+   * Forwards a live source instead of converting a file. Three things change, nothing else:
+   *
+   * <ul>
+   *   <li>The reader is polled with a short timeout, so answers are applied and held frames
+   *       released while the wire is quiet.
+   *   <li>Frames leave as soon as they are decided, in order per flow but not across flows: a flow
+   *       waiting for its redirect's decision delays only its own frames.
+   *   <li>A frame held longer than {@code holdLimitNanos} behind its flow's redirect is sent at once
+   *       with the flow's current durable decision (the VIP path while a first redirect is in
+   *       flight); it is still processed, in order, when released, but not sent again. 0 sends
+   *       every held frame at once; {@link Long#MAX_VALUE} holds until the decision is durable.
+   * </ul>
+   */
+  public CapturePipeline forwardLive(long holdLimitNanos) {
+    if (holdLimitNanos < 0) {
+      throw new IllegalArgumentException("hold limit must be >= 0");
+    }
+    this.live = true;
+    this.holdLimitNanos = holdLimitNanos;
+    return this;
+  }
+
+  /** Frames sent on their flow's current path because they were held past the hold limit. */
+  public long framesSentWhileHeld() {
+    return heldSent;
+  }
+
   /** The first refusal's detail (what failed), or null. */
   public String firstRefusal() {
     return firstRefusal;
@@ -371,18 +421,29 @@ public final class CapturePipeline {
    */
   public PipelineSummary run(CaptureReader reader, FrameSink sink)
       throws CaptureException, IOException {
-    out = new ReleaseBuffer(options.maxInFlightFrames(), sink, options.inputOrder());
+    out = new ReleaseBuffer(options.maxInFlightFrames(), sink, options.inputOrder() && !live);
     long start = System.nanoTime();
     try (ControlPlaneClient client = new ControlPlaneClient(control)) {
       cp = client;
-      while (journalFailure == null && reader.next(record)) {
-        drainAnswers();
-        while (out.full() || cp.inFlight() >= options.maxInFlightControl()) {
-          awaitAnswer();
+      while (journalFailure == null) {
+        // Live: wait briefly while anything is pending, so a quiet wire delays no release.
+        int wait = !live ? 0 : cp.inFlight() > 0 || out.pending() ? 1 : 100;
+        int got = reader.poll(record, wait);
+        if (got == CaptureReader.END) {
+          break;
         }
-        readFrame(record);
-        if (progress != null && framesIn % options.progressEveryFrames() == 0) {
-          progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
+        drainAnswers();
+        if (got == CaptureReader.FRAME) {
+          while (out.full() || cp.inFlight() >= options.maxInFlightControl()) {
+            awaitAnswer();
+          }
+          readFrame(record);
+          if (progress != null && framesIn % options.progressEveryFrames() == 0) {
+            progress.progress(framesIn, reader.bytesRead(), reader.sizeBytes());
+          }
+        }
+        if (live && holdLimitNanos != Long.MAX_VALUE && out.pending()) {
+          out.forEachOverdue(System.nanoTime(), holdLimitNanos, this::sendHeld);
         }
       }
       while (cp.inFlight() > 0 || out.pending()) {
@@ -412,7 +473,13 @@ public final class CapturePipeline {
 
   private void readFrame(CaptureRecord rec) {
     long ts = rec.timestampNanos();
-    long seq = out.claim(ts, rec.frameNumber(), rec.originalLength());
+    long seq =
+        out.claim(
+            ts,
+            rec.frameNumber(),
+            rec.originalLength(),
+            rec.interfaceId(),
+            holdLimitNanos != Long.MAX_VALUE ? System.nanoTime() : 0);
     framesIn++;
     bytesIn += rec.capturedLength();
     if (ts >= nextTickNanos) {
@@ -665,6 +732,11 @@ public final class CapturePipeline {
 
   private void forward(
       long seq, ByteBuffer buf, int off, int len, DecodedFrame f, RewriteDecision d) {
+    if (out.sentEarly(seq)) {
+      // Sent when it was held too long; now only its place in the flow's order is processed.
+      out.emit(seq, buf, off, len, 0);
+      return;
+    }
     if (f.direction() != Direction.OUTBOUND) {
       passReasons[Pass.INBOUND.ordinal()]++;
     } else if (d == null) {
@@ -685,7 +757,9 @@ public final class CapturePipeline {
   }
 
   private void pass(long seq, ByteBuffer buf, int off, int len) {
-    passed++;
+    if (!out.sentEarly(seq)) {
+      passed++;
+    }
     out.emit(seq, buf, off, len, out.originalLength(seq));
   }
 
@@ -836,6 +910,48 @@ public final class CapturePipeline {
       }
       process(seq, out.view(seq), 0, out.length(seq), true);
     }
+  }
+
+  /**
+   * Live, past the hold limit: sends a held frame now with the decision its release would apply as
+   * far as it is known now. A SYN on a lingering tuple, or a frame of a placeholder, opens a new
+   * flow (VIP path). Redirects are never sent.
+   */
+  private void sendHeld(long seq) {
+    ByteBuffer buf = out.view(seq);
+    int len = out.length(seq);
+    DecodedFrame f = decoder.decode(buf, 0, len, decoded);
+    if (f.redirectCandidate()) {
+      return; // consumed when released
+    }
+    heldSent++;
+    boolean outbound =
+        f.error() == DecodeError.NONE && f.eniMac() != 0 && f.direction() == Direction.OUTBOUND;
+    RewriteDecision d = null;
+    if (outbound) {
+      TrackedFlow t = tracker.find(f);
+      boolean newConnection = f.isSyn() && (f.tcpFlags() & DecodedFrame.TCP_ACK) == 0;
+      if (t != null && t.phase == TrackedFlow.Phase.OPEN) {
+        d = t.decision;
+      } else if (t != null && t.phase == TrackedFlow.Phase.LINGERING && !newConnection) {
+        d = t.decision;
+      }
+    }
+    if (d != null) {
+      if (scratch.capacity() < len + PacketRewriter.MAX_GROWTH) {
+        scratch = PacketRewriter.outputBuffer(len);
+      }
+      int n = rewriter.rewrite(buf, f, d, scratch, 0);
+      if (n >= 0) {
+        rewritten++;
+        out.sendEarly(seq, scratch, 0, n, out.originalLength(seq) + (n - len));
+        return;
+      }
+      rewriteErrors[RewriteError.fromCode(n).ordinal()]++;
+    }
+    passReasons[outbound ? Pass.VIP_PATH.ordinal() : Pass.INBOUND.ordinal()]++;
+    passed++;
+    out.sendEarly(seq, buf, 0, len, out.originalLength(seq));
   }
 
   // ---------------------------------------------------------------- idle ageing

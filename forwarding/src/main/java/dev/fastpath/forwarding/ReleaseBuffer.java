@@ -24,7 +24,9 @@ final class ReleaseBuffer {
   private final Slot[] slots;
   private final int mask;
   private final CapturePipeline.FrameSink sink;
+  private final CapturePipeline.PortSink portSink;
   private final boolean inputOrder;
+  private long overdueCursor;
   private long head;
   private long tail;
   private long framesOut;
@@ -36,6 +38,7 @@ final class ReleaseBuffer {
     this.slots = new Slot[cap];
     this.mask = cap - 1;
     this.sink = sink;
+    this.portSink = sink instanceof CapturePipeline.PortSink p ? p : null;
     this.inputOrder = inputOrder;
   }
 
@@ -59,8 +62,12 @@ final class ReleaseBuffer {
     return maxHeld;
   }
 
-  /** Takes the next slot for a frame just read. */
-  long claim(long ts, long frameNumber, int originalLength) {
+  /**
+   * Takes the next slot for a frame just read: its capture time, frame number, original length,
+   * the input it came on (a bridge's side) and when it was read (for the live hold limit; 0 if
+   * unused).
+   */
+  long claim(long ts, long frameNumber, int originalLength, int port, long readNanos) {
     long seq = tail++;
     Slot s = slot(seq);
     s.state = PENDING;
@@ -68,6 +75,9 @@ final class ReleaseBuffer {
     s.frameNumber = frameNumber;
     s.originalLength = originalLength;
     s.nextHeld = -1;
+    s.port = port;
+    s.sent = false;
+    s.readNanos = readNanos;
     return seq;
   }
 
@@ -95,8 +105,14 @@ final class ReleaseBuffer {
   /** The frame leaves as it is (or as {@code buf} now holds it, e.g. rewritten). */
   void emit(long seq, ByteBuffer buf, int off, int len, int originalLength) {
     Slot s = slot(seq);
+    if (s.sent) {
+      // Already sent while held past the hold limit: only its place in its flow's order remained.
+      s.state = GONE;
+      advance();
+      return;
+    }
     if (seq == head || !inputOrder) {
-      write(s.ts, buf, off, len, originalLength);
+      write(s, buf, off, len, originalLength);
       s.state = GONE;
       advance();
       return;
@@ -155,7 +171,7 @@ final class ReleaseBuffer {
     while (head < tail) {
       Slot s = slot(head);
       if (s.state == DONE) {
-        write(s.ts, s.view, 0, s.length, s.originalLength);
+        write(s, s.view, 0, s.length, s.originalLength);
       } else if (s.state != GONE) {
         return;
       }
@@ -164,13 +180,49 @@ final class ReleaseBuffer {
     }
   }
 
-  private void write(long ts, ByteBuffer buf, int off, int len, int originalLength) {
+  /**
+   * Live, with a hold limit: the held frames read longer than {@code limitNanos} ago, oldest
+   * first. Frames are read in sequence order, so one cursor over the window finds them all.
+   */
+  void forEachOverdue(long now, long limitNanos, java.util.function.LongConsumer action) {
+    if (overdueCursor < head) {
+      overdueCursor = head;
+    }
+    while (overdueCursor < tail) {
+      Slot s = slot(overdueCursor);
+      if (now - s.readNanos < limitNanos) {
+        return;
+      }
+      if (s.state == HELD && !s.sent) {
+        action.accept(overdueCursor);
+      }
+      overdueCursor++;
+    }
+  }
+
+  /** Whether the frame already left while held (live hold limit). */
+  boolean sentEarly(long seq) {
+    return slot(seq).sent;
+  }
+
+  /** A held frame leaves now (its flow's order is processed on release; it is not sent again). */
+  void sendEarly(long seq, ByteBuffer buf, int off, int len, int originalLength) {
+    Slot s = slot(seq);
+    s.sent = true;
+    write(s, buf, off, len, originalLength);
+  }
+
+  private void write(Slot s, ByteBuffer buf, int off, int len, int originalLength) {
     framesOut++;
     if (sink == null) {
       return;
     }
     try {
-      sink.write(ts, buf, off, len, Math.max(len, originalLength));
+      if (portSink != null) {
+        portSink.write(s.port, s.ts, buf, off, len, Math.max(len, originalLength));
+      } else {
+        sink.write(s.ts, buf, off, len, Math.max(len, originalLength));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -196,6 +248,9 @@ final class ReleaseBuffer {
     long ts;
     long frameNumber;
     long nextHeld = -1;
+    int port;
+    boolean sent;
+    long readNanos;
 
     void copyFrom(ByteBuffer src, int off, int len) {
       if (data.length < len) {

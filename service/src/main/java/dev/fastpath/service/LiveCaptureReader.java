@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 final class LiveCaptureReader implements CaptureReader {
   private static final Logger LOG = LoggerFactory.getLogger(LiveCaptureReader.class);
-  private static final Frame END = new Frame(null, 0, 0);
+  private static final Frame EOF = new Frame(null, 0, 0);
 
   private record Frame(byte[] bytes, int originalLength, long timestampNanos) {}
 
@@ -59,27 +59,37 @@ final class LiveCaptureReader implements CaptureReader {
       }
     } finally {
       queue.clear();
-      queue.offer(END);
+      queue.offer(EOF);
     }
   }
 
   @Override
   public boolean next(CaptureRecord rec) throws CaptureException {
+    int r;
+    do {
+      r = poll(rec, 200);
+    } while (r == IDLE);
+    return r == FRAME;
+  }
+
+  @Override
+  public int poll(CaptureRecord rec, int timeoutMillis) throws CaptureException {
     Frame f;
     try {
-      do {
-        f = queue.poll(200, TimeUnit.MILLISECONDS);
-      } while (f == null && !closed);
+      f = queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return END;
     }
-    if (f == null || f == END) {
+    if (f == null && !closed) {
+      return IDLE;
+    }
+    if (f == null || f == EOF) {
       Exception e = failure.get();
       if (e instanceof CaptureException ce) {
         throw ce;
       }
-      return false;
+      return END;
     }
     frameNumber++;
     bytes.addAndGet(f.bytes().length);
@@ -92,7 +102,7 @@ final class LiveCaptureReader implements CaptureReader {
         frameNumber,
         0,
         capture.linkType());
-    return true;
+    return FRAME;
   }
 
   long dropped() {

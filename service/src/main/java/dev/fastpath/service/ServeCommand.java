@@ -3,10 +3,17 @@ package dev.fastpath.service;
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.log.KafkaLogSettings;
+import dev.fastpath.forwarding.CapturePipeline;
 import dev.fastpath.forwarding.FastpathCounters;
+import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
+import dev.fastpath.ingest.capture.AfPacketPort;
+import dev.fastpath.ingest.capture.CaptureException;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.LiveCapture;
+import dev.fastpath.ingest.capture.PacketPort;
+import dev.fastpath.ingest.capture.PortStats;
+import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowHistoryRepository;
@@ -17,10 +24,13 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +43,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Run as a service node: join the cluster (flow actors are sharded across its nodes),"
-          + " process live traffic from --interface (and/or a capture with --pcap), keep the flow"
+          + " forward live traffic (--interface IN --out-interface OUT, or --bridge A:B), or only"
+          + " watch it (--interface alone), and/or process a capture with --pcap; keep the flow"
           + " history projection up to date and serve the HTTP API with /metrics, until stopped."
     })
 public final class ServeCommand implements Callable<Integer> {
@@ -45,11 +56,48 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--interface",
-      paramLabel = "IF",
-      description = "Capture live from this interface (needs libpcap and CAP_NET_RAW)")
+      paramLabel = "IN",
+      description =
+          "Capture live from this interface; alone it only watches (needs libpcap and"
+              + " CAP_NET_RAW), with --out-interface it forwards")
   String iface;
 
-  @Option(names = "--filter", paramLabel = "BPF", description = "tcpdump filter for --interface")
+  @Option(
+      names = "--out-interface",
+      paramLabel = "OUT",
+      description =
+          "Forward: every frame captured on --interface leaves on OUT (may be the same interface),"
+              + " rewritten when its flow is fixed up; redirects are consumed (needs CAP_NET_RAW)")
+  String outIface;
+
+  @Option(
+      names = "--bridge",
+      paramLabel = "A:B",
+      description =
+          "Forward between two interfaces: frames from A (the VMs' side) leave on B (the"
+              + " underlay) and the reverse; redirects are consumed (needs CAP_NET_RAW)")
+  String bridge;
+
+  @Option(
+      names = "--hold-limit",
+      paramLabel = "MS",
+      description =
+          "Forwarding: how long a flow's frames wait behind its control event (e.g. a redirect"
+              + " being made durable) before they are sent on the flow's current path, the VIP path"
+              + " for a first redirect (default ${DEFAULT-VALUE}; 0: never wait; -1: wait until"
+              + " durable)")
+  long holdLimitMillis = 20;
+
+  @Option(
+      names = "--ring-mb",
+      paramLabel = "MB",
+      description = "Forwarding: receive ring per interface, in MiB (default ${DEFAULT-VALUE})")
+  int ringMb = 32;
+
+  @Option(
+      names = "--filter",
+      paramLabel = "BPF",
+      description = "tcpdump filter for --interface when only watching")
   String filter;
 
   @Option(names = "--pcap", paramLabel = "FILE", description = "Process this capture once at start")
@@ -79,11 +127,128 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Mixin DataOptions data = new DataOptions();
 
+  private boolean forwarding;
+  private Thread forwardThread;
+
+  /** Checks the forwarding options before anything starts: exit 2 with the problem named. */
+  private void checkOptions() {
+    if (bridge != null && (iface != null || outIface != null)) {
+      throw new Main.UserError(
+          "--bridge A:B replaces --interface/--out-interface: use one or the other");
+    }
+    if (outIface != null && iface == null) {
+      throw new Main.UserError("--out-interface needs --interface IN (where frames come from)");
+    }
+    if (bridge != null) {
+      String[] ab = bridge.split(":", -1);
+      if (ab.length != 2 || ab[0].isBlank() || ab[1].isBlank() || ab[0].equals(ab[1])) {
+        throw new Main.UserError(
+            "--bridge wants two different interfaces as A:B (e.g. --bridge vm0:eth1), not '"
+                + bridge
+                + "'");
+      }
+    }
+    forwarding = bridge != null || outIface != null;
+    if (forwarding && filter != null) {
+      throw new Main.UserError(
+          "--filter only applies when watching (--interface alone): a forwarding node passes every"
+              + " frame");
+    }
+    if (holdLimitMillis < -1) {
+      throw new Main.UserError(
+          "--hold-limit is milliseconds >= 0, or -1 to wait until durable, not " + holdLimitMillis);
+    }
+    if (ringMb < 1 || ringMb > 1024) {
+      throw new Main.UserError("--ring-mb must be 1..1024, not " + ringMb);
+    }
+  }
+
+  private LivePorts openPorts() {
+    AfPacketPort.Options ring = AfPacketPort.Options.defaults().withRing(1 << 16, ringMb * 16);
+    try {
+      LivePorts p;
+      if (bridge != null) {
+        String[] ab = bridge.split(":", -1);
+        p = LivePorts.bridge(ab[0], ab[1], ring);
+        warnMtu(ab[0], ab[1]);
+      } else {
+        p = LivePorts.oneArmed(iface, outIface, ring);
+        warnMtu(iface, outIface);
+      }
+      return p;
+    } catch (CaptureException e) {
+      throw new Main.UserError(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Rewritten VIP frames grow by an NVGRE encapsulation (42 bytes): say so when OUT has no room.
+   */
+  private static void warnMtu(String in, String out) {
+    int mtuIn = AfPacketPort.mtu(in);
+    int mtuOut = AfPacketPort.mtu(out);
+    if (mtuIn > 0 && mtuOut > 0 && mtuOut < mtuIn + NVGRE_OVERHEAD) {
+      System.err.printf(
+          "fastpath: warning: %s has MTU %d, %s %d: frames rewritten with the %d-byte NVGRE"
+              + " encapsulation that exceed %d bytes cannot be sent (counted in"
+              + " fastpath_port_transmit_errors_total); raise it: ip link set %s mtu %d%n",
+          out, mtuOut, in, mtuIn, NVGRE_OVERHEAD, mtuOut, out, mtuIn + NVGRE_OVERHEAD);
+    }
+  }
+
+  static final int NVGRE_OVERHEAD = 42;
+
+  private static void printForwarded(PipelineSummary s, long sentWhileHeld, LivePorts ports) {
+    StringBuilder b = new StringBuilder();
+    for (PacketPort p : ports.ports()) {
+      PortStats st = p.stats();
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "; %s: %d received, %d capture drops, %d sent, %d transmit errors",
+              p.interfaceName(),
+              st.received(),
+              st.kernelDrops(),
+              st.transmitted(),
+              st.transmitErrors()));
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "forwarded %d of %d frames (%d rewritten, %d redirects consumed, %d sent on their flow's"
+            + " current path after the hold limit)%s%n",
+        s.framesOut(),
+        s.framesIn(),
+        s.rewritten(),
+        s.redirectsConsumed(),
+        sentWhileHeld,
+        b);
+    System.out.flush();
+  }
+
   @Override
   public Integer call() throws Exception {
+    checkOptions();
     FastpathConfig cfg = RunCommand.loadConfig(config, enis);
     // Refused before anything starts: a non-loopback bind without a token, a bad keystore.
     HttpServerSettings httpSettings = http.settings(config);
+    // Opened first so that a missing interface or capability fails at once; frames arriving
+    // while the node starts wait in the rings.
+    LivePorts ports = forwarding ? openPorts() : null;
+    try {
+      return serve(cfg, ports, httpSettings);
+    } finally {
+      if (ports != null) {
+        ports.stop();
+        // The rings are unmapped only once nothing reads them.
+        if (forwardThread == null || !forwardThread.isAlive()) {
+          ports.close();
+        }
+      }
+    }
+  }
+
+  private int serve(FastpathConfig cfg, LivePorts ports, HttpServerSettings httpSettings)
+      throws Exception {
     String nodeName = RunCommand.nodeName(node);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     CountDownLatch stop = new CountDownLatch(1);
@@ -161,7 +326,34 @@ public final class ServeCommand implements Callable<Integer> {
       }
       Thread live = null;
       LiveCaptureReader liveReader = null;
-      if (iface != null) {
+      if (ports != null) {
+        PortMetrics.bind(registry, ports.ports());
+        String source = "live:" + String.join("+", ports.interfaceNames()) + "@" + Instant.now();
+        long sourceId = dev.fastpath.ingest.capture.CaptureIdentity.ofName(source);
+        long holdNanos =
+            holdLimitMillis < 0 ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(holdLimitMillis);
+        System.out.printf(
+            "forwarding %s (hold limit %s)%n",
+            bridge != null ? bridge.replace(":", " <-> ") : iface + " -> " + outIface,
+            holdLimitMillis < 0 ? "none: wait until durable" : holdLimitMillis + " ms");
+        System.out.flush();
+        live =
+            new Thread(
+                () -> {
+                  try {
+                    CapturePipeline p = node.pipeline(source, sourceId, false).forwardLive(holdNanos);
+                    PipelineSummary s = p.run(ports, ports);
+                    printForwarded(s, p.framesSentWhileHeld(), ports);
+                  } catch (Exception e) {
+                    System.err.println("fastpath: forwarding stopped: " + e.getMessage());
+                    stop.countDown();
+                  }
+                },
+                "pipeline-forward");
+        forwardThread = live;
+        live.start();
+      }
+      if (iface != null && ports == null) {
         LiveCapture capture;
         try {
           capture = LiveCapture.open(iface, 65_535, true, 100, filter);
@@ -177,7 +369,7 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try {
-                    node.pipeline(source, sourceId, false).run(reader, null);
+                    node.pipeline(source, sourceId, false).forwardLive(Long.MAX_VALUE).run(reader, null);
                   } catch (Exception e) {
                     System.err.println(
                         "fastpath: live pipeline on " + iface + " stopped: " + e.getMessage());
@@ -190,7 +382,12 @@ public final class ServeCommand implements Callable<Integer> {
       stop.await();
       if (liveReader != null) {
         liveReader.close();
-        live.join(30_000);
+        live.join(60_000);
+      }
+      if (ports != null) {
+        // The pipeline stops reading and finishes what is in flight before the actors stop.
+        ports.stop();
+        live.join(60_000);
       }
       if (httpServer != null) {
         httpServer.stop();

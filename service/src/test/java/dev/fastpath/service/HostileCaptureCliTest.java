@@ -73,7 +73,12 @@ class HostileCaptureCliTest {
     FrameDecoder decoder =
         new FrameDecoder(
             new FastpathConfig(
-                HostileCapture.ENIS, FastpathConfig.defaultVsidMap(), true, "pin", "vsid", 1));
+                HostileCapture.ENIS,
+                FastpathConfig.defaultVsidMap(),
+                true,
+                dev.fastpath.ingest.config.ConflictPolicy.PIN,
+                dev.fastpath.ingest.config.EncapIdMode.VSID,
+                1));
     for (byte[] f : out) {
       DecodedFrame d = decoder.decode(ByteBuffer.wrap(f), 0, f.length, null);
       assertThat(d.redirectCandidate()).isFalse();

@@ -36,7 +36,12 @@ class HostileCaptureTest {
     HostileCapture.Written w = HostileCapture.write(dir.resolve("hostile.pcap"));
     FastpathConfig cfg =
         new FastpathConfig(
-            HostileCapture.ENIS, FastpathConfig.defaultVsidMap(), true, "pin", "vsid", 300_000);
+            HostileCapture.ENIS,
+            FastpathConfig.defaultVsidMap(),
+            true,
+            dev.fastpath.ingest.config.ConflictPolicy.PIN,
+            dev.fastpath.ingest.config.EncapIdMode.VSID,
+            300_000);
     FrameDecoder frames = new FrameDecoder(cfg);
     RedirectDecoder redirects = new RedirectDecoder(cfg);
     Map<Long, HostileCapture.Redirect> byFrame = new HashMap<>();
