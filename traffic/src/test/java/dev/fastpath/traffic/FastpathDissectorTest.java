@@ -157,9 +157,7 @@ class FastpathDissectorTest {
         String scenario = r.path("scenario").asText();
         scenarios.add(scenario);
         reasons.add(r.path("reason").asText());
-        assertThat(v.get("fastpath.icmp_family"))
-            .as(what)
-            .isEqualTo(r.path("icmpFamily").asText());
+        assertThat(v.get("fastpath.icmp_family")).as(what).isEqualTo(r.path("icmpFamily").asText());
         // Only the default VSIDs name a scenario; a redirect not in NVGRE has no VSID at all.
         String reason = r.path("reason").asText();
         if (reason.equals("UNKNOWN_VSID") || reason.equals("NOT_GRE")) {
@@ -190,7 +188,8 @@ class FastpathDissectorTest {
         assertThat(v.get("fastpath.encap_type"))
             .as(what)
             .isEqualTo(
-                Integer.toString(EncapType.valueOf(carried.path("encapType").asText()).getNumber()));
+                Integer.toString(
+                    EncapType.valueOf(carried.path("encapType").asText()).getNumber()));
         assertThat(Long.decode(v.get("fastpath.encap_id")))
             .as(what)
             .isEqualTo(carried.path("encapId").asLong());
