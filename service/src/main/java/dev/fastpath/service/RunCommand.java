@@ -3,11 +3,12 @@ package dev.fastpath.service;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.config.FastpathConfigLoader;
+import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.forwarding.CapturePipeline;
+import dev.fastpath.forwarding.DecisionTiming;
 import dev.fastpath.forwarding.FastpathCounters;
 import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
-import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.ingest.capture.CaptureException;
 import dev.fastpath.ingest.capture.CaptureFiles;
 import dev.fastpath.ingest.capture.CaptureReader;
@@ -183,7 +184,11 @@ public final class RunCommand implements Callable<Integer> {
       String source,
       RejectionRecorder rejections) {
     return new CapturePipeline(
-            cfg, control, table, counters, CapturePipeline.Options.defaults(source))
+            cfg,
+            DecisionTiming.timed(control, counters),
+            table,
+            counters,
+            CapturePipeline.Options.defaults(source))
         .onRejection(rejections::record);
   }
 

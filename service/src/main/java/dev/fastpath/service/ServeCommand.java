@@ -2,10 +2,11 @@ package dev.fastpath.service;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
+import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.forwarding.FastpathCounters;
+import dev.fastpath.forwarding.FastpathMetrics;
 import dev.fastpath.forwarding.ForwardingTable;
 import dev.fastpath.forwarding.PipelineSummary;
-import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.LiveCapture;
 import dev.fastpath.ingest.config.EniConfig;
@@ -94,6 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
     FastpathConfig cfg = RunCommand.loadConfig(config, enis);
     String nodeName = RunCommand.nodeName(node);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    FastpathMetrics.bindJvmAndProcess(registry);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-shutdown"));
 

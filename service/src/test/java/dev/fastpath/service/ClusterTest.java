@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.kafka.EmbeddedKafka;
 import dev.fastpath.traffic.GeneratedTraffic;
 import dev.fastpath.traffic.GeneratorConfig;
 import dev.fastpath.traffic.TrafficGenerator;
-import dev.fastpath.kafka.EmbeddedKafka;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
