@@ -82,6 +82,8 @@ public final class ReplayCommand implements Callable<Integer> {
       if (pcap == null) {
         throw new Main.UserError("--verify needs --pcap FILE (the capture the log came from)");
       }
+      Preflight.capture("--pcap", pcap);
+      Preflight.dataDir(data);
       FastpathConfig cfg = RunCommand.loadConfig(config, verifyEnis);
       try (KafkaEndpoint kafka = KafkaEndpoint.open(data)) {
         VerifyReport r =

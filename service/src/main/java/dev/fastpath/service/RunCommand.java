@@ -80,6 +80,7 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Preflight.run(pcap, out, summary, data);
     FastpathConfig cfg = loadConfig(config, enis);
     Result r =
         execute(

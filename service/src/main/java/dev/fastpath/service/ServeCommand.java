@@ -92,6 +92,10 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (out != null && pcap == null) {
+      throw new Main.UserError("--out needs --pcap (it is where that capture's frames go)");
+    }
+    Preflight.run(pcap, out, null, data);
     FastpathConfig cfg = RunCommand.loadConfig(config, enis);
     String nodeName = RunCommand.nodeName(node);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
