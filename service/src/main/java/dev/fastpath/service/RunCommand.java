@@ -1,6 +1,5 @@
 package dev.fastpath.service;
 
-import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.config.FastpathConfigLoader;
 import dev.fastpath.flow.log.KafkaLogSettings;
@@ -21,8 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -202,80 +199,6 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   static void printSummary(PrintStream o, Result r, FastpathConfig cfg) {
-    PipelineSummary s = r.summary();
-    double secs = s.elapsedNanos() / 1e9;
-    o.printf(
-        Locale.ROOT,
-        "frames     %,d in, %,d out (%,d redirects consumed)%n",
-        s.framesIn(),
-        s.framesOut(),
-        s.redirectsConsumed());
-    o.printf(
-        Locale.ROOT,
-        "rewritten  %,d outbound frames of fixed-up flows; %,d passed unchanged%n",
-        s.rewritten(),
-        s.passedUnchanged());
-    o.printf(
-        Locale.ROOT,
-        "flows      %,d opened, %,d closed (%,d idle)%n",
-        s.flowsOpened(),
-        s.flowsClosed(),
-        s.flowsAged());
-    o.printf(
-        Locale.ROOT,
-        "fixups     %,d  (VIP %,d, PE %,d, ILB %,d)%n",
-        s.fixups(),
-        s.fixups(Scenario.VIP),
-        s.fixups(Scenario.PE),
-        s.fixups(Scenario.ILB));
-    FastpathCounters c = r.counters();
-    o.printf(
-        Locale.ROOT,
-        "redirects  %,d received, %,d duplicates, %,d conflicts, %,d flow misses, %,d ENI misses, %,d ICMPv6 checksum mismatches%n",
-        c.port(FastpathCounters.ICMP_IN_PACKETS),
-        c.eniTotal(FastpathCounters.DUPLICATES),
-        c.eniTotal(FastpathCounters.CONFLICTS),
-        c.eniTotal(FastpathCounters.FLOW_MISS),
-        c.port(FastpathCounters.ENI_MISS_PACKETS),
-        c.eniTotal(FastpathCounters.ICMPV6_CHECKSUM_MISMATCH));
-    var rejected = new java.util.TreeMap<String, Long>();
-    var json = c.toJson();
-    json.path("port").fields().forEachRemaining(e -> addRejected(rejected, e));
-    json.path("eni")
-        .fields()
-        .forEachRemaining(
-            eni -> eni.getValue().fields().forEachRemaining(e -> addRejected(rejected, e)));
-    if (!rejected.isEmpty()) {
-      StringBuilder sb = new StringBuilder();
-      for (Map.Entry<String, Long> e : rejected.entrySet()) {
-        sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
-      }
-      o.println("rejected   " + sb);
-    }
-    if (!s.passedByReason().isEmpty()) {
-      o.println("passed     " + new java.util.TreeMap<>(s.passedByReason()));
-    }
-    if (s.controlFailures() > 0) {
-      o.printf(
-          Locale.ROOT,
-          "FAILED     %,d control events could not be persisted; their flows kept the VIP path%n",
-          s.controlFailures());
-    }
-    o.printf(
-        Locale.ROOT,
-        "elapsed    %.2f s, %,.0f frames/s; log in Kafka at %s%n",
-        secs,
-        s.framesPerSecond(),
-        r.bootstrap());
-  }
-
-  private static void addRejected(
-      Map<String, Long> acc, Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e) {
-    if (e.getKey().startsWith(FastpathCounters.REJECTED_PREFIX) && e.getValue().asLong() > 0) {
-      acc.merge(
-          e.getKey().substring(FastpathCounters.REJECTED_PREFIX.length()),
-          e.getValue().asLong(),
-          Long::sum);
-    }
+    SummaryTable.print(o, r.summary(), r.counters(), r.bootstrap());
   }
 }

@@ -77,7 +77,7 @@ class ClusterTest {
               "node-a",
               "--cluster-port",
               Integer.toString(freePort()),
-              "--seed",
+              "--seed-node",
               seed);
       assertThat(r.exitCode()).as(r.toString()).isZero();
 
@@ -145,7 +145,7 @@ class ClusterTest {
                 name,
                 "--cluster-port",
                 Integer.toString(port),
-                "--seed",
+                "--seed-node",
                 seed,
                 "--http-port",
                 "-1",

@@ -7,6 +7,7 @@ import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.events.v1.FlowSnapshot;
 import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.Formats;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.EventJson;
 import dev.fastpath.projections.log.EventLogReader;
@@ -198,16 +199,6 @@ public final class Replayer {
   }
 
   static String flowText(FlowKey k) {
-    String proto = Json.protoName(k.protocol());
-    String sep = k.ipv6() ? "." : ":";
-    return (proto == null ? Integer.toString(k.protocol()) : proto)
-        + " "
-        + k.srcIpString()
-        + sep
-        + k.srcPort()
-        + " -> "
-        + k.dstIpString()
-        + sep
-        + k.dstPort();
+    return Formats.flow(k);
   }
 }
