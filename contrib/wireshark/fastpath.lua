@@ -114,6 +114,15 @@ local function scenario_of(family, vsid)
   return nil
 end
 
+-- The MAC as plain hex: tostring() of an Ethernet address would print the vendor's name instead.
+local function mac_text(range)
+  local parts = {}
+  for i = 0, range:len() - 1 do
+    parts[#parts + 1] = string.format("%02x", range(i, 1):uint())
+  end
+  return table.concat(parts, ":")
+end
+
 local function all_zero(range)
   for i = 0, range:len() - 1 do
     if range(i, 1):uint() ~= 0 then
@@ -192,7 +201,7 @@ local function decode(tvb, pinfo, root, family, start, stop, icmp_offset)
     tree:add(pf.padding, tvb(start + need, avail - need))
   end
   local dip_text = pa_len == 4 and tostring(dip:ipv4()) or tostring(dip:ipv6())
-  local summary = "DipPA " .. dip_text .. ", VM MAC " .. tostring(mac:ether()) .. ", "
+  local summary = "DipPA " .. dip_text .. ", VM MAC " .. mac_text(mac) .. ", "
     .. (ENCAP_TYPES[encap] or ("encap " .. encap)) .. " EncapId " .. tvb(start + 8, 4):uint()
   tree:append_text(": " .. summary)
   pinfo.cols.protocol:append("/FASTPATH")
