@@ -136,13 +136,7 @@ public final class EndToEndBench {
   }
 
   private static void run(
-      Path launcher,
-      String javaOpts,
-      Path pcap,
-      Path conf,
-      Path dataDir,
-      Path summary,
-      Path out)
+      Path launcher, String javaOpts, Path pcap, Path conf, Path dataDir, Path summary, Path out)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.addAll(

@@ -50,8 +50,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>the node's durable flow state ({@code FlowStateStore}, compact bytes): what a passivated
  *       flow is;
  *   <li>a live sharded flow actor (on a journal that acknowledges at once into the store, so only
- *       the actors' own memory is measured, not Kafka's buffers); live actors are bounded by
- *       {@code fastpath.flow.active-flows-limit}, the rest are passivated.
+ *       the actors' own memory is measured, not Kafka's buffers); live actors are bounded by {@code
+ *       fastpath.flow.active-flows-limit}, the rest are passivated.
  * </ul>
  *
  * <pre>

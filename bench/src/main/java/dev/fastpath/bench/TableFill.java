@@ -2,8 +2,8 @@ package dev.fastpath.bench;
 
 import dev.fastpath.flow.RewriteDecision;
 import dev.fastpath.forwarding.FlowTracker;
-import dev.fastpath.forwarding.TrackedFlow;
 import dev.fastpath.forwarding.ForwardingTable;
+import dev.fastpath.forwarding.TrackedFlow;
 import dev.fastpath.ingest.FlowKey;
 
 /**

@@ -18,8 +18,8 @@ import java.util.List;
  * The end-to-end benchmark's traffic, independent of the scenario generator: N VIP flows over E
  * ENIs, each a handshake, one MUX redirect in the real layout (NVGRE VSID 253 from a trusted MUX,
  * ICMPv4 type 5, 34-byte RedirectInfo) and D outbound data frames, with W flows interleaved at any
- * time (each flow's next frame comes W frames after its previous one). Flows stay open (no FIN),
- * as in the capture the issue measured. Also writes the same flows' data frames alone, later in
+ * time (each flow's next frame comes W frames after its previous one). Flows stay open (no FIN), as
+ * in the capture the issue measured. Also writes the same flows' data frames alone, later in
  * capture time: what a restarted node forwards for flows already on the fast path.
  */
 final class VipCapture {
@@ -73,12 +73,15 @@ final class VipCapture {
     int sport = srcPort(flow);
     long isn = 1000L + flow;
     return switch (step) {
-      case 0 -> PacketBuilder.tcpV4Frame(eni, GATEWAY, src, VIP, sport, 443, TCP_SYN, isn, 0, new byte[0]);
+      case 0 ->
+          PacketBuilder.tcpV4Frame(
+              eni, GATEWAY, src, VIP, sport, 443, TCP_SYN, isn, 0, new byte[0]);
       case 1 ->
           PacketBuilder.tcpV4Frame(
               GATEWAY, eni, VIP, src, 443, sport, TCP_SYN | TCP_ACK, 5000, isn + 1, new byte[0]);
       case 2 ->
-          PacketBuilder.tcpV4Frame(eni, GATEWAY, src, VIP, sport, 443, TCP_ACK, isn + 1, 5001, new byte[0]);
+          PacketBuilder.tcpV4Frame(
+              eni, GATEWAY, src, VIP, sport, 443, TCP_ACK, isn + 1, 5001, new byte[0]);
       case 3 -> redirect(flow, eni, src, sport, isn + 1);
       default -> data(flow, step - 4);
     };

@@ -68,8 +68,7 @@ public sealed interface ControlEvent {
    * A redirect the decoder refused that names no flow (not GRE, spoofed MUX, cut before the
    * embedded header...): recorded under its source's key so a re-run does not record it twice.
    */
-  record Unattributed(
-      long sourceId, long timestampNanos, Cause cause, RedirectRejected rejected)
+  record Unattributed(long sourceId, long timestampNanos, Cause cause, RedirectRejected rejected)
       implements ControlEvent {
     @Override
     public FlowKey flow() {

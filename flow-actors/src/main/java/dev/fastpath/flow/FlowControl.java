@@ -34,9 +34,9 @@ public interface FlowControl extends AutoCloseable {
   Client client(Replies replies);
 
   /**
-   * Submits events; one per pipeline. Events for one flow (one {@link ControlEvent#entityId()})
-   * are applied in the order they were submitted, as Pekko delivers one sender's messages to one
-   * actor in order; answers of different flows may come in any order.
+   * Submits events; one per pipeline. Events for one flow (one {@link ControlEvent#entityId()}) are
+   * applied in the order they were submitted, as Pekko delivers one sender's messages to one actor
+   * in order; answers of different flows may come in any order.
    */
   interface Client extends AutoCloseable {
     void submit(ControlEvent event, long correlation);

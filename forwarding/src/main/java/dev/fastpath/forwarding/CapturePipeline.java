@@ -48,21 +48,21 @@ import java.util.function.Predicate;
  *
  * <p><b>Determinism.</b> Every frame is forwarded with the decisions of all earlier frames of its
  * flow applied. Only an answer that can change how a flow is forwarded — a redirect's — is waited
- * for: while one is in flight (its records being made durable), the flow's later frames wait in
- * its hold queue, as in a virtual router's flow hold queue; other flows go on. A flow's other
- * control events (first packet, counts, FIN/RST, idle expiry) are sent in order without holding
- * anything: the flow core applies them in the order sent. Each flow's events therefore reach the
- * core in capture order and idle ageing runs on capture time, so a capture yields the same records
- * every run, and its output (in input order) the same bytes.
+ * for: while one is in flight (its records being made durable), the flow's later frames wait in its
+ * hold queue, as in a virtual router's flow hold queue; other flows go on. A flow's other control
+ * events (first packet, counts, FIN/RST, idle expiry) are sent in order without holding anything:
+ * the flow core applies them in the order sent. Each flow's events therefore reach the core in
+ * capture order and idle ageing runs on capture time, so a capture yields the same records every
+ * run, and its output (in input order) the same bytes.
  *
  * <p><b>Input positions.</b> Every control event carries (source identity, frame, step): the flow
- * core appends a step once, so a capture processed again after a crash, or twice, leaves the log
- * as one run does. Flows whose log already holds steps of this input are replayed with their
- * first packet waiting for its answer, which gives the decision as of that position.
+ * core appends a step once, so a capture processed again after a crash, or twice, leaves the log as
+ * one run does. Flows whose log already holds steps of this input are replayed with their first
+ * packet waiting for its answer, which gives the decision as of that position.
  *
  * <p><b>Threading.</b> {@link #run} runs on one thread and owns all mutable state. Answers arrive
- * on other threads and are handed over through a queue; the per-packet path takes no locks and,
- * for a tracked flow without control traffic, allocates nothing.
+ * on other threads and are handed over through a queue; the per-packet path takes no locks and, for
+ * a tracked flow without control traffic, allocates nothing.
  */
 public final class CapturePipeline {
 
@@ -80,7 +80,12 @@ public final class CapturePipeline {
   @FunctionalInterface
   public interface PortSink extends FrameSink {
     void write(
-        int inputId, long timestampNanos, ByteBuffer buf, int offset, int length, int originalLength)
+        int inputId,
+        long timestampNanos,
+        ByteBuffer buf,
+        int offset,
+        int length,
+        int originalLength)
         throws IOException;
 
     @Override
@@ -106,9 +111,9 @@ public final class CapturePipeline {
    * @param trafficReportNanos ... or after this much capture time since the last report
    * @param lingerNanos how long a FIN/RST-closed flow keeps forwarding stragglers with its last
    *     decision before a non-SYN packet would open a new flow
-   * @param stallMillis give up when the flow core answers nothing at all for this long while
-   *     events are in flight (it answers every event, refusals included; this catches a wedged
-   *     node, not a slow one)
+   * @param stallMillis give up when the flow core answers nothing at all for this long while events
+   *     are in flight (it answers every event, refusals included; this catches a wedged node, not a
+   *     slow one)
    * @param maxFlows connections tracked at once; beyond, new ones stay untracked on the VIP path
    * @param maxFlowsPerEni the same bound per ENI
    * @param inputOrder write frames in input order (files); false: only each flow's order is kept
@@ -350,7 +355,10 @@ public final class CapturePipeline {
 
   /** A connection open in the log when the node started, to be tracked on from where it was. */
   public record RestoredFlow(
-      FlowKey key, long lastEventNanos, dev.fastpath.events.v1.FlowCounted counts, RewriteDecision decision) {}
+      FlowKey key,
+      long lastEventNanos,
+      dev.fastpath.events.v1.FlowCounted counts,
+      RewriteDecision decision) {}
 
   /**
    * Tracks the flows the log holds open (a restart, or a later capture on the same log): their
@@ -387,8 +395,8 @@ public final class CapturePipeline {
    *       released while the wire is quiet.
    *   <li>Frames leave as soon as they are decided, in order per flow but not across flows: a flow
    *       waiting for its redirect's decision delays only its own frames.
-   *   <li>A frame held longer than {@code holdLimitNanos} behind its flow's redirect is sent at once
-   *       with the flow's current durable decision (the VIP path while a first redirect is in
+   *   <li>A frame held longer than {@code holdLimitNanos} behind its flow's redirect is sent at
+   *       once with the flow's current durable decision (the VIP path while a first redirect is in
    *       flight); it is still processed, in order, when released, but not sent again. 0 sends
    *       every held frame at once; {@link Long#MAX_VALUE} holds until the decision is durable.
    * </ul>
@@ -423,7 +431,7 @@ public final class CapturePipeline {
       throws CaptureException, IOException {
     out = new ReleaseBuffer(options.maxInFlightFrames(), sink, options.inputOrder() && !live);
     long start = System.nanoTime();
-    try (ControlPlaneClient client = new ControlPlaneClient(control)) {
+    try (ControlPlaneClient client = new ControlPlaneClient(control, counters)) {
       cp = client;
       while (journalFailure == null) {
         // Live: wait briefly while anything is pending, so a quiet wire delays no release.
@@ -610,13 +618,14 @@ public final class CapturePipeline {
       if (t.finOut && t.finIn) {
         close(t, CloseReason.FIN, ts, frame);
       }
-    } else if (t.packetsOut + t.packetsIn - t.packetsAtLastReport
-            >= options.trafficReportPackets()
+    } else if (t.packetsOut + t.packetsIn - t.packetsAtLastReport >= options.trafficReportPackets()
         || ts - t.lastReportNanos >= options.trafficReportNanos()) {
       t.packetsAtLastReport = t.packetsOut + t.packetsIn;
       t.lastReportNanos = ts;
       submit(
-          t, new ControlEvent.FlowTraffic(t.key, ts, cause(frame, t.nextStep(frame)), t.counts()), false);
+          t,
+          new ControlEvent.FlowTraffic(t.key, ts, cause(frame, t.nextStep(frame)), t.counts()),
+          false);
     }
   }
 
@@ -1077,9 +1086,7 @@ public final class CapturePipeline {
     long[] latency =
         h.getTotalCount() == 0
             ? new long[3]
-            : new long[] {
-              h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getMaxValue()
-            };
+            : new long[] {h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getMaxValue()};
     return new PipelineSummary(
         framesIn,
         out.framesOut(),

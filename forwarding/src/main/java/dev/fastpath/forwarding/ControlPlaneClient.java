@@ -22,9 +22,11 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
   record Pending(TrackedFlow flow, ControlEvent event, boolean gating, long submittedNanos) {}
 
   /** An answer, on its way to the pipeline thread. */
-  record Answer(long correlation, ControlResult result, FlowControl.Refusal refusal, String detail) {}
+  record Answer(
+      long correlation, ControlResult result, FlowControl.Refusal refusal, String detail) {}
 
   private final FlowControl.Client client;
+  private final FastpathCounters counters;
   // Many producers (the control plane's threads), one consumer (the pipeline thread), which is
   // woken only when it actually waits: a blocking queue would lock and signal on every answer.
   private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
@@ -34,8 +36,9 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
   private long nextCorrelation = 1;
   private long submitted;
 
-  ControlPlaneClient(FlowControl control) {
+  ControlPlaneClient(FlowControl control, FastpathCounters counters) {
     this.client = control.client(this);
+    this.counters = counters;
   }
 
   int inFlight() {
@@ -114,7 +117,11 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
     Pending p = pending.remove(a.correlation());
     if (p != null && p.gating()) {
       p.flow().gates--;
-      latency.recordValue(Math.max(0, System.nanoTime() - p.submittedNanos()));
+      if (p.event() instanceof ControlEvent.RedirectArrived) {
+        long nanos = Math.max(0, System.nanoTime() - p.submittedNanos());
+        latency.recordValue(nanos);
+        counters.recordRedirectToDecision(nanos);
+      }
     }
     return p;
   }

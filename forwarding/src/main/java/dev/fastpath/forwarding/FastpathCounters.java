@@ -7,13 +7,17 @@ import dev.fastpath.ingest.Macs;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -66,10 +70,19 @@ public final class FastpathCounters {
   private final Scope port = new Scope(0, "port");
   private final ConcurrentHashMap<Long, Scope> enis = new ConcurrentHashMap<>();
   private final List<MeterRegistry> registries = new ArrayList<>();
+  private final LatencyHistogram redirectToDecision = new LatencyHistogram();
+
+  /** One per bound registry; replaced, never mutated, so the recording thread needs no lock. */
+  private volatile Timer[] redirectToDecisionTimers = new Timer[0];
 
   public FastpathCounters(Collection<Long> configuredEnis) {
     for (String n : PORT_NAMES) {
       port.counter(n);
+    }
+    for (RejectReason r : RejectReason.values()) {
+      if (r != RejectReason.REJECT_REASON_UNSPECIFIED && r != RejectReason.UNRECOGNIZED) {
+        port.publish(rejectedName(r));
+      }
     }
     for (long mac : configuredEnis) {
       eni(mac);
@@ -146,6 +159,34 @@ public final class FastpathCounters {
     eni(eniMac).add(ACTIVE_FLOWS, delta);
   }
 
+  /**
+   * Records the time from a redirect's arrival (the capture or receive time of its frame) to its
+   * decision taking effect in the forwarding stage (after the flow actor's event is in Kafka), or
+   * to its refusal. Allocation-free and lock-free: call it on the hot path, once per redirect that
+   * reached a decision. Published as the histogram {@code
+   * fastpath_redirect_decision_latency_seconds}; {@link #redirectToDecisionNanos} reads it back.
+   */
+  public void recordRedirectToDecision(long nanos) {
+    redirectToDecision.record(nanos);
+    Timer[] timers = redirectToDecisionTimers;
+    for (Timer t : timers) {
+      t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Redirect-to-decision latencies recorded so far. */
+  public long redirectToDecisionCount() {
+    return redirectToDecision.count();
+  }
+
+  /**
+   * A quantile ({@code 0.5} for the median) of the recorded redirect-to-decision latencies, in
+   * nanoseconds, within 12.5 %; -1 when none were recorded.
+   */
+  public long redirectToDecisionNanos(double quantile) {
+    return redirectToDecision.quantile(quantile);
+  }
+
   /** A port counter's value, 0 if it never moved. */
   public long port(String name) {
     return port.get(name);
@@ -187,13 +228,26 @@ public final class FastpathCounters {
   }
 
   /**
-   * Publishes every counter, present and future, to the registry with its name as-is and tags
-   * {@code scope=port|eni} and {@code eni=<mac>}; {@link #ACTIVE_FLOWS} as a gauge.
+   * Publishes every counter, present and future, to the registry under its Prometheus family
+   * ({@link FastpathMetrics#familyOf}: e.g. {@code lb_fast_path_icmp_in_packets} becomes {@code
+   * fastpath_icmp_in_packets_total}, every {@code lb_fast_path_rejected_<reason>} one family {@code
+   * fastpath_redirect_rejected_total} with label {@code reason}), with labels {@code
+   * scope=port|eni} and {@code eni=<mac>} (empty for the port); {@link #ACTIVE_FLOWS} as a gauge;
+   * and the redirect-to-decision histogram. The JSON of {@link #toJson()} keeps the spec's names.
    */
   public synchronized void bindTo(MeterRegistry registry) {
     registries.add(registry);
     port.registerAll(registry);
     enis.values().forEach(s -> s.registerAll(registry));
+    Timer t =
+        FastpathMetrics.latencyTimer(
+                FastpathMetrics.REDIRECT_TO_DECISION,
+                "Time from a redirect's arrival to its decision taking effect (fixup applied after"
+                    + " the event is in Kafka, or the redirect refused)")
+            .register(registry);
+    Timer[] next = Arrays.copyOf(redirectToDecisionTimers, redirectToDecisionTimers.length + 1);
+    next[next.length - 1] = t;
+    redirectToDecisionTimers = next;
   }
 
   private Scope scopeOf(long eniMac) {
@@ -221,7 +275,16 @@ public final class FastpathCounters {
   private final class Scope {
     final long mac;
     final String kind;
+
+    /** The counters that moved or must always show: what {@link #toJson()} writes. */
     final ConcurrentHashMap<String, AtomicLong> values = new ConcurrentHashMap<>();
+
+    /**
+     * Every counter published to a registry, {@link #values} plus the rejection reasons published
+     * at zero before they first happen (so the family and its HELP are there from the start without
+     * adding names to the JSON).
+     */
+    final ConcurrentHashMap<String, AtomicLong> published = new ConcurrentHashMap<>();
 
     Scope(long mac, String kind) {
       this.mac = mac;
@@ -245,14 +308,24 @@ public final class FastpathCounters {
       synchronized (FastpathCounters.this) {
         v = values.get(name);
         if (v == null) {
-          v = new AtomicLong();
+          v = publish(name);
           values.put(name, v);
-          for (MeterRegistry r : registries) {
-            register(r, name, v);
-          }
         }
         return v;
       }
+    }
+
+    /** Under the lock: the counter's value cell, registered with every registry once. */
+    AtomicLong publish(String name) {
+      AtomicLong v = published.get(name);
+      if (v == null) {
+        v = new AtomicLong();
+        published.put(name, v);
+        for (MeterRegistry r : registries) {
+          register(r, name, v);
+        }
+      }
+      return v;
     }
 
     Map<String, Long> snapshot() {
@@ -262,16 +335,29 @@ public final class FastpathCounters {
     }
 
     void registerAll(MeterRegistry r) {
-      values.forEach((k, v) -> register(r, k, v));
+      published.forEach((k, v) -> register(r, k, v));
     }
 
     private void register(MeterRegistry r, String name, AtomicLong v) {
-      // Same tag keys in both scopes: Prometheus refuses one name with different label sets.
-      String[] tags = {"scope", kind, "eni", kind.equals("port") ? "" : Macs.format(mac)};
+      // Same label keys in both scopes: one family, one label set (Prometheus' rule).
+      Tags tags = Tags.of("scope", kind, "eni", kind.equals("port") ? "" : Macs.format(mac));
+      String reason = FastpathMetrics.reasonOf(name);
+      if (reason != null) {
+        tags = tags.and("reason", reason);
+      }
+      FastpathMetrics.Family f = FastpathMetrics.familyOf(name);
       if (name.equals(ACTIVE_FLOWS)) {
-        Gauge.builder(name, v, AtomicLong::get).tags(tags).register(r);
+        Gauge.builder(f.name(), v, AtomicLong::get)
+            .description(f.help())
+            .baseUnit(f.baseUnit())
+            .tags(tags)
+            .register(r);
       } else {
-        FunctionCounter.builder(name, v, AtomicLong::get).tags(tags).register(r);
+        FunctionCounter.builder(f.name(), v, AtomicLong::get)
+            .description(f.help())
+            .baseUnit(f.baseUnit())
+            .tags(tags)
+            .register(r);
       }
     }
   }

@@ -13,14 +13,14 @@ import java.util.Map;
  * @param rewritten outbound frames of fixed-up flows that were rewritten
  * @param passedUnchanged frames written as they came
  * @param passedByReason why frames passed unchanged: a decode error's reason, {@code no-eni},
- *     {@code no-flow} (no 5-tuple), {@code not-ethernet}, {@code inbound}, {@code vip-path},
- *     {@code untracked} (admission refused) or {@code rewrite-<error>}
+ *     {@code no-flow} (no 5-tuple), {@code not-ethernet}, {@code inbound}, {@code vip-path}, {@code
+ *     untracked} (admission refused) or {@code rewrite-<error>}
  * @param fixupsByScenario flows moved to the fast path, by scenario
  * @param controlEvents control events submitted to the flow core
  * @param alreadyApplied control events whose input position was already in the log (a capture
  *     processed again): nothing appended
- * @param refusedByReason control events the core refused, by {@code FlowControl.Refusal} (the
- *     flow kept its path; nothing was recorded)
+ * @param refusedByReason control events the core refused, by {@code FlowControl.Refusal} (the flow
+ *     kept its path; nothing was recorded)
  * @param admissionRefused new connections not tracked because max-flows was reached
  * @param maxHeldFrames the most frames waiting in hold queues at once
  * @param redirectToDecisionNanos p50, p99 and max of redirect arrival → decision applied

@@ -63,9 +63,8 @@ final class ReleaseBuffer {
   }
 
   /**
-   * Takes the next slot for a frame just read: its capture time, frame number, original length,
-   * the input it came on (a bridge's side) and when it was read (for the live hold limit; 0 if
-   * unused).
+   * Takes the next slot for a frame just read: its capture time, frame number, original length, the
+   * input it came on (a bridge's side) and when it was read (for the live hold limit; 0 if unused).
    */
   long claim(long ts, long frameNumber, int originalLength, int port, long readNanos) {
     long seq = tail++;
@@ -181,8 +180,8 @@ final class ReleaseBuffer {
   }
 
   /**
-   * Live, with a hold limit: the held frames read longer than {@code limitNanos} ago, oldest
-   * first. Frames are read in sequence order, so one cursor over the window finds them all.
+   * Live, with a hold limit: the held frames read longer than {@code limitNanos} ago, oldest first.
+   * Frames are read in sequence order, so one cursor over the window finds them all.
    */
   void forEachOverdue(long now, long limitNanos, java.util.function.LongConsumer action) {
     if (overdueCursor < head) {

@@ -5,7 +5,6 @@ import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;

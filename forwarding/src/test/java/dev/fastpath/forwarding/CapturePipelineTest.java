@@ -1,7 +1,5 @@
 package dev.fastpath.forwarding;
 
-import dev.fastpath.ingest.config.ConflictPolicy;
-import dev.fastpath.ingest.config.EncapIdMode;
 import static dev.fastpath.traffic.PacketBuilder.TCP_ACK;
 import static dev.fastpath.traffic.PacketBuilder.TCP_FIN;
 import static dev.fastpath.traffic.PacketBuilder.TCP_PSH;
@@ -21,6 +19,8 @@ import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
 import dev.fastpath.ingest.codec.DecodedFrame;
 import dev.fastpath.ingest.codec.FrameDecoder;
+import dev.fastpath.ingest.config.ConflictPolicy;
+import dev.fastpath.ingest.config.EncapIdMode;
 import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.traffic.PacketBuilder;
@@ -253,7 +253,12 @@ class CapturePipelineTest {
   void idleFlowsAgeOutOnCaptureTimeAndALaterPacketOpensANewFlow() throws Exception {
     FastpathConfig cfg =
         new FastpathConfig(
-            config.enis(), FastpathConfig.defaultVsidMap(), false, ConflictPolicy.PIN, EncapIdMode.VSID, 5_000);
+            config.enis(),
+            FastpathConfig.defaultVsidMap(),
+            false,
+            ConflictPolicy.PIN,
+            EncapIdMode.VSID,
+            5_000);
     Capture c = new Capture();
     c.at(T0, out(0, TCP_SYN)).at(T0 + SECOND, in(0, TCP_SYN | TCP_ACK));
     c.at(T0 + SECOND, out(1, TCP_SYN));

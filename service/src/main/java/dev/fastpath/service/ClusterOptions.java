@@ -21,9 +21,11 @@ final class ClusterOptions {
   int clusterPort;
 
   @Option(
-      names = "--seed",
+      names = "--seed-node",
       paramLabel = "HOST:PORT",
-      description = "A seed node (repeatable); none: this node forms its own one-node cluster")
+      description =
+          "A cluster seed node's --cluster-host:--cluster-port (repeatable); none: this node forms"
+              + " its own one-node cluster")
   List<String> seeds = new ArrayList<>();
 
   /** Pekko settings for these options. */
@@ -38,7 +40,7 @@ final class ClusterOptions {
     for (int i = 0; i < seeds.size(); i++) {
       String s = seeds.get(i).trim();
       if (!s.matches("[^:\\s\"]+:\\d{1,5}")) {
-        throw new Main.UserError("--seed wants HOST:PORT, not '" + s + "'");
+        throw new Main.UserError("--seed-node wants HOST:PORT, not '" + s + "'");
       }
       sb.append(i == 0 ? "" : ", ").append("\"pekko://fastpath@").append(s).append('"');
     }

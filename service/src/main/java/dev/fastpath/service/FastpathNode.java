@@ -20,8 +20,8 @@ import java.util.Set;
  * One fastpath node, wired as its data path runs: the log (embedded broker or a cluster), the flow
  * core (sharded flow actors over the Kafka journal, every partition caught up with the log), the
  * counters, the forwarding table seeded with the decisions already made, and the forwarding
- * pipelines fed from captures or interfaces. {@code run}, {@code serve} and {@code demo} build
- * one; the commands only parse options.
+ * pipelines fed from captures or interfaces. {@code run}, {@code serve} and {@code demo} build one;
+ * the commands only parse options.
  */
 final class FastpathNode implements AutoCloseable {
 
@@ -136,9 +136,10 @@ final class FastpathNode implements AutoCloseable {
         CapturePipeline.Options.defaults(sourceName)
             .withSourceId(sourceId)
             .withMaxFlows(cfg.flowBound(), cfg.flowBoundPerEni());
-    o = o.withInFlight(
-        Integer.getInteger("fastpath.inflight.frames", o.maxInFlightFrames()),
-        Integer.getInteger("fastpath.inflight.control", o.maxInFlightControl()));
+    o =
+        o.withInFlight(
+            Integer.getInteger("fastpath.inflight.frames", o.maxInFlightFrames()),
+            Integer.getInteger("fastpath.inflight.control", o.maxInFlightControl()));
     if (!inputOrder) {
       o = o.perFlowOrder();
     }

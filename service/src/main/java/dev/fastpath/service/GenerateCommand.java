@@ -122,6 +122,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Preflight.output("--out", out);
     GeneratorConfig.Builder b = GeneratorConfig.builder();
     if (noFaults) {
       b.noFaults();

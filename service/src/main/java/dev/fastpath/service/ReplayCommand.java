@@ -92,6 +92,8 @@ public final class ReplayCommand implements Callable<Integer> {
         throw new Main.UserError(
             "--verify compares the records of --pcap only; --source is for replaying");
       }
+      Preflight.capture("--pcap", pcap);
+      Preflight.dataDir(data);
       FastpathConfig cfg = RunCommand.loadConfig(config, verifyEnis);
       try (KafkaEndpoint kafka = KafkaEndpoint.forReading(data, "replay")) {
         VerifyReport r =

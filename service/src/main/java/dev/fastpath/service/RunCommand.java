@@ -1,8 +1,7 @@
 package dev.fastpath.service;
 
-import dev.fastpath.events.v1.Scenario;
-import dev.fastpath.flow.config.FastpathConfigLoader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fastpath.flow.config.FastpathConfigLoader;
 import dev.fastpath.forwarding.CapturePipeline;
 import dev.fastpath.forwarding.ControlPlaneFailure;
 import dev.fastpath.forwarding.FastpathCounters;
@@ -22,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
@@ -81,8 +79,9 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Preflight.run(pcap, out, summary, data);
     FastpathConfig cfg = loadConfig(config, enis);
-    checkOutputs(out, summary);
+    Preflight.run(pcap, out, summary, data);
     Result r;
     try {
       r =
@@ -131,25 +130,6 @@ public final class RunCommand implements Callable<Integer> {
           "no ENIs configured: pass --eni MAC (repeatable) or --config FILE with fastpath.enis");
     }
     return cfg;
-  }
-
-  /** Output files are checked before anything starts, so a typo costs no broker start-up. */
-  static void checkOutputs(Path... files) {
-    for (Path f : files) {
-      if (f == null) {
-        continue;
-      }
-      Path parent = f.toAbsolutePath().getParent();
-      if (parent != null && !Files.isDirectory(parent)) {
-        throw new Main.UserError("cannot write " + f + ": directory " + parent + " does not exist");
-      }
-      if (parent != null && !Files.isWritable(parent)) {
-        throw new Main.UserError("cannot write " + f + ": directory " + parent + " is not writable");
-      }
-      if (Files.isDirectory(f)) {
-        throw new Main.UserError("cannot write " + f + ": it is a directory");
-      }
-    }
   }
 
   static String nodeName(String node) {
@@ -203,8 +183,7 @@ public final class RunCommand implements Callable<Integer> {
     try (CaptureReader reader = openCapture(pcap)) {
       CompletableFuture<Long> identity = identity(pcap);
       try (FastpathNode n =
-              FastpathNode.start(
-                  new FastpathNode.Settings(cfg, data, cluster, node, true, "run"));
+              FastpathNode.start(new FastpathNode.Settings(cfg, data, cluster, node, true, "run"));
           PcapWriter writer = out == null ? null : new PcapWriter(out);
           Progress progress =
               new Progress(
@@ -296,105 +275,6 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   static void printSummary(PrintStream o, Result r, FastpathConfig cfg) {
-    PipelineSummary s = r.summary();
-    double secs = s.elapsedNanos() / 1e9;
-    o.printf(
-        Locale.ROOT,
-        "frames     %,d in, %,d out (%,d redirects consumed)%n",
-        s.framesIn(),
-        s.framesOut(),
-        s.redirectsConsumed());
-    o.printf(
-        Locale.ROOT,
-        "rewritten  %,d outbound frames of fixed-up flows; %,d passed unchanged%n",
-        s.rewritten(),
-        s.passedUnchanged());
-    o.printf(
-        Locale.ROOT,
-        "flows      %,d opened, %,d closed (%,d idle)%n",
-        s.flowsOpened(),
-        s.flowsClosed(),
-        s.flowsAged());
-    o.printf(
-        Locale.ROOT,
-        "fixups     %,d  (VIP %,d, PE %,d, ILB %,d)%n",
-        s.fixups(),
-        s.fixups(Scenario.VIP),
-        s.fixups(Scenario.PE),
-        s.fixups(Scenario.ILB));
-    FastpathCounters c = r.counters();
-    o.printf(
-        Locale.ROOT,
-        "redirects  %,d received, %,d duplicates, %,d conflicts, %,d flow misses, %,d ENI misses, %,d ICMPv6 checksum mismatches%n",
-        c.port(FastpathCounters.ICMP_IN_PACKETS),
-        c.eniTotal(FastpathCounters.DUPLICATES),
-        c.eniTotal(FastpathCounters.CONFLICTS),
-        c.eniTotal(FastpathCounters.FLOW_MISS),
-        c.port(FastpathCounters.ENI_MISS_PACKETS),
-        c.eniTotal(FastpathCounters.ICMPV6_CHECKSUM_MISMATCH));
-    var rejected = new java.util.TreeMap<String, Long>();
-    var json = c.toJson();
-    json.path("port").fields().forEachRemaining(e -> addRejected(rejected, e));
-    json.path("eni")
-        .fields()
-        .forEachRemaining(
-            eni -> eni.getValue().fields().forEachRemaining(e -> addRejected(rejected, e)));
-    if (!rejected.isEmpty()) {
-      StringBuilder sb = new StringBuilder();
-      for (Map.Entry<String, Long> e : rejected.entrySet()) {
-        sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
-      }
-      o.println("rejected   " + sb);
-    }
-    if (!s.passedByReason().isEmpty()) {
-      o.println("passed     " + new java.util.TreeMap<>(s.passedByReason()));
-    }
-    if (s.alreadyApplied() > 0) {
-      o.printf(
-          Locale.ROOT,
-          "replayed   %,d control steps were already in the log (this capture was processed"
-              + " before): not appended again%n",
-          s.alreadyApplied());
-    }
-    if (r.seeded() > 0) {
-      o.printf(Locale.ROOT, "restored   %,d fast-path decisions from the log%n", r.seeded());
-    }
-    if (s.admissionRefused() > 0) {
-      o.printf(
-          Locale.ROOT,
-          "untracked  %,d new connections beyond max-flows stayed on the VIP path%n",
-          s.admissionRefused());
-    }
-    if (s.controlFailures() > 0) {
-      o.printf(
-          Locale.ROOT,
-          "FAILED     %,d control events refused (%s); their flows kept their path%n",
-          s.controlFailures(),
-          s.refusedByReason());
-    }
-    o.printf(
-        Locale.ROOT,
-        "latency    redirect -> decision p50 %.2f ms, p99 %.2f ms, max %.2f ms (%,d decisions)%n",
-        s.latencyMillis(PipelineSummary.P50),
-        s.latencyMillis(PipelineSummary.P99),
-        s.latencyMillis(PipelineSummary.MAX),
-        s.decisions());
-    o.printf(
-        Locale.ROOT,
-        "elapsed    %.2f s: %,.0f new flows/s, %,.0f frames/s; log in Kafka at %s%n",
-        secs,
-        s.flowsPerSecond(),
-        s.framesPerSecond(),
-        r.bootstrap());
-  }
-
-  private static void addRejected(
-      Map<String, Long> acc, Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e) {
-    if (e.getKey().startsWith(FastpathCounters.REJECTED_PREFIX) && e.getValue().asLong() > 0) {
-      acc.merge(
-          e.getKey().substring(FastpathCounters.REJECTED_PREFIX.length()),
-          e.getValue().asLong(),
-          Long::sum);
-    }
+    SummaryTable.print(o, r.summary(), r.counters(), r.bootstrap(), r.seeded());
   }
 }

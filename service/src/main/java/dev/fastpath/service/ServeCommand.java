@@ -2,10 +2,9 @@ package dev.fastpath.service;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.flow.actor.ShardedFlowControl;
-import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.forwarding.CapturePipeline;
 import dev.fastpath.forwarding.FastpathCounters;
-import dev.fastpath.forwarding.ForwardingTable;
+import dev.fastpath.forwarding.FastpathMetrics;
 import dev.fastpath.forwarding.PipelineSummary;
 import dev.fastpath.ingest.capture.AfPacketPort;
 import dev.fastpath.ingest.capture.CaptureException;
@@ -13,7 +12,6 @@ import dev.fastpath.ingest.capture.CaptureReader;
 import dev.fastpath.ingest.capture.LiveCapture;
 import dev.fastpath.ingest.capture.PacketPort;
 import dev.fastpath.ingest.capture.PortStats;
-import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.projections.history.FlowHistoryProjection;
 import dev.fastpath.projections.history.FlowHistoryRepository;
@@ -228,6 +226,10 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     checkOptions();
+    if (out != null && pcap == null) {
+      throw new Main.UserError("--out needs --pcap (it is where that capture's frames go)");
+    }
+    Preflight.run(pcap, out, null, data);
     FastpathConfig cfg = RunCommand.loadConfig(config, enis);
     // Refused before anything starts: a non-loopback bind without a token, a bad keystore.
     HttpServerSettings httpSettings = http.settings(config);
@@ -251,6 +253,7 @@ public final class ServeCommand implements Callable<Integer> {
       throws Exception {
     String nodeName = RunCommand.nodeName(node);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    FastpathMetrics.bindJvmAndProcess(registry);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-shutdown"));
 
@@ -341,7 +344,8 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try {
-                    CapturePipeline p = node.pipeline(source, sourceId, false).forwardLive(holdNanos);
+                    CapturePipeline p =
+                        node.pipeline(source, sourceId, false).forwardLive(holdNanos);
                     PipelineSummary s = p.run(ports, ports);
                     printForwarded(s, p.framesSentWhileHeld(), ports);
                   } catch (Exception e) {
@@ -369,7 +373,9 @@ public final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   try {
-                    node.pipeline(source, sourceId, false).forwardLive(Long.MAX_VALUE).run(reader, null);
+                    node.pipeline(source, sourceId, false)
+                        .forwardLive(Long.MAX_VALUE)
+                        .run(reader, null);
                   } catch (Exception e) {
                     System.err.println(
                         "fastpath: live pipeline on " + iface + " stopped: " + e.getMessage());

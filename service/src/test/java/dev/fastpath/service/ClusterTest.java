@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.fastpath.events.Topics;
 import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.kafka.EmbeddedKafka;
 import dev.fastpath.traffic.GeneratedTraffic;
 import dev.fastpath.traffic.GeneratorConfig;
 import dev.fastpath.traffic.TrafficGenerator;
-import dev.fastpath.kafka.EmbeddedKafka;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
@@ -77,7 +77,7 @@ class ClusterTest {
               "node-a",
               "--cluster-port",
               Integer.toString(freePort()),
-              "--seed",
+              "--seed-node",
               seed);
       assertThat(r.exitCode()).as(r.toString()).isZero();
 
@@ -145,7 +145,7 @@ class ClusterTest {
                 name,
                 "--cluster-port",
                 Integer.toString(port),
-                "--seed",
+                "--seed-node",
                 seed,
                 "--http-port",
                 "-1",

@@ -30,8 +30,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * One flow (spec section 1) as a sharded entity whose id is {@link FlowKey#canonical()}; the
- * entity id {@code source|<id>} is instead the log of one input's refusals that name no flow.
+ * One flow (spec section 1) as a sharded entity whose id is {@link FlowKey#canonical()}; the entity
+ * id {@code source|<id>} is instead the log of one input's refusals that name no flow.
  *
  * <p>Event sourced in Pekko's shape: a command handler decides ({@link FlowDecider}), the events go
  * to the journal, and only once they are durable does the one event handler ({@link
@@ -77,7 +77,8 @@ public final class FlowActor {
   private record RecoveryFailed(Throwable cause)
       implements Command, NoSerializationVerificationNeeded {}
 
-  private record StepPersisted(Pending step) implements Command, NoSerializationVerificationNeeded {}
+  private record StepPersisted(Pending step)
+      implements Command, NoSerializationVerificationNeeded {}
 
   private record StepFailed(Pending step, Throwable cause)
       implements Command, NoSerializationVerificationNeeded {}
@@ -163,7 +164,8 @@ public final class FlowActor {
                     return actor.idle();
                   }
                   context.pipeToSelf(
-                      ready, (ok, err) -> err == null ? StateRecovered.INSTANCE : new RecoveryFailed(err));
+                      ready,
+                      (ok, err) -> err == null ? StateRecovered.INSTANCE : new RecoveryFailed(err));
                   return actor.recovering();
                 }));
   }
@@ -254,7 +256,8 @@ public final class FlowActor {
     Envelope record = env.build();
     InputMarks after = marks.with(at);
     Pending p =
-        new Pending(h, new Decision(java.util.List.of(record), Outcome.REJECTED, reason), null, after);
+        new Pending(
+            h, new Decision(java.util.List.of(record), Outcome.REJECTED, reason), null, after);
     context.pipeToSelf(
         deps.journal().appendUnattributed(sourceId, partition, record, after),
         (ok, err) -> err == null ? new StepPersisted(p) : new StepFailed(p, err));

@@ -131,7 +131,10 @@ public final class FlowMessageSerializer extends JSerializer {
           return new FlowActor.Reply(correlation, readResult(in), null, null);
         }
         return new FlowActor.Reply(
-            correlation, null, dev.fastpath.flow.FlowControl.Refusal.valueOf(in.readUTF()), in.readUTF());
+            correlation,
+            null,
+            dev.fastpath.flow.FlowControl.Refusal.valueOf(in.readUTF()),
+            in.readUTF());
       } else if (tag == TAG_RESULT) {
         return readResult(in);
       }

@@ -79,8 +79,7 @@ public final class LocalFlowControl implements FlowControl {
       sink.accept(env.build());
       return flowless(Outcome.REJECTED, u);
     }
-    FlowStateMachine.Step step =
-        FlowStateMachine.step(states.get(event.flow()), event, config);
+    FlowStateMachine.Step step = FlowStateMachine.step(states.get(event.flow()), event, config);
     if (step.next() != null) {
       states.put(event.flow(), step.next());
     }

@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
  * Holds a partition's flow actors back until this node has caught up with everything the log holds
  * for it. A shard is a partition: when a shard starts on this node (the first entity of a new shard
  * incarnation asks), the partition is read from where this node's store left it to its end, so a
- * flow restored here after a rebalance, a node's death or a restart continues from its last
- * durable event, never from an older snapshot. When the shard leaves, its states here are no
- * longer this node's to checkpoint.
+ * flow restored here after a rebalance, a node's death or a restart continues from its last durable
+ * event, never from an older snapshot. When the shard leaves, its states here are no longer this
+ * node's to checkpoint.
  */
 public final class PartitionGate implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionGate.class);

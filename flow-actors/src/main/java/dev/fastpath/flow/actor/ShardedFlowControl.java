@@ -221,7 +221,8 @@ public final class ShardedFlowControl implements FlowControl {
       @Override
       public void submit(ControlEvent event, long correlation) {
         region.tell(
-            new ShardingEnvelope<>(event.entityId(), new FlowActor.Handle(event, correlation, ref)));
+            new ShardingEnvelope<>(
+                event.entityId(), new FlowActor.Handle(event, correlation, ref)));
       }
 
       @Override

@@ -3,8 +3,14 @@ package dev.fastpath.flow.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.ingest.Macs;
 import dev.fastpath.ingest.config.EniConfig;
@@ -71,137 +77,327 @@ public final class FastpathConfigLoader {
     }
   }
 
+  /** The settings of docs/configuration.md; anything else in a file is a mistake. */
+  static final List<String> ROOT_KEYS = List.of("fastpath");
+
+  static final List<String> FASTPATH_KEYS =
+      List.of(
+          "enis",
+          "conflict-policy",
+          "encap-id",
+          "idle-timeout",
+          "strict-icmpv6-checksum",
+          "vsid-map",
+          "max-flows",
+          "max-flows-per-eni",
+          // serve's HTTP settings (HttpOptions reads them; docs/configuration.md)
+          "http");
+
+  static final List<String> ENI_KEYS =
+      List.of("mac", "name", "vip", "pe", "ilb", "trusted-vnis", "mux-prefixes");
+
+  static final List<String> VSID_MAP_KEYS = List.of("family", "vsid", "scenario");
+
   static FastpathConfig fromConfig(Config root, List<String> extraEniMacs, String origin) {
-    Config c = root.hasPath("fastpath") ? root.getConfig("fastpath") : ConfigFactory.empty();
     try {
-      List<EniConfig> enis = new ArrayList<>();
-      Set<Long> seen = new HashSet<>();
-      if (c.hasPath("enis")) {
-        List<? extends Config> list = c.getConfigList("enis");
-        for (int i = 0; i < list.size(); i++) {
-          EniConfig eni = eni(list.get(i), "fastpath.enis[" + i + "]", origin);
-          if (!seen.add(eni.mac())) {
-            throw new BadConfigException(
-                origin
-                    + ": fastpath.enis["
-                    + i
-                    + "]: ENI "
-                    + Macs.format(eni.mac())
-                    + " is configured twice");
-          }
-          enis.add(eni);
-        }
-      }
-      for (String mac : extraEniMacs) {
-        long m = parseMac(mac, "--eni", origin);
-        if (seen.add(m)) {
-          enis.add(EniConfig.allEnabled(m, "eni-" + Macs.format(m).replace(":", "")));
-        }
-      }
-      Map<Long, Scenario> vsidMap = FastpathConfig.defaultVsidMap();
-      if (c.hasPath("vsid-map")) {
-        vsidMap = new LinkedHashMap<>();
-        List<? extends Config> list = c.getConfigList("vsid-map");
-        for (int i = 0; i < list.size(); i++) {
-          Config e = list.get(i);
-          String where = origin + ": fastpath.vsid-map[" + i + "]";
-          int family = e.getInt("family");
-          if (family != 4 && family != 6) {
-            throw new BadConfigException(where + ".family must be 4 or 6, not " + family);
-          }
-          int vsid = e.getInt("vsid");
-          if (vsid < 0 || vsid > 0xFFFFFF) {
-            throw new BadConfigException(where + ".vsid must be a 24-bit VSID, not " + vsid);
-          }
-          String s = e.getString("scenario").toUpperCase(Locale.ROOT);
-          Scenario scenario;
-          switch (s) {
-            case "VIP" -> scenario = Scenario.VIP;
-            case "PE" -> scenario = Scenario.PE;
-            case "ILB" -> scenario = Scenario.ILB;
-            default ->
-                throw new BadConfigException(
-                    where
-                        + ".scenario must be VIP, PE or ILB, not '"
-                        + e.getString("scenario")
-                        + "'");
-          }
-          vsidMap.put(FastpathConfig.vsidKey(family, vsid), scenario);
-        }
-      }
-      boolean strict =
-          c.hasPath("strict-icmpv6-checksum") && c.getBoolean("strict-icmpv6-checksum");
-      String policy = c.hasPath("conflict-policy") ? c.getString("conflict-policy") : "pin";
-      if (!policy.equals("pin") && !policy.equals("latest")) {
-        throw new BadConfigException(
-            origin + ": fastpath.conflict-policy must be 'pin' or 'latest', not '" + policy + "'");
-      }
-      String encapId = c.hasPath("encap-id") ? c.getString("encap-id") : "vsid";
-      if (!encapId.equals("vsid") && !encapId.equals("raw")) {
-        throw new BadConfigException(
-            origin + ": fastpath.encap-id must be 'vsid' or 'raw', not '" + encapId + "'");
-      }
-      long idle = c.hasPath("idle-timeout") ? c.getDuration("idle-timeout").toMillis() : 300_000L;
-      if (idle <= 0) {
-        throw new BadConfigException(origin + ": fastpath.idle-timeout must be positive");
-      }
-      long maxFlows = c.hasPath("max-flows") ? c.getLong("max-flows") : 0;
-      long maxFlowsPerEni = c.hasPath("max-flows-per-eni") ? c.getLong("max-flows-per-eni") : 0;
-      if (maxFlows < 0 || maxFlowsPerEni < 0) {
-        throw new BadConfigException(
-            origin + ": fastpath.max-flows and max-flows-per-eni are 0 (no bound) or positive");
-      }
-      return new FastpathConfig(
-          enis,
-          vsidMap,
-          strict,
-          dev.fastpath.ingest.config.ConflictPolicy.parse(policy),
-          dev.fastpath.ingest.config.EncapIdMode.parse(encapId),
-          idle,
-          maxFlows,
-          maxFlowsPerEni);
+      return read(root.resolve(), extraEniMacs, origin);
     } catch (ConfigException e) {
+      // What the typed readers below do not catch themselves, e.g. an unresolvable ${...}.
       throw new BadConfigException(origin + ": " + e.getMessage(), e);
     }
   }
 
-  private static EniConfig eni(Config e, String where, String origin) {
-    if (!e.hasPath("mac")) {
-      throw new BadConfigException(origin + ": " + where + ".mac is missing");
+  private static FastpathConfig read(Config root, List<String> extraEniMacs, String origin) {
+    Settings top = new Settings(root, "", origin);
+    top.onlyKnown(ROOT_KEYS);
+    Settings c = top.object("fastpath");
+    c.onlyKnown(FASTPATH_KEYS);
+    List<EniConfig> enis = new ArrayList<>();
+    Set<Long> seen = new HashSet<>();
+    List<Settings> eniList = c.objects("enis");
+    for (int i = 0; i < eniList.size(); i++) {
+      EniConfig eni = eni(eniList.get(i));
+      if (!seen.add(eni.mac())) {
+        throw eniList.get(i).problem("ENI " + Macs.format(eni.mac()) + " is configured twice");
+      }
+      enis.add(eni);
     }
-    long mac = parseMac(e.getString("mac"), where + ".mac", origin);
-    if (Macs.isMulticast(mac) || Macs.isZero(mac)) {
-      throw new BadConfigException(
-          origin + ": " + where + ".mac " + Macs.format(mac) + " is not a unicast MAC");
+    for (String mac : extraEniMacs) {
+      long m = parseMac(mac, "--eni", origin);
+      if (seen.add(m)) {
+        enis.add(EniConfig.allEnabled(m, "eni-" + Macs.format(m).replace(":", "")));
+      }
     }
-    String name =
-        e.hasPath("name") ? e.getString("name") : "eni-" + Macs.format(mac).replace(":", "");
-    boolean vip = !e.hasPath("vip") || e.getBoolean("vip");
-    boolean pe = !e.hasPath("pe") || e.getBoolean("pe");
-    boolean ilb = !e.hasPath("ilb") || e.getBoolean("ilb");
-    List<EniConfig.VniRange> vnis = new ArrayList<>();
-    if (e.hasPath("trusted-vnis")) {
-      for (String s : e.getStringList("trusted-vnis")) {
-        try {
-          vnis.add(EniConfig.VniRange.parse(s));
-        } catch (IllegalArgumentException ex) {
-          throw new BadConfigException(
-              origin + ": " + where + ".trusted-vnis: " + ex.getMessage(), ex);
+    Map<Long, Scenario> vsidMap = FastpathConfig.defaultVsidMap();
+    if (c.has("vsid-map")) {
+      vsidMap = new LinkedHashMap<>();
+      for (Settings e : c.objects("vsid-map")) {
+        e.onlyKnown(VSID_MAP_KEYS);
+        int family = e.integer("family", null);
+        if (family != 4 && family != 6) {
+          throw e.problem("family", "must be 4 or 6, not " + family);
         }
+        int vsid = e.integer("vsid", null);
+        if (vsid < 0 || vsid > 0xFFFFFF) {
+          throw e.problem("vsid", "must be a 24-bit VSID, not " + vsid);
+        }
+        String text = e.string("scenario", null);
+        Scenario scenario =
+            switch (text.toUpperCase(Locale.ROOT)) {
+              case "VIP" -> Scenario.VIP;
+              case "PE" -> Scenario.PE;
+              case "ILB" -> Scenario.ILB;
+              default -> throw e.problem("scenario", "must be VIP, PE or ILB, not '" + text + "'");
+            };
+        vsidMap.put(FastpathConfig.vsidKey(family, vsid), scenario);
+      }
+    }
+    boolean strict = c.bool("strict-icmpv6-checksum", false);
+    String policy = c.string("conflict-policy", "pin");
+    if (!policy.equals("pin") && !policy.equals("latest")) {
+      throw c.problem("conflict-policy", "must be 'pin' or 'latest', not '" + policy + "'");
+    }
+    String encapId = c.string("encap-id", "vsid");
+    if (!encapId.equals("vsid") && !encapId.equals("raw")) {
+      throw c.problem("encap-id", "must be 'vsid' or 'raw', not '" + encapId + "'");
+    }
+    long idle = c.millis("idle-timeout", 300_000L);
+    if (idle <= 0) {
+      throw c.problem("idle-timeout", "must be positive");
+    }
+    int maxFlows = c.integer("max-flows", 0);
+    int maxFlowsPerEni = c.integer("max-flows-per-eni", 0);
+    if (maxFlows < 0) {
+      throw c.problem("max-flows", "must be 0 (no bound) or positive, not " + maxFlows);
+    }
+    if (maxFlowsPerEni < 0) {
+      throw c.problem(
+          "max-flows-per-eni", "must be 0 (no bound) or positive, not " + maxFlowsPerEni);
+    }
+    return new FastpathConfig(
+        enis,
+        vsidMap,
+        strict,
+        dev.fastpath.ingest.config.ConflictPolicy.parse(policy),
+        dev.fastpath.ingest.config.EncapIdMode.parse(encapId),
+        idle,
+        maxFlows,
+        maxFlowsPerEni);
+  }
+
+  private static EniConfig eni(Settings e) {
+    e.onlyKnown(ENI_KEYS);
+    if (!e.has("mac")) {
+      throw e.problem("mac", "is missing (every ENI needs its MAC)");
+    }
+    long mac = parseMac(e.string("mac", null), e.path("mac"), e.origin);
+    if (Macs.isMulticast(mac) || Macs.isZero(mac)) {
+      throw e.problem("mac", Macs.format(mac) + " is not a unicast MAC");
+    }
+    String name = e.string("name", "eni-" + Macs.format(mac).replace(":", ""));
+    boolean vip = e.bool("vip", true);
+    boolean pe = e.bool("pe", true);
+    boolean ilb = e.bool("ilb", true);
+    List<EniConfig.VniRange> vnis = new ArrayList<>();
+    for (String s : e.strings("trusted-vnis")) {
+      try {
+        vnis.add(EniConfig.VniRange.parse(s));
+      } catch (IllegalArgumentException ex) {
+        throw e.problem("trusted-vnis", ex.getMessage());
       }
     }
     List<Ipv4Prefix> muxes = new ArrayList<>();
-    if (e.hasPath("mux-prefixes")) {
-      for (String s : e.getStringList("mux-prefixes")) {
-        try {
-          muxes.add(Ipv4Prefix.parse(s));
-        } catch (IllegalArgumentException ex) {
-          throw new BadConfigException(
-              origin + ": " + where + ".mux-prefixes: " + ex.getMessage(), ex);
-        }
+    for (String s : e.strings("mux-prefixes")) {
+      try {
+        muxes.add(Ipv4Prefix.parse(s));
+      } catch (IllegalArgumentException ex) {
+        throw e.problem("mux-prefixes", ex.getMessage());
       }
     }
     return new EniConfig(mac, name, vip, pe, ilb, vnis, muxes);
+  }
+
+  /**
+   * One object of the file with its full path ({@code fastpath.enis[0]}): every read names the
+   * setting and says what was expected when the value has the wrong type, so a user fixes the file
+   * from the message alone.
+   */
+  static final class Settings {
+    final Config config;
+    final String where;
+    final String origin;
+
+    Settings(Config config, String where, String origin) {
+      this.config = config;
+      this.where = where;
+      this.origin = origin;
+    }
+
+    String path(String key) {
+      return where.isEmpty() ? key : where + "." + key;
+    }
+
+    BadConfigException problem(String message) {
+      return new BadConfigException(origin + ": " + where + ": " + message);
+    }
+
+    BadConfigException problem(String key, String message) {
+      return new BadConfigException(origin + ": " + path(key) + ": " + message);
+    }
+
+    boolean has(String key) {
+      return config.root().containsKey(key)
+          && config.root().get(key).valueType() != ConfigValueType.NULL;
+    }
+
+    /** Refuses keys that are not settings, with the closest known one as a suggestion. */
+    void onlyKnown(List<String> known) {
+      for (String key : config.root().keySet()) {
+        if (!known.contains(key)) {
+          String hint = DidYouMean.closest(key, known);
+          throw problem(
+              key,
+              "unknown setting"
+                  + (hint != null ? " (did you mean '" + path(hint) + "'?)" : "")
+                  + "; the settings here are "
+                  + String.join(", ", known));
+        }
+      }
+    }
+
+    private ConfigValue value(String key) {
+      return config.root().get(key);
+    }
+
+    private BadConfigException wrongType(String key, String expected) {
+      ConfigValue v = value(key);
+      return problem(
+          key,
+          "expected "
+              + expected
+              + ", not "
+              + v.valueType().name().toLowerCase(Locale.ROOT)
+              + " "
+              + v.render(ConfigRenderOptions.concise()));
+    }
+
+    Settings object(String key) {
+      if (!has(key)) {
+        return new Settings(ConfigFactory.empty(), path(key), origin);
+      }
+      if (value(key).valueType() != ConfigValueType.OBJECT) {
+        throw wrongType(key, "an object { ... }");
+      }
+      return new Settings(((ConfigObject) value(key)).toConfig(), path(key), origin);
+    }
+
+    /** A list of objects; empty when absent. */
+    List<Settings> objects(String key) {
+      List<Settings> out = new ArrayList<>();
+      if (!has(key)) {
+        return out;
+      }
+      if (value(key).valueType() != ConfigValueType.LIST) {
+        throw wrongType(key, "a list [ { ... }, ... ]");
+      }
+      ConfigList list = (ConfigList) value(key);
+      for (int i = 0; i < list.size(); i++) {
+        ConfigValue v = list.get(i);
+        String at = path(key) + "[" + i + "]";
+        if (v.valueType() != ConfigValueType.OBJECT) {
+          throw new BadConfigException(
+              origin
+                  + ": "
+                  + at
+                  + ": expected an object { ... }, not "
+                  + v.valueType().name().toLowerCase(Locale.ROOT)
+                  + " "
+                  + v.render(ConfigRenderOptions.concise()));
+        }
+        out.add(new Settings(((ConfigObject) v).toConfig(), at, origin));
+      }
+      return out;
+    }
+
+    String string(String key, String fallback) {
+      if (!has(key)) {
+        if (fallback == null) {
+          throw problem(key, "is missing");
+        }
+        return fallback;
+      }
+      ConfigValueType t = value(key).valueType();
+      if (t == ConfigValueType.OBJECT || t == ConfigValueType.LIST) {
+        throw wrongType(key, "a string");
+      }
+      return String.valueOf(value(key).unwrapped());
+    }
+
+    boolean bool(String key, boolean fallback) {
+      if (!has(key)) {
+        return fallback;
+      }
+      try {
+        return config.getBoolean(quoted(key));
+      } catch (ConfigException.WrongType e) {
+        throw wrongType(key, "true or false");
+      }
+    }
+
+    int integer(String key, Integer fallback) {
+      if (!has(key)) {
+        if (fallback == null) {
+          throw problem(key, "is missing");
+        }
+        return fallback;
+      }
+      try {
+        return config.getInt(quoted(key));
+      } catch (ConfigException.WrongType e) {
+        throw wrongType(key, "a whole number");
+      }
+    }
+
+    long millis(String key, long fallback) {
+      if (!has(key)) {
+        return fallback;
+      }
+      try {
+        return config.getDuration(quoted(key)).toMillis();
+      } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+        throw wrongType(key, "a duration with a unit, e.g. 5m, 30s or 500ms");
+      }
+    }
+
+    /** A list of strings (numbers are taken as their text); empty when absent. */
+    List<String> strings(String key) {
+      List<String> out = new ArrayList<>();
+      if (!has(key)) {
+        return out;
+      }
+      if (value(key).valueType() != ConfigValueType.LIST) {
+        throw wrongType(key, "a list [ \"...\", ... ]");
+      }
+      ConfigList list = (ConfigList) value(key);
+      for (int i = 0; i < list.size(); i++) {
+        ConfigValue v = list.get(i);
+        if (v.valueType() != ConfigValueType.STRING && v.valueType() != ConfigValueType.NUMBER) {
+          throw problem(
+              key + "[" + i + "]",
+              "expected a string, not "
+                  + v.valueType().name().toLowerCase(Locale.ROOT)
+                  + " "
+                  + v.render(ConfigRenderOptions.concise()));
+        }
+        out.add(String.valueOf(v.unwrapped()));
+      }
+      return out;
+    }
+
+    /** Keys with dots or quotes must not be read as paths. */
+    private static String quoted(String key) {
+      return ConfigUtil.joinPath(key);
+    }
   }
 
   private static long parseMac(String text, String where, String origin) {

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Where a flow's events go. A stage completes only once every record of the step is durably
- * stored, and by then the node's {@link FlowStateStore} holds the state the step leads to: a flow
- * actor acts on a transition only after that.
+ * Where a flow's events go. A stage completes only once every record of the step is durably stored,
+ * and by then the node's {@link FlowStateStore} holds the state the step leads to: a flow actor
+ * acts on a transition only after that.
  *
  * <p>Appends of one key must not overlap (the next waits for the previous stage): that is what
  * keeps each flow's records in order. Appends of different keys may run concurrently and are
@@ -17,9 +17,9 @@ import java.util.concurrent.CompletionStage;
  */
 public interface EventJournal extends AutoCloseable {
   /**
-   * Appends one step's records under the flow's key ({@code key}: its canonical form), in order,
-   * to {@code partition} (the flow's shard); {@code stateAfter} is the flow's compact state once
-   * they are applied (null: nothing to keep).
+   * Appends one step's records under the flow's key ({@code key}: its canonical form), in order, to
+   * {@code partition} (the flow's shard); {@code stateAfter} is the flow's compact state once they
+   * are applied (null: nothing to keep).
    */
   CompletionStage<Void> append(
       FlowKey flow, String key, int partition, List<Envelope> records, byte[] stateAfter);

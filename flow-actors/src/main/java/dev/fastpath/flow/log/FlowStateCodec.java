@@ -9,8 +9,7 @@ import dev.fastpath.ingest.FlowKey;
 /**
  * A flow's state as bytes, in two forms of the same {@code FlowSnapshot} message: the compact form
  * a node keeps in memory for every flow whose actor is not running (the key is the map's key, so
- * the copies of it inside the snapshot are left out), and the full form written to the state
- * topic.
+ * the copies of it inside the snapshot are left out), and the full form written to the state topic.
  */
 public final class FlowStateCodec {
   private FlowStateCodec() {}

@@ -145,8 +145,8 @@ public final class FlowStateStore {
   }
 
   /**
-   * Recovery read the partition's audit records up to {@code end}: all are reflected here, and
-   * this node's checkpoints of it carry {@code end} as their epoch (a later owner's is higher).
+   * Recovery read the partition's audit records up to {@code end}: all are reflected here, and this
+   * node's checkpoints of it carry {@code end} as their epoch (a later owner's is higher).
    */
   void caughtUp(int partition, long end) {
     Partition p = partitions[partition];

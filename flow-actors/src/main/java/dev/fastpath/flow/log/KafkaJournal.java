@@ -34,11 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The event log on Kafka: one idempotent producer ({@code acks=all}) per node for both topics.
  *
- * <p><b>Group commit.</b> Every flow actor sends its step's records straight into the producer
- * from its own thread; the producer batches all records bound for one partition (across flows)
- * into one request, and the broker appends (and fsyncs) a batch at a time. A step completes when
- * the last of its records is acknowledged, so a flow waits for one round trip, not for the other
- * flows.
+ * <p><b>Group commit.</b> Every flow actor sends its step's records straight into the producer from
+ * its own thread; the producer batches all records bound for one partition (across flows) into one
+ * request, and the broker appends (and fsyncs) a batch at a time. A step completes when the last of
+ * its records is acknowledged, so a flow waits for one round trip, not for the other flows.
  *
  * <p><b>One durable write per step.</b> A step's audit records are the only thing on its critical
  * path. The state topic is written by checkpoints ({@link #checkpoint()}, every {@code
@@ -82,7 +81,8 @@ public final class KafkaJournal implements EventJournal {
               return t;
             });
     long every = Math.max(1, settings.checkpointInterval().toMillis());
-    checkpointer.scheduleWithFixedDelay(this::periodicCheckpoint, every, every, TimeUnit.MILLISECONDS);
+    checkpointer.scheduleWithFixedDelay(
+        this::periodicCheckpoint, every, every, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -256,7 +256,10 @@ public final class KafkaJournal implements EventJournal {
 
   private static byte[] stringField(int field, String value) {
     byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
-    byte[] out = new byte[CodedOutputStream.computeBytesSize(field, com.google.protobuf.ByteString.copyFrom(utf8))];
+    byte[] out =
+        new byte
+            [CodedOutputStream.computeBytesSize(
+                field, com.google.protobuf.ByteString.copyFrom(utf8))];
     try {
       CodedOutputStream cos = CodedOutputStream.newInstance(out);
       cos.writeString(field, value);
@@ -441,7 +444,9 @@ public final class KafkaJournal implements EventJournal {
         checkpoint();
       }
     } catch (RuntimeException e) {
-      LOG.warn("final checkpoint failed; the next start reads more of the audit topic: {}", e.toString());
+      LOG.warn(
+          "final checkpoint failed; the next start reads more of the audit topic: {}",
+          e.toString());
     } finally {
       closed = true;
       producer.close(Duration.ofSeconds(10));

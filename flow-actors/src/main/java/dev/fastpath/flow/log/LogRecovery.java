@@ -25,10 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rebuilds flow states from the log into a {@link FlowStateStore}: per partition, the state
- * topic's snapshots and newest checkpoint, then the audit records from that checkpoint's offset to
- * the partition's end, folded through {@link FlowState#apply}. So a flow is always its snapshot
- * plus every event after it: a checkpoint that lags only means more events to read.
+ * Rebuilds flow states from the log into a {@link FlowStateStore}: per partition, the state topic's
+ * snapshots and newest checkpoint, then the audit records from that checkpoint's offset to the
+ * partition's end, folded through {@link FlowState#apply}. So a flow is always its snapshot plus
+ * every event after it: a checkpoint that lags only means more events to read.
  *
  * <p>A partition read before (its shard was here, moved away, came back) is caught up from where
  * the store left it, without re-reading snapshots.
@@ -157,8 +157,7 @@ public final class LogRecovery {
         if (FlowPartitioner.isSourceKey(key)) {
           long id = FlowPartitioner.sourceIdOf(key);
           if (newer(epochs, id, s.getWriterEpoch())) {
-            store.restoredSource(
-                id, r.partition(), InputMarks.fromProto(s.getInputsList()), false);
+            store.restoredSource(id, r.partition(), InputMarks.fromProto(s.getInputsList()), false);
             read.snapshots++;
           }
           return;
@@ -256,7 +255,8 @@ public final class LogRecovery {
 
   private void flush(Map<FlowKey, Working> working) {
     for (Map.Entry<FlowKey, Working> e : working.entrySet()) {
-      store.restored(e.getKey(), e.getValue().partition, FlowStateCodec.compact(e.getValue().state), true);
+      store.restored(
+          e.getKey(), e.getValue().partition, FlowStateCodec.compact(e.getValue().state), true);
     }
     working.clear();
   }

@@ -17,9 +17,9 @@ public final class TopicAdmin {
   private TopicAdmin() {}
 
   /**
-   * Creates the audit topic and the compacted state topic if missing, leaving existing ones as
-   * they are, and returns their partition count (an existing log keeps its own count: a key's
-   * partition, and so its shard, must never change).
+   * Creates the audit topic and the compacted state topic if missing, leaving existing ones as they
+   * are, and returns their partition count (an existing log keeps its own count: a key's partition,
+   * and so its shard, must never change).
    */
   public static int ensureTopics(KafkaLogSettings s) {
     List<NewTopic> topics =

@@ -47,7 +47,8 @@ import java.util.List;
  * sequence.
  *
  * <p>A control event whose input position the flow has already applied (the same frame of the same
- * capture, processed again after a crash or twice) decides nothing: {@link Outcome#ALREADY_APPLIED}.
+ * capture, processed again after a crash or twice) decides nothing: {@link
+ * Outcome#ALREADY_APPLIED}.
  */
 public final class FlowDecider {
   private FlowDecider() {}
@@ -177,8 +178,7 @@ public final class FlowDecider {
       boolean replacing,
       Events out) {
     ForwardingPath oldPath = s.path() != null ? s.path() : ForwardingPath.getDefaultInstance();
-    ForwardingPath vipPath =
-        s.pinned() == null ? oldPath : FlowState.vipPath(s.key(), s.opened());
+    ForwardingPath vipPath = s.pinned() == null ? oldPath : FlowState.vipPath(s.key(), s.opened());
     out.add(seq)
         .setFlowFixedUp(
             FlowFixedUp.newBuilder()

@@ -129,8 +129,8 @@ public record FlowState(
       case FLOW_FIXED_UP -> fixedUp(base, e.getFlowFixedUp(), seq, t, marks, pos);
       case FLOW_CLOSED -> closed(base, e.getFlowClosed(), seq, t, marks, pos);
       case FLOW_COUNTED -> base.with(seq, e.getFlowCounted(), marks).at(t);
-        // Receipts, duplicates, pinned conflicts and rejections advance the sequence only; a
-        // conflict applied under policy "latest" is followed by its own FlowFixedUp.
+      // Receipts, duplicates, pinned conflicts and rejections advance the sequence only; a
+      // conflict applied under policy "latest" is followed by its own FlowFixedUp.
       default -> base.with(seq, base.counts, marks).at(t);
     };
   }

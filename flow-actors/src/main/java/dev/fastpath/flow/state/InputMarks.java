@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The last position a flow applied from each source it has seen: usually one source (the capture
- * or the live session that carried the connection), so this is a tiny immutable array.
+ * The last position a flow applied from each source it has seen: usually one source (the capture or
+ * the live session that carried the connection), so this is a tiny immutable array.
  */
 public final class InputMarks {
   public static final InputMarks NONE = new InputMarks(new Position[0]);

@@ -5,8 +5,8 @@ import dev.fastpath.events.v1.InputMark;
 
 /**
  * Where a control step came from: an input (a capture's content identity, or a live session), the
- * frame in it and the step's index among the steps that frame caused for one flow. Positions of
- * one source are ordered; positions of different sources are not comparable.
+ * frame in it and the step's index among the steps that frame caused for one flow. Positions of one
+ * source are ordered; positions of different sources are not comparable.
  *
  * <p>This is what makes processing an input exactly-once: a step whose position its flow has
  * already applied is not appended again (docs/event-schema.md, "Exactly once").

@@ -50,8 +50,10 @@ class FlowMemoryHarness {
     var overrides =
         ConfigFactory.parseMap(
             Map.of(
-                "fastpath.flow.passivate-after", "1h",
-                "fastpath.flow.active-flows-limit", String.valueOf(4 * (2_000 + n))));
+                "fastpath.flow.passivate-after",
+                "1h",
+                "fastpath.flow.active-flows-limit",
+                String.valueOf(4 * (2_000 + n))));
     try (ShardedFlowControl control =
         ShardedFlowControl.start(config(), journal, null, overrides, null)) {
       drive(control, 0, 2_000);

@@ -67,8 +67,7 @@ class TwoNodeClusterTest {
                   Cluster.get(nodeA.system()).state().getMembers().spliterator().estimateSize() == 2
                       && allUp(nodeA));
       for (ControlEvent e : events) {
-        ControlResult r =
-            nodeA.ask(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
+        ControlResult r = nodeA.ask(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
         assertThat(r).isEqualTo(local.ask(e).toCompletableFuture().join());
       }
       assertThat(ShardedFlowControlTest.liveEntities(nodeB)).isPositive();

@@ -1,12 +1,12 @@
 package dev.fastpath.flow.config;
 
-import dev.fastpath.ingest.config.ConflictPolicy;
-import dev.fastpath.ingest.config.EncapIdMode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.ingest.Macs;
+import dev.fastpath.ingest.config.ConflictPolicy;
+import dev.fastpath.ingest.config.EncapIdMode;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.config.Ipv4Prefix;
 import java.nio.file.Files;
@@ -94,5 +94,83 @@ class FastpathConfigLoaderTest {
     assertThatThrownBy(() -> FastpathConfigLoader.load(dir.resolve("missing.conf"), List.of()))
         .hasMessageContaining("not found");
     assertThat(Ipv4Prefix.parse("10.1.0.0/16").toString()).isEqualTo("10.1.0.0/16");
+  }
+
+  @Test
+  void misspeltSettingsAreRefusedWithTheirPathAndTheClosestName() throws Exception {
+    Path f = dir.resolve("typo.conf");
+    Files.writeString(f, "fastpath {\n  idle-timout = 5s\n}\n");
+    assertThatThrownBy(() -> FastpathConfigLoader.load(f, List.of()))
+        .isInstanceOf(FastpathConfigLoader.BadConfigException.class)
+        .hasMessageStartingWith(f + ": fastpath.idle-timout: unknown setting")
+        .hasMessageContaining("did you mean 'fastpath.idle-timeout'?");
+    assertThatThrownBy(
+            () ->
+                FastpathConfigLoader.parseString(
+                    "fastpath.enis = [ { mac = \"02:00:00:00:00:01\", muxprefixes = [] } ]"))
+        .hasMessageContaining("fastpath.enis[0].muxprefixes: unknown setting")
+        .hasMessageContaining("did you mean 'fastpath.enis[0].mux-prefixes'?");
+    assertThatThrownBy(
+            () ->
+                FastpathConfigLoader.parseString(
+                    "fastpath.vsid-map = [ { family = 6, vsid = 252, senario = PE } ]"))
+        .hasMessageContaining("fastpath.vsid-map[0].senario: unknown setting")
+        .hasMessageContaining("did you mean 'fastpath.vsid-map[0].scenario'?");
+    assertThatThrownBy(() -> FastpathConfigLoader.parseString("fastpth { enis = [] }"))
+        .hasMessageContaining("fastpth: unknown setting")
+        .hasMessageContaining("did you mean 'fastpath'?");
+    // No near name: no guess, but the list of what is allowed.
+    assertThatThrownBy(() -> FastpathConfigLoader.parseString("fastpath.colour = red"))
+        .hasMessageContaining("fastpath.colour: unknown setting;")
+        .hasMessageNotContaining("did you mean")
+        .hasMessageContaining("idle-timeout");
+  }
+
+  @Test
+  void wrongTypesNameTheSettingAndWhatWasExpected() {
+    assertThatThrownBy(
+            () ->
+                FastpathConfigLoader.parseString(
+                    "fastpath.enis = [ { mac = \"02:00:00:00:00:01\", vip = maybe } ]"))
+        .isInstanceOf(FastpathConfigLoader.BadConfigException.class)
+        .hasMessageContaining("fastpath.enis[0].vip: expected true or false, not string");
+    assertThatThrownBy(
+            () ->
+                FastpathConfigLoader.parseString(
+                    "fastpath.enis = [ { mac = \"02:00:00:00:00:01\" }, { mac = [1] } ]"))
+        .hasMessageContaining("fastpath.enis[1].mac: expected a string, not list [1]");
+    assertThatThrownBy(() -> FastpathConfigLoader.parseString("fastpath.idle-timeout = soon"))
+        .hasMessageContaining("fastpath.idle-timeout: expected a duration with a unit");
+    assertThatThrownBy(() -> FastpathConfigLoader.parseString("fastpath.enis = { mac = x }"))
+        .hasMessageContaining("fastpath.enis: expected a list");
+    assertThatThrownBy(
+            () -> FastpathConfigLoader.parseString("fastpath.enis = [ \"02:00:00:00:00:01\" ]"))
+        .hasMessageContaining("fastpath.enis[0]: expected an object");
+    assertThatThrownBy(
+            () ->
+                FastpathConfigLoader.parseString(
+                    "fastpath.vsid-map = [ { family = six, vsid = 1, scenario = PE } ]"))
+        .hasMessageContaining("fastpath.vsid-map[0].family: expected a whole number");
+    assertThatThrownBy(
+            () ->
+                FastpathConfigLoader.parseString(
+                    "fastpath.enis = [ { mac = \"02:00:00:00:00:01\", trusted-vnis = [ {a = 1} ] } ]"))
+        .hasMessageContaining("fastpath.enis[0].trusted-vnis[0]: expected a string");
+    assertThatThrownBy(() -> FastpathConfigLoader.parseString("fastpath = 3"))
+        .hasMessageContaining("fastpath: expected an object");
+    assertThatThrownBy(() -> FastpathConfigLoader.parseString("fastpath.enis = [ { name = x } ]"))
+        .hasMessageContaining("fastpath.enis[0].mac: is missing");
+  }
+
+  @Test
+  void theShippedExampleHasOnlyKnownSettings() throws Exception {
+    Path example = null;
+    for (Path d = Path.of("").toAbsolutePath(); d != null && example == null; d = d.getParent()) {
+      if (Files.isRegularFile(d.resolve("config/fastpath.conf"))) {
+        example = d.resolve("config/fastpath.conf");
+      }
+    }
+    assertThat(example).isNotNull();
+    assertThat(FastpathConfigLoader.load(example, List.of()).enis()).hasSize(1);
   }
 }

@@ -154,7 +154,10 @@ class LogRecoveryTest {
     FlowKey flow = vipFlow(3003);
     Cause c1 = Cause.newBuilder().setSource("a.pcap").setSourceId(0xABCDL).setFrame(1).build();
     Step opened =
-        step(null, new ControlEvent.FlowStarted(flow, 1000, c1, opened(dev.fastpath.events.v1.Scenario.VIP, 1)));
+        step(
+            null,
+            new ControlEvent.FlowStarted(
+                flow, 1000, c1, opened(dev.fastpath.events.v1.Scenario.VIP, 1)));
     try (KafkaJournal journal =
         KafkaJournal.start(log, new FlowStateStore(log.auditPartitions(), 16))) {
       append(journal, flow, opened);
@@ -162,7 +165,10 @@ class LogRecoveryTest {
     FlowState restored = recovered(log).get(flow);
     assertThat(restored.inputs().covers(dev.fastpath.flow.state.Position.of(c1))).isTrue();
     Step again =
-        step(restored, new ControlEvent.FlowStarted(flow, 1000, c1, opened(dev.fastpath.events.v1.Scenario.VIP, 1)));
+        step(
+            restored,
+            new ControlEvent.FlowStarted(
+                flow, 1000, c1, opened(dev.fastpath.events.v1.Scenario.VIP, 1)));
     assertThat(again.records()).isEmpty();
     assertThat(again.result().outcome())
         .isEqualTo(dev.fastpath.flow.ControlResult.Outcome.ALREADY_APPLIED);

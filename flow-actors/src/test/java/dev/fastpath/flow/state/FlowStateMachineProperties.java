@@ -160,8 +160,7 @@ class FlowStateMachineProperties {
 
   /** A capture processed twice appends what it appended once, and answers the same decisions. */
   @Property(tries = 200)
-  void aCaptureProcessedTwiceAppendsNothingTheSecondTime(
-      @ForAll("events") List<ControlEvent> raw) {
+  void aCaptureProcessedTwiceAppendsNothingTheSecondTime(@ForAll("events") List<ControlEvent> raw) {
     List<ControlEvent> events = fromOneCapture(raw, 0xCAFEL);
     LocalFlowControl once = new LocalFlowControl(config());
     List<dev.fastpath.flow.RewriteDecision> first = new ArrayList<>();
@@ -173,8 +172,7 @@ class FlowStateMachineProperties {
     for (ControlEvent e : events) {
       var r = once.ask(e).toCompletableFuture().join();
       // a step that recorded nothing left no mark; deciding it again records nothing again
-      assertThat(r.outcome())
-          .isIn(Outcome.ALREADY_APPLIED, Outcome.ALREADY_OPEN, Outcome.IGNORED);
+      assertThat(r.outcome()).isIn(Outcome.ALREADY_APPLIED, Outcome.ALREADY_OPEN, Outcome.IGNORED);
       second.add(r.outcome() == Outcome.ALREADY_APPLIED ? r.decision() : null);
     }
     assertThat(once.records()).hasSize(appended);

@@ -388,8 +388,7 @@ class FlowStateMachineTest {
     Step counts = FlowStateMachine.step(closed, traffic(vipFlow(), 12), cfg);
     assertThat(counts.result().outcome()).isEqualTo(Outcome.IGNORED);
     assertThat(counts.records()).isEmpty();
-    assertThat(
-            FlowStateMachine.step(closed, ending(vipFlow(), CloseReason.FIN, 13), cfg).records())
+    assertThat(FlowStateMachine.step(closed, ending(vipFlow(), CloseReason.FIN, 13), cfg).records())
         .isEmpty();
   }
 

@@ -56,7 +56,9 @@ public final class TopicReader {
     return byKey;
   }
 
-  /** The latest flow snapshot per key, as compaction would leave it (checkpoint records left out). */
+  /**
+   * The latest flow snapshot per key, as compaction would leave it (checkpoint records left out).
+   */
   public static Map<String, FlowSnapshot> latestState(String bootstrap, String topic) {
     Map<String, FlowSnapshot> latest = new LinkedHashMap<>();
     for (var r : readAll(bootstrap, topic)) {

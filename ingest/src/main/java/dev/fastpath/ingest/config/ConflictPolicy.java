@@ -20,6 +20,7 @@ public enum ConflictPolicy {
         return p;
       }
     }
-    throw new IllegalArgumentException("conflict policy must be 'pin' or 'latest', not '" + s + "'");
+    throw new IllegalArgumentException(
+        "conflict policy must be 'pin' or 'latest', not '" + s + "'");
   }
 }

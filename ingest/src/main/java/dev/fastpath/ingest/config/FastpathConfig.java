@@ -16,8 +16,8 @@ import java.util.Map;
  * @param conflictPolicy {@code PIN} (default) or {@code LATEST} (spec 2 rule 10)
  * @param encapIdMode {@code VSID} (default: GRE key field = EncapId << 8) or {@code RAW}
  * @param idleTimeoutMillis flows idle this long are closed (default 5 minutes)
- * @param maxFlows connections a node tracks at once (0 = no bound); beyond, new connections stay
- *     on the VIP path untracked and are counted as {@code flow_admission_refused}
+ * @param maxFlows connections a node tracks at once (0 = no bound); beyond, new connections stay on
+ *     the VIP path untracked and are counted as {@code flow_admission_refused}
  * @param maxFlowsPerEni the same bound per ENI (0 = no bound)
  */
 public record FastpathConfig(
@@ -54,8 +54,7 @@ public record FastpathConfig(
       ConflictPolicy conflictPolicy,
       EncapIdMode encapIdMode,
       long idleTimeoutMillis) {
-    this(
-        enis, vsidMap, strictIcmpv6Checksum, conflictPolicy, encapIdMode, idleTimeoutMillis, 0, 0);
+    this(enis, vsidMap, strictIcmpv6Checksum, conflictPolicy, encapIdMode, idleTimeoutMillis, 0, 0);
   }
 
   /** The bound on tracked connections, {@code Long.MAX_VALUE} when none is set. */

@@ -1,9 +1,9 @@
 package dev.fastpath.ingest.codec;
 
-import dev.fastpath.ingest.config.ConflictPolicy;
-import dev.fastpath.ingest.config.EncapIdMode;
 import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
+import dev.fastpath.ingest.config.ConflictPolicy;
+import dev.fastpath.ingest.config.EncapIdMode;
 import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.config.Ipv4Prefix;
@@ -47,7 +47,12 @@ final class TestFrames {
                 List.of(new EniConfig.VniRange(0x100, 0x1ff)),
                 List.of(Ipv4Prefix.parse("100.64.0.0/16"))));
     return new FastpathConfig(
-        enis, FastpathConfig.defaultVsidMap(), strictIcmpv6, ConflictPolicy.PIN, EncapIdMode.VSID, 300_000);
+        enis,
+        FastpathConfig.defaultVsidMap(),
+        strictIcmpv6,
+        ConflictPolicy.PIN,
+        EncapIdMode.VSID,
+        300_000);
   }
 
   static byte[] hex(String s) {

@@ -2,9 +2,11 @@ package dev.fastpath.projections.history;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastpath.events.v1.Envelope;
+import dev.fastpath.forwarding.FastpathMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +16,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -56,6 +59,7 @@ public final class FlowHistoryProjection implements AutoCloseable {
   private final Counter replays;
   private final Counter undecodable;
   private final Counter storeFailures;
+  private final ConcurrentMap<String, Timer> timeToFixup = new ConcurrentHashMap<>();
   private final AtomicBoolean running = new AtomicBoolean();
 
   /** The consumer's positions may be ahead of the store's (poll thread only). */
@@ -77,24 +81,28 @@ public final class FlowHistoryProjection implements AutoCloseable {
     this.registry = registry;
     this.applied =
         Counter.builder("fastpath.projection.events.applied")
-            .description("audit records applied to the flow-history store")
+            .description("Audit records applied to the flow-history store")
             .tag("projection", projectionId)
             .register(registry);
     this.replays =
         Counter.builder("fastpath.projection.events.replayed")
-            .description("audit records skipped because their flow had applied that seq already")
+            .description("Audit records skipped because their flow had applied that seq already")
             .tag("projection", projectionId)
             .register(registry);
     this.undecodable =
         Counter.builder("fastpath.projection.events.undecodable")
-            .description("audit records whose value is not an Envelope (skipped)")
+            .description("Audit records whose value is not an Envelope (skipped)")
             .tag("projection", projectionId)
             .register(registry);
     this.storeFailures =
         Counter.builder("fastpath.projection.store.failures")
-            .description("batches the store refused (rolled back and read again)")
+            .description("Batches the store refused (rolled back and read again)")
             .tag("projection", projectionId)
             .register(registry);
+    // The scenarios exist from the start, so a dashboard finds every series before any fixup.
+    for (String scenario : List.of("VIP", "PE", "ILB")) {
+      timeToFixupOf(scenario);
+    }
   }
 
   public static FlowHistoryProjection create(
@@ -261,6 +269,11 @@ public final class FlowHistoryProjection implements AutoCloseable {
     applied.increment(result.applied());
     replays.increment(result.replays());
     undecodable.increment(result.undecodable());
+    // Only after the commit: a refused batch is read again and must not count twice.
+    for (BatchResult.Fixup f : result.fixups()) {
+      timeToFixupOf(f.scenario() == null ? "unknown" : f.scenario())
+          .record(Math.max(0, f.timeToFixupNanos()), TimeUnit.NANOSECONDS);
+    }
     return records.size();
   }
 
@@ -322,13 +335,27 @@ public final class FlowHistoryProjection implements AutoCloseable {
     }
   }
 
+  private Timer timeToFixupOf(String scenario) {
+    return timeToFixup.computeIfAbsent(
+        scenario,
+        sc ->
+            FastpathMetrics.latencyTimer(
+                    FastpathMetrics.TIME_TO_FIXUP,
+                    "Time from a flow's first packet to its fixup, in capture time, as the flow"
+                        + " history applies each flow's first FlowFixedUp")
+                .tag("projection", projectionId)
+                .tag("scenario", sc)
+                .register(registry));
+  }
+
   private AtomicLong lagOf(int partition) {
     return lag.computeIfAbsent(
         partition,
         p -> {
           AtomicLong v = new AtomicLong();
           Gauge.builder("fastpath.projection.lag", v, AtomicLong::get)
-              .description("audit records not yet applied to the flow-history store")
+              .description("Audit records not yet applied to the flow-history store")
+              .baseUnit("records")
               .tag("projection", projectionId)
               .tag("partition", Integer.toString(p))
               .register(registry);

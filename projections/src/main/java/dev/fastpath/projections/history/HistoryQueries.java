@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fastpath.ingest.Formats;
 import dev.fastpath.ingest.json.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -249,7 +250,7 @@ public final class HistoryQueries {
           "OPENED",
           "FIXED UP",
           "CLOSED",
-          "TTF ms"
+          "TTF"
         });
     for (JsonNode f : flows) {
       rows.add(
@@ -264,7 +265,7 @@ public final class HistoryQueries {
             text(f, "openedAt"),
             text(f, "fixedUpAt"),
             text(f, "closedAt"),
-            text(f, "timeToFixupMs")
+            millis(f, "timeToFixupMs")
           });
     }
     StringBuilder sb = new StringBuilder(render(rows));
@@ -324,8 +325,8 @@ public final class HistoryQueries {
           "FLOWS",
           "FIXED %",
           "TTF p50",
-          "p95",
-          "p99 ms",
+          "TTF p95",
+          "TTF p99",
           "NEVER",
           "DUP",
           "CONFL",
@@ -348,9 +349,9 @@ public final class HistoryQueries {
             text(a, by.column()),
             text(a, "flows"),
             String.format("%.1f", 100 * a.path("shareFixedUp").asDouble()),
-            text(ttf, "p50"),
-            text(ttf, "p95"),
-            text(ttf, "p99"),
+            millis(ttf, "p50"),
+            millis(ttf, "p95"),
+            millis(ttf, "p99"),
             text(a, "neverRedirected"),
             text(a, "duplicateRedirects"),
             text(a, "conflicts"),
@@ -364,18 +365,12 @@ public final class HistoryQueries {
     if (f == null) {
       return "-";
     }
-    boolean v6 = f.path("src").asText().indexOf(':') >= 0;
-    String src = v6 ? "[" + f.path("src").asText() + "]" : f.path("src").asText();
-    String dst = v6 ? "[" + f.path("dst").asText() + "]" : f.path("dst").asText();
-    return f.path("proto").asText()
-        + ' '
-        + src
-        + ':'
-        + f.path("sport").asInt()
-        + " > "
-        + dst
-        + ':'
-        + f.path("dport").asInt();
+    return Formats.flow(
+        f.path("proto").asText(),
+        f.path("src").asText(),
+        f.path("sport").asInt(),
+        f.path("dst").asText(),
+        f.path("dport").asInt());
   }
 
   private static String detailText(JsonNode d) {
@@ -393,6 +388,12 @@ public final class HistoryQueries {
               sb.append(e.getKey()).append('=').append(v.isArray() ? v.toString() : v.asText());
             });
     return sb.toString();
+  }
+
+  /** A millisecond field as a duration with its unit ({@link Formats#millis}), "-" if unset. */
+  private static String millis(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? "-" : Formats.millis(v.asDouble());
   }
 
   private static String text(JsonNode n, String field) {

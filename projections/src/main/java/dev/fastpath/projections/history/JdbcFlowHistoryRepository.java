@@ -154,6 +154,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     Map<Integer, Long> nextOffsets = new HashMap<>();
     int replays = 0;
     int undecodable = 0;
+    List<BatchResult.Fixup> fixups = new ArrayList<>();
     for (int i = 0; i < records.size(); i++) {
       LogRecord r = records.get(i);
       nextOffsets.merge(r.partition(), r.offset() + 1, Math::max);
@@ -182,12 +183,17 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
           continue;
         }
       }
+      // apply() changes the row in place: whether it was fixed up must be read before.
+      boolean fixedBefore = current != null && current.fixedUpAt != null;
       FlowAccumulator next = handler.apply(current, key, r.envelope());
       if (next != null && current == null) {
         next.inputs.keep(r.envelope());
         next.source = CaptureSource.normalise(r.envelope().getCause().getSource());
       }
       if (next != null) {
+        if (!fixedBefore && next.fixedUpAt != null && next.openedAt != null) {
+          fixups.add(new BatchResult.Fixup(next.scenario, next.fixedUpAt - next.openedAt));
+        }
         flows.put(canonical, next);
         dirty.put(canonical, next);
       }
@@ -197,7 +203,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     writeEvents(events);
     writeAggregates(dirty, before, events);
     writeOffsets(projectionId, topic, nextOffsets);
-    return new BatchResult(events.size(), replays + reruns, undecodable);
+    return new BatchResult(events.size(), replays + reruns, undecodable, fixups);
   }
 
   /** Where a record of a flow without a row sits in its input, or null if it has no position. */

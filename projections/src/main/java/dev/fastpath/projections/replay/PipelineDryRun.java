@@ -29,7 +29,9 @@ public final class PipelineDryRun implements DryRun {
     this(null);
   }
 
-  /** @param options pipeline options; null for the defaults with the capture path as source */
+  /**
+   * @param options pipeline options; null for the defaults with the capture path as source
+   */
   public PipelineDryRun(CapturePipeline.Options options) {
     this.options = options;
   }

@@ -7,6 +7,7 @@ import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
+import dev.fastpath.ingest.Formats;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.EventJson;
 import dev.fastpath.projections.log.EventLogReader;
@@ -194,16 +195,6 @@ public final class Replayer {
   }
 
   static String flowText(FlowKey k) {
-    String proto = Json.protoName(k.protocol());
-    String sep = k.ipv6() ? "." : ":";
-    return (proto == null ? Integer.toString(k.protocol()) : proto)
-        + " "
-        + k.srcIpString()
-        + sep
-        + k.srcPort()
-        + " -> "
-        + k.dstIpString()
-        + sep
-        + k.dstPort();
+    return Formats.flow(k);
   }
 }

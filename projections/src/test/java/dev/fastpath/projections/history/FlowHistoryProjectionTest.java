@@ -144,7 +144,7 @@ class FlowHistoryProjectionTest {
       assertThat(store.eventCount()).isEqualTo(log.size());
       assertThat(StoreSnapshot.of(store)).isEqualTo(projectOnce(TOPIC, "continuous-ref"));
       assertThat(registry.scrape())
-          .contains("fastpath_projection_lag{")
+          .contains("fastpath_projection_lag_records{")
           .contains("fastpath_projection_events_applied_total");
     }
   }

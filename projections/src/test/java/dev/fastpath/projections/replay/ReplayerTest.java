@@ -121,7 +121,8 @@ class ReplayerTest {
         }
         continue;
       }
-      assertThat(f.flowState().toSnapshot()).isEqualTo(written.toBuilder().clearWriterEpoch().build());
+      assertThat(f.flowState().toSnapshot())
+          .isEqualTo(written.toBuilder().clearWriterEpoch().build());
       compared++;
     }
     assertThat(compared).isEqualTo(3);

@@ -131,8 +131,8 @@ public final class ScriptedLog {
   }
 
   /** Runs the events through the state machine as the actors would and appends what they write. */
-  public static void write(
-      KafkaJournal writer, FastpathConfig config, List<ControlEvent> events) throws Exception {
+  public static void write(KafkaJournal writer, FastpathConfig config, List<ControlEvent> events)
+      throws Exception {
     write(writer, config, events, new HashMap<>());
   }
 
