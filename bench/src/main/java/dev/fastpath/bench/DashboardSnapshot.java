@@ -159,7 +159,7 @@ public final class DashboardSnapshot {
           throw new IllegalStateException("serve did not start: " + lines);
         }
         for (String l : lines) {
-          Matcher m = Pattern.compile("HTTP on 127\\.0\\.0\\.1:(\\d+)").matcher(l);
+          Matcher m = Pattern.compile("HTTP on (?:https?://)?127\\.0\\.0\\.1:(\\d+)").matcher(l);
           if (m.find()) {
             uri = URI.create("http://127.0.0.1:" + m.group(1) + "/metrics");
           }

@@ -228,7 +228,7 @@ class DataOwnerTest {
             data.toString());
     assertThat(run.exitCode()).as(run.toString()).isZero();
     assertThat(run.out())
-        .contains("log in Kafka at 127.0.0.1:")
+        .contains("Kafka at 127.0.0.1:")
         .doesNotContain("at " + stale + "\n");
     // ... and its own address is gone again after a clean exit.
     assertThat(data.resolve("kafka").resolve("bootstrap")).doesNotExist();

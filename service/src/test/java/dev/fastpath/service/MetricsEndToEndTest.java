@@ -127,7 +127,7 @@ class MetricsEndToEndTest {
         .failFast("serve exited: " + output, () -> !serve.isAlive())
         .until(() -> output.stream().anyMatch(l -> l.startsWith("processed ")));
     Matcher m =
-        Pattern.compile("HTTP on 127\\.0\\.0\\.1:(\\d+)").matcher(String.join("\n", output));
+        Pattern.compile("HTTP on (?:https?://)?127\\.0\\.0\\.1:(\\d+)").matcher(String.join("\n", output));
     assertThat(m.find()).as(output.toString()).isTrue();
     URI uri = URI.create("http://127.0.0.1:" + m.group(1) + "/metrics");
     long fixups = traffic.flows().stream().filter(f -> f.expectedFixup() != null).count();
@@ -249,6 +249,8 @@ class MetricsEndToEndTest {
         assertThat(s.labels().keySet()).containsExactlyInAnyOrder("scope", "eni", "reason");
       } else if (s.name().startsWith("fastpath_")
           && !s.name().startsWith("fastpath_projection")
+          && !s.name().startsWith("fastpath_http_")
+          && !s.name().startsWith("fastpath_port_")
           && !s.name().startsWith("fastpath_flow_time_to_fixup")
           && !s.name().startsWith("fastpath_redirect_decision_latency")) {
         assertThat(s.labels().keySet()).as(s.toString()).containsExactlyInAnyOrder("scope", "eni");

@@ -66,7 +66,7 @@ class OutputFormatsTest {
     }
     assertThat(lines).anyMatch(l -> l.startsWith("fixups ")).anyMatch(l -> l.endsWith("frames/s"));
     for (String label :
-        List.of("elapsed", "redirect -> decision p50", "redirect -> decision p95")) {
+        List.of("elapsed", "redirect -> decision p50", "redirect -> decision p99")) {
       String row = lines.stream().filter(l -> l.startsWith(label + " ")).findFirst().orElseThrow();
       assertThat(DURATION.matcher(row.substring(label.length()).trim()).matches())
           .as("'%s' has a unit", row)
