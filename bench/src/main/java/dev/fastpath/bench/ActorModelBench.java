@@ -1,6 +1,5 @@
 package dev.fastpath.bench;
 
-import static dev.fastpath.bench.BenchSupport.note;
 import static dev.fastpath.bench.BenchSupport.result;
 
 import com.typesafe.config.Config;
@@ -45,8 +44,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
  * {@link FlowDecider}, evolve with {@link FlowState#apply}) run as (a) fastpath's typed actor over
  * a journal that acknowledges at once, and (b) a Pekko Persistence {@link EventSourcedBehavior}
  * over Pekko's in-memory journal — both sharded, both a new entity per flow with two commands
- * (first packet; redirect), the way a capture drives them. Reports flows/s and heap per live
- * entity for each, in the same JVM, one after the other.
+ * (first packet; redirect), the way a capture drives them. Reports flows/s and heap per live entity
+ * for each, in the same JVM, one after the other.
  *
  * <pre>
  * java -Xmx2g -cp "$CP" dev.fastpath.bench.ActorModelBench [--flows 100000]
@@ -72,8 +71,7 @@ public final class ActorModelBench {
     java.util.ArrayList<ControlEvent> out = new java.util.ArrayList<>(events.size());
     long frame = 0;
     for (ControlEvent e : events) {
-      Cause c =
-          Cause.newBuilder().setSource("bench").setSourceId(0xBEEL).setFrame(++frame).build();
+      Cause c = Cause.newBuilder().setSource("bench").setSourceId(0xBEEL).setFrame(++frame).build();
       if (e instanceof ControlEvent.FlowStarted s) {
         out.add(new ControlEvent.FlowStarted(s.flow(), s.timestampNanos(), c, s.opened()));
       } else if (e instanceof ControlEvent.RedirectArrived r) {
@@ -92,7 +90,7 @@ public final class ActorModelBench {
         new EventJournal() {
           @Override
           public CompletionStage<Void> append(
-              FlowKey flow, String key, int partition, List<Envelope> records, byte[] after) {
+              FlowKey flow, String key, int partition, List<Envelope> records, FlowState after) {
             if (after != null) {
               store.acknowledged(flow, partition, 0, after);
             }
@@ -127,7 +125,8 @@ public final class ActorModelBench {
       long after = BenchSupport.usedHeapAfterGc();
       int counted = countFlows(events.subList(300, events.size()));
       result(BENCH, "typed_actor_flows_per_s", counted / secs, "flows/s");
-      result(BENCH, "typed_actor_live_bytes_per_flow", (after - before) / (double) counted, "bytes");
+      result(
+          BENCH, "typed_actor_live_bytes_per_flow", (after - before) / (double) counted, "bytes");
     }
   }
 
@@ -172,9 +171,7 @@ public final class ActorModelBench {
                     .thenRun(
                         after ->
                             h.replyTo()
-                                .tell(
-                                    FlowStateMachine.reply(
-                                        d, before, after.state(), h.event())));
+                                .tell(FlowStateMachine.reply(d, before, after.state(), h.event())));
               })
           .build();
     }

@@ -17,7 +17,6 @@ import dev.fastpath.flow.FlowControl;
 import dev.fastpath.flow.actor.ShardedFlowControl;
 import dev.fastpath.flow.log.EventJournal;
 import dev.fastpath.flow.log.FlowPartitioner;
-import dev.fastpath.flow.log.FlowStateCodec;
 import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.flow.state.FlowStateMachine;
@@ -122,7 +121,8 @@ public final class FlowMemoryBench {
                     config)
                 .next();
       }
-      store.acknowledged(k, i & 7, i, FlowStateCodec.compact(s));
+      store.acknowledged(k, i & 7, i, s);
+      store.passivated(k, s);
     }
     long after = BenchSupport.usedHeapAfterGc();
     double b = perFlow(name, after - before, flows);
@@ -136,7 +136,7 @@ public final class FlowMemoryBench {
         new EventJournal() {
           @Override
           public CompletionStage<Void> append(
-              FlowKey flow, String key, int partition, List<Envelope> records, byte[] after) {
+              FlowKey flow, String key, int partition, List<Envelope> records, FlowState after) {
             store.acknowledged(flow, partition, 0, after);
             return CompletableFuture.completedFuture(null);
           }

@@ -148,8 +148,8 @@ public final class CapturePipeline {
       return new Options(
           sourceName,
           0,
-          1 << 18,
-          50_000,
+          1 << 16,
+          8_192,
           1_000,
           10_000_000_000L,
           30_000_000_000L,

@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.fastpath.flow.RewriteDecision;
 import dev.fastpath.flow.actor.ShardedFlowControl;
-import dev.fastpath.flow.log.FlowStateCodec;
 import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.flow.log.LogRecovery;
@@ -109,8 +108,7 @@ final class FastpathNode implements AutoCloseable {
       java.util.List<CapturePipeline.RestoredFlow> open) {
     long[] n = {0};
     store.forEach(
-        (key, bytes) -> {
-          var state = FlowStateCodec.fromCompact(key, bytes);
+        (key, state) -> {
           RewriteDecision d = state.decision();
           if (d != null) {
             table.set(key, d);

@@ -227,9 +227,7 @@ class DataOwnerTest {
             "--data",
             data.toString());
     assertThat(run.exitCode()).as(run.toString()).isZero();
-    assertThat(run.out())
-        .contains("Kafka at 127.0.0.1:")
-        .doesNotContain("at " + stale + "\n");
+    assertThat(run.out()).contains("Kafka at 127.0.0.1:").doesNotContain("at " + stale + "\n");
     // ... and its own address is gone again after a clean exit.
     assertThat(data.resolve("kafka").resolve("bootstrap")).doesNotExist();
     Cli.Result export = Cli.run(dir, "log", "export", "--data", data.toString());

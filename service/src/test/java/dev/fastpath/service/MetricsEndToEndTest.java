@@ -127,7 +127,8 @@ class MetricsEndToEndTest {
         .failFast("serve exited: " + output, () -> !serve.isAlive())
         .until(() -> output.stream().anyMatch(l -> l.startsWith("processed ")));
     Matcher m =
-        Pattern.compile("HTTP on (?:https?://)?127\\.0\\.0\\.1:(\\d+)").matcher(String.join("\n", output));
+        Pattern.compile("HTTP on (?:https?://)?127\\.0\\.0\\.1:(\\d+)")
+            .matcher(String.join("\n", output));
     assertThat(m.find()).as(output.toString()).isTrue();
     URI uri = URI.create("http://127.0.0.1:" + m.group(1) + "/metrics");
     long fixups = traffic.flows().stream().filter(f -> f.expectedFixup() != null).count();

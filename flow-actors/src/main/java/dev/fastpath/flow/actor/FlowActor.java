@@ -10,7 +10,6 @@ import dev.fastpath.flow.ControlResult.Outcome;
 import dev.fastpath.flow.FlowControl.Refusal;
 import dev.fastpath.flow.log.EventJournal;
 import dev.fastpath.flow.log.FlowPartitioner;
-import dev.fastpath.flow.log.FlowStateCodec;
 import dev.fastpath.flow.state.FlowDecider;
 import dev.fastpath.flow.state.FlowDecider.Decision;
 import dev.fastpath.flow.state.FlowState;
@@ -23,6 +22,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
@@ -102,9 +102,13 @@ public final class FlowActor {
   private final StashBuffer<Command> stash;
   private final Deps deps;
   private final String entityId;
-  private final FlowKey key; // null for a source's refusal log
+  private final boolean source; // a source's refusal log, not a flow
   private final long sourceId;
   private final int partition;
+  // Taken from the first command (every event names its flow): parsing the entity id would cost
+  // more than the rest of creating the actor.
+  private FlowKey key;
+  private boolean restored;
 
   // The durable state: changed only by the event handler, once a step is acknowledged.
   private FlowState state;
@@ -125,24 +129,29 @@ public final class FlowActor {
     this.deps = deps;
     this.entityId = entityId;
     this.partition = partition;
-    if (FlowPartitioner.isSourceKey(entityId)) {
-      this.key = null;
-      this.sourceId = FlowPartitioner.sourceIdOf(entityId);
-    } else {
-      this.key = FlowKey.parseCanonical(entityId);
-      this.sourceId = 0;
-    }
+    this.source = FlowPartitioner.isSourceKey(entityId);
+    this.sourceId = source ? FlowPartitioner.sourceIdOf(entityId) : 0;
     this.idle =
         Behaviors.receive(Command.class)
-            .onMessage(Handle.class, key != null ? this::onHandle : this::onSourceHandle)
+            .onMessage(Handle.class, source ? this::onSourceHandle : this::onHandle)
             .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
+            .onSignal(PostStop.class, s -> onStopped())
             .build();
     this.persisting =
         Behaviors.receive(Command.class)
             .onMessage(StepPersisted.class, this::onPersisted)
             .onMessage(StepFailed.class, this::onStepFailed)
             .onAnyMessage(this::stashOrRefuse)
+            .onSignal(PostStop.class, s -> onStopped())
             .build();
+  }
+
+  /** A passivated (or stopped) flow is its compact state in the store from now on. */
+  private Behavior<Command> onStopped() {
+    if (key != null) {
+      deps.journal().store().passivated(key, state);
+    }
+    return Behaviors.same();
   }
 
   public static Behavior<Command> create(
@@ -160,7 +169,6 @@ public final class FlowActor {
                       deps.gate().ready(partition, context.classicActorContext().parent());
                   if (ready.toCompletableFuture().isDone()
                       && !ready.toCompletableFuture().isCompletedExceptionally()) {
-                    actor.restore();
                     return actor.idle();
                   }
                   context.pipeToSelf(
@@ -170,12 +178,20 @@ public final class FlowActor {
                 }));
   }
 
-  /** The state this node's store holds for the entity: the log's, once the partition caught up. */
-  private void restore() {
-    if (key != null) {
-      state = deps.journal().store().get(key);
-    } else {
+  /**
+   * The state this node's store holds for the entity (the log's, once the partition caught up),
+   * taken when the first command tells which flow this is.
+   */
+  private void restore(Handle first) {
+    if (restored) {
+      return;
+    }
+    restored = true;
+    if (source) {
       marks = deps.journal().store().sourceMarks(sourceId);
+    } else {
+      key = first.event().flow();
+      state = deps.journal().store().get(key);
     }
   }
 
@@ -183,12 +199,7 @@ public final class FlowActor {
 
   private Behavior<Command> recovering() {
     return Behaviors.receive(Command.class)
-        .onMessageEquals(
-            StateRecovered.INSTANCE,
-            () -> {
-              restore();
-              return stash.unstashAll(idle());
-            })
+        .onMessageEquals(StateRecovered.INSTANCE, () -> stash.unstashAll(idle()))
         .onMessage(RecoveryFailed.class, this::onRecoveryFailed)
         .onAnyMessage(this::stashOrRefuse)
         .build();
@@ -208,9 +219,9 @@ public final class FlowActor {
   }
 
   private Behavior<Command> onHandle(Handle h) {
+    restore(h);
     Decision d;
     FlowState next;
-    byte[] stored;
     try {
       d = FlowDecider.decide(state, h.event(), deps.config());
       if (d.events().isEmpty()) {
@@ -219,7 +230,6 @@ public final class FlowActor {
         return Behaviors.same();
       }
       next = FlowStateMachine.fold(state, key, d.events());
-      stored = next == null ? null : FlowStateCodec.compact(next);
     } catch (RuntimeException e) {
       // A bad event must not kill the flow; its sender is told and counts it.
       h.replyTo().tell(Reply.refused(h.correlation(), Refusal.INVALID, e.toString()));
@@ -227,13 +237,14 @@ public final class FlowActor {
     }
     Pending p = new Pending(h, d, next, null);
     context.pipeToSelf(
-        deps.journal().append(key, entityId, partition, d.events(), stored),
+        deps.journal().append(key, entityId, partition, d.events(), next),
         (ok, err) -> err == null ? new StepPersisted(p) : new StepFailed(p, err));
     return persisting();
   }
 
   /** A source's refusals that name no flow: the same shape, with input marks as the state. */
   private Behavior<Command> onSourceHandle(Handle h) {
+    restore(h);
     if (!(h.event() instanceof ControlEvent.Unattributed u)) {
       h.replyTo().tell(Reply.refused(h.correlation(), Refusal.INVALID, "not a refusal"));
       return Behaviors.same();
@@ -274,7 +285,7 @@ public final class FlowActor {
   private Behavior<Command> onPersisted(StepPersisted ok) {
     Pending p = ok.step();
     ControlResult result;
-    if (key != null) {
+    if (!source) {
       result = FlowStateMachine.reply(p.decision(), state, p.next(), p.command().event());
       state = p.next();
     } else {

@@ -241,8 +241,7 @@ public final class ShardedFlowControl implements FlowControl {
     journal
         .store()
         .forEach(
-            (key, bytes) -> {
-              var s = dev.fastpath.flow.log.FlowStateCodec.fromCompact(key, bytes);
+            (key, s) -> {
               if (s.decision() != null) {
                 out.add(s.decision());
               }

@@ -22,7 +22,11 @@ public interface EventJournal extends AutoCloseable {
    * are applied (null: nothing to keep).
    */
   CompletionStage<Void> append(
-      FlowKey flow, String key, int partition, List<Envelope> records, byte[] stateAfter);
+      FlowKey flow,
+      String key,
+      int partition,
+      List<Envelope> records,
+      dev.fastpath.flow.state.FlowState stateAfter);
 
   /** Appends a refusal that names no flow, under its source's key; see {@link FlowStateStore}. */
   CompletionStage<Void> appendUnattributed(

@@ -1,54 +1,63 @@
 package dev.fastpath.flow.log;
 
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.fastpath.events.v1.FlowSnapshot;
-import dev.fastpath.events.v1.RedirectInfo;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * A flow's state as bytes, in two forms of the same {@code FlowSnapshot} message: the compact form
  * a node keeps in memory for every flow whose actor is not running (the key is the map's key, so
- * the copies of it inside the snapshot are left out), and the full form written to the state topic.
+ * the snapshot's own copy of it, field 2, is left out), and the full form written to the state
+ * topic, which is the compact form with the key (and the writer's epoch) appended: protobuf reads
+ * concatenated fields as one message, so a checkpoint copies bytes instead of re-encoding.
  */
 public final class FlowStateCodec {
   private FlowStateCodec() {}
 
-  /** The compact form: a FlowSnapshot without its key and without the pinned redirect's flow. */
+  /** The compact form: a FlowSnapshot without its key. */
   public static byte[] compact(FlowState s) {
     return s.toSnapshot(false).toByteArray();
   }
 
-  /** The state of {@code key} from its compact form. */
-  public static FlowState fromCompact(FlowKey key, byte[] compact) {
-    return FlowState.fromSnapshot(key, full(key, parse(compact)));
-  }
-
-  /** The full snapshot of {@code key} from its compact form (what the state topic holds). */
-  public static FlowSnapshot full(FlowKey key, byte[] compact) {
-    return full(key, parse(compact));
-  }
-
-  private static FlowSnapshot full(FlowKey key, FlowSnapshot s) {
-    dev.fastpath.events.v1.FlowKey k = key.toProto();
-    FlowSnapshot.Builder b = s.toBuilder().setFlow(k);
-    if (b.hasFixup() && !b.getFixup().hasEmbeddedFlow()) {
-      RedirectInfo r = b.getFixup().toBuilder().setEmbeddedFlow(k).build();
-      b.setFixup(r);
-    }
-    return b.build();
-  }
-
   /** The compact form of a full snapshot read from the state topic. */
   public static byte[] compact(FlowSnapshot full) {
-    FlowSnapshot.Builder b = full.toBuilder().clearFlow();
-    if (b.hasFixup()) {
-      b.setFixup(b.getFixup().toBuilder().clearEmbeddedFlow());
-    }
-    return b.build().toByteArray();
+    return full.toBuilder().clearFlow().clearWriterEpoch().build().toByteArray();
   }
 
-  private static FlowSnapshot parse(byte[] bytes) {
+  /** The state of {@code key} from its compact form. */
+  public static FlowState fromCompact(FlowKey key, byte[] compact) {
+    return FlowState.fromSnapshot(key, parse(compact));
+  }
+
+  /** The full snapshot's bytes: the compact form, then the key and the writer's epoch. */
+  public static byte[] full(FlowKey key, byte[] compact, long writerEpoch) {
+    byte[] k = key.toProto().toByteArray();
+    int keyField =
+        CodedOutputStream.computeTagSize(2)
+            + CodedOutputStream.computeUInt32SizeNoTag(k.length)
+            + k.length;
+    int epochField = writerEpoch == 0 ? 0 : CodedOutputStream.computeInt64Size(22, writerEpoch);
+    byte[] out = new byte[compact.length + keyField + epochField];
+    System.arraycopy(compact, 0, out, 0, compact.length);
+    try {
+      CodedOutputStream cos =
+          CodedOutputStream.newInstance(out, compact.length, keyField + epochField);
+      cos.writeByteArray(2, k);
+      if (writerEpoch != 0) {
+        cos.writeInt64(22, writerEpoch);
+      }
+      cos.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  static FlowSnapshot parse(byte[] bytes) {
     try {
       return FlowSnapshot.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {

@@ -8,8 +8,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
- * Every durable flow state this node holds, in compact bytes ({@link FlowStateCodec}): what a flow
- * actor starts from, what a passivated flow is, and what checkpoints write to the state topic.
+ * Every durable flow state this node holds: what a flow actor starts from, what a passivated flow
+ * is, and what checkpoints write to the state topic. A flow whose actor runs is held as its state
+ * object (no encoding on the per-step path); when the actor stops, its state becomes compact bytes
+ * ({@link FlowStateCodec}), a fraction of the objects' heap.
  *
  * <p>Written by the journal when a step is acknowledged (before its caller hears of it) and by
  * recovery; read by starting actors. Per Kafka partition it also knows the audit offset below which
@@ -20,13 +22,13 @@ import java.util.function.BiConsumer;
  * keyed by source identity.
  */
 public final class FlowStateStore {
-  private final ConcurrentHashMap<FlowKey, byte[]> flows;
+  private final ConcurrentHashMap<FlowKey, Object> flows; // FlowState (live actor) or byte[]
   private final ConcurrentHashMap<Long, InputMarks> sources = new ConcurrentHashMap<>();
   private final Set<Long> inputsSeen = ConcurrentHashMap.newKeySet();
   private final Partition[] partitions;
 
   public FlowStateStore(int partitions, int expectedFlows) {
-    this.flows = new ConcurrentHashMap<>(Math.max(16, expectedFlows));
+    this.flows = new ConcurrentHashMap<>(Math.max(1 << 16, expectedFlows));
     this.partitions = new Partition[partitions];
     for (int i = 0; i < partitions; i++) {
       this.partitions[i] = new Partition();
@@ -39,12 +41,31 @@ public final class FlowStateStore {
 
   /** The flow's latest durable state, or null if it has none. */
   public FlowState get(FlowKey key) {
-    byte[] b = flows.get(key);
-    return b == null ? null : FlowStateCodec.fromCompact(key, b);
+    return decode(key, flows.get(key));
   }
 
-  public byte[] compact(FlowKey key) {
-    return flows.get(key);
+  private static FlowState decode(FlowKey key, Object v) {
+    if (v == null) {
+      return null;
+    }
+    return v instanceof FlowState s ? s : FlowStateCodec.fromCompact(key, (byte[]) v);
+  }
+
+  /** The flow's actor stopped: its state is kept as compact bytes from now on. */
+  public void passivated(FlowKey key, FlowState state) {
+    if (state != null) {
+      flows.replace(key, state, FlowStateCodec.compact(state));
+    }
+  }
+
+  /** The state topic's bytes of the flow's current state, or null. */
+  byte[] snapshotBytes(FlowKey key, long writerEpoch) {
+    Object v = flows.get(key);
+    if (v == null) {
+      return null;
+    }
+    byte[] compact = v instanceof FlowState s ? FlowStateCodec.compact(s) : (byte[]) v;
+    return FlowStateCodec.full(key, compact, writerEpoch);
   }
 
   public InputMarks sourceMarks(long sourceId) {
@@ -75,17 +96,17 @@ public final class FlowStateStore {
       return out;
     }
     flows.forEach(
-        (k, b) -> {
-          if (FlowStateCodec.fromCompact(k, b).inputs().hasSource(sourceId)) {
+        (k, v) -> {
+          if (decode(k, v).inputs().hasSource(sourceId)) {
             out.add(k);
           }
         });
     return out;
   }
 
-  /** Every flow's compact state, in no order (seeding the forwarding stage after a restart). */
-  public void forEach(BiConsumer<FlowKey, byte[]> action) {
-    flows.forEach(action);
+  /** Every flow's state, in no order (seeding the forwarding stage after a restart). */
+  public void forEach(BiConsumer<FlowKey, FlowState> action) {
+    flows.forEach((k, v) -> action.accept(k, decode(k, v)));
   }
 
   /**
@@ -93,7 +114,7 @@ public final class FlowStateStore {
    * {@code state} and the partition's watermark moves past the offset. Called in offset order per
    * partition (the producer's callback order), which is what keeps the watermark honest.
    */
-  public void acknowledged(FlowKey key, int partition, long offset, byte[] state) {
+  public void acknowledged(FlowKey key, int partition, long offset, FlowState state) {
     Partition p = partitions[partition];
     if (state == null) {
       // A step that leaves no state (a refusal for a flow never seen, from an unnamed input).
@@ -123,8 +144,8 @@ public final class FlowStateStore {
     }
   }
 
-  /** Recovery: a state rebuilt from the log (snapshot, or snapshot plus later events). */
-  void restored(FlowKey key, int partition, byte[] state, boolean dirty) {
+  /** Recovery: a state rebuilt from the log (snapshot bytes, or a state folded from events). */
+  void restored(FlowKey key, int partition, Object state, boolean dirty) {
     flows.put(key, state);
     if (dirty) {
       Partition p = partitions[partition];

@@ -161,7 +161,11 @@ public final class KafkaJournal implements EventJournal {
 
   @Override
   public CompletionStage<Void> append(
-      FlowKey flow, String canonicalKey, int partition, List<Envelope> records, byte[] stateAfter) {
+      FlowKey flow,
+      String canonicalKey,
+      int partition,
+      List<Envelope> records,
+      dev.fastpath.flow.state.FlowState stateAfter) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (records.isEmpty()) {
       done.complete(null);
@@ -359,16 +363,11 @@ public final class KafkaJournal implements EventJournal {
           byte[] value;
           String key;
           if (k instanceof FlowKey flow) {
-            byte[] compact = store.compact(flow);
-            if (compact == null) {
+            value = store.snapshotBytes(flow, c.epoch());
+            if (value == null) {
               continue;
             }
             key = flow.canonical();
-            value =
-                FlowStateCodec.full(flow, compact).toBuilder()
-                    .setWriterEpoch(c.epoch())
-                    .build()
-                    .toByteArray();
           } else {
             long sourceId = (Long) k;
             InputMarks marks = store.sourceMarksOrNull(sourceId);

@@ -303,8 +303,7 @@ public record FlowState(
   }
 
   /**
-   * With {@code withKey} false, the copies of the key (the flow, the pinned redirect's embedded
-   * flow) are left out: the form a store keyed by the flow keeps.
+   * With {@code withKey} false, the key (field 2) is left out: the form a store keyed by it keeps.
    */
   public FlowSnapshot toSnapshot(boolean withKey) {
     FlowSnapshot.Builder b =
@@ -330,7 +329,7 @@ public record FlowState(
       b.setFlow(key.toProto());
     }
     if (pinnedInfo != null) {
-      b.setFixup(withKey ? pinnedInfo : pinnedInfo.toBuilder().clearEmbeddedFlow().build());
+      b.setFixup(pinnedInfo);
     }
     if (path != null) {
       b.setPath(path);

@@ -8,7 +8,6 @@ import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.ControlResult.Outcome;
-import dev.fastpath.flow.log.FlowStateCodec;
 import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.flow.state.FlowStateMachine;
@@ -95,7 +94,8 @@ class FlowMemoryHarness {
       FlowKey f = flow(i);
       FlowState s = FlowStateMachine.step(null, started(f, Scenario.VIP, 1), config()).next();
       s = FlowStateMachine.step(s, vipRedirect(f, 2), config()).next();
-      store.acknowledged(f, i & 7, i, FlowStateCodec.compact(s));
+      store.acknowledged(f, i & 7, i, s);
+      store.passivated(f, s);
     }
     long after = usedHeap();
     assertThat(store.size()).isEqualTo(n);

@@ -54,7 +54,7 @@ class LogRecoveryTest {
 
   private static void append(KafkaJournal j, FlowKey flow, Step s) throws Exception {
     int p = FlowPartitioner.partition(flow.canonical(), j.store().partitions());
-    j.append(flow, flow.canonical(), p, s.records(), FlowStateCodec.compact(s.next()))
+    j.append(flow, flow.canonical(), p, s.records(), s.next())
         .toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
   }
@@ -136,7 +136,7 @@ class LogRecoveryTest {
       append(b, flow, fixed);
       b.checkpoint();
       // A, not told in time that it lost the partition, checkpoints its stale state afterwards
-      storeA.acknowledged(flow, p, 0, FlowStateCodec.compact(opened.next()));
+      storeA.acknowledged(flow, p, 0, opened.next());
       a.checkpoint();
 
       assertThat(recovered(log).get(flow)).isEqualTo(fixed.next());

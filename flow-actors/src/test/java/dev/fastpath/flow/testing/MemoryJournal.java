@@ -28,7 +28,11 @@ public final class MemoryJournal implements EventJournal {
 
   @Override
   public synchronized CompletionStage<Void> append(
-      FlowKey flow, String key, int partition, List<Envelope> recs, byte[] stateAfter) {
+      FlowKey flow,
+      String key,
+      int partition,
+      List<Envelope> recs,
+      dev.fastpath.flow.state.FlowState stateAfter) {
     if (keep) {
       records.addAll(recs);
     }

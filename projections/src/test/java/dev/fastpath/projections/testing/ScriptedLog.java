@@ -18,7 +18,6 @@ import dev.fastpath.flow.ControlEvent.FlowTraffic;
 import dev.fastpath.flow.ControlEvent.RedirectArrived;
 import dev.fastpath.flow.actor.LocalFlowControl;
 import dev.fastpath.flow.log.FlowPartitioner;
-import dev.fastpath.flow.log.FlowStateCodec;
 import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.log.KafkaJournal;
 import dev.fastpath.flow.log.KafkaLogSettings;
@@ -154,7 +153,7 @@ public final class ScriptedLog {
               e.flow().canonical(),
               FlowPartitioner.partition(e.flow().canonical(), writer.store().partitions()),
               step.records(),
-              step.next() == null ? null : FlowStateCodec.compact(step.next()))
+              step.next())
           .toCompletableFuture()
           .get(60, TimeUnit.SECONDS);
     }
