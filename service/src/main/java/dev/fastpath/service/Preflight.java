@@ -84,7 +84,7 @@ final class Preflight {
     }
     try {
       boolean same =
-          Files.exists(out)
+          Files.exists(out) && Files.exists(in)
               ? Files.isSameFile(out, in)
               : out.toAbsolutePath().equals(in.toAbsolutePath());
       if (same) {

@@ -81,7 +81,6 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Preflight.run(pcap, out, summary, data);
     FastpathConfig cfg = loadConfig(config, enis);
-    Preflight.run(pcap, out, summary, data);
     Result r;
     try {
       r =

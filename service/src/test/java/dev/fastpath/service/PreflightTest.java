@@ -56,6 +56,15 @@ class PreflightTest {
   }
 
   @Test
+  void aSummaryLeftByAnEarlierRunIsNoReasonToRefuseAnOutputNotYetWritten() throws Exception {
+    // The summary exists (an earlier run's), the capture output does not yet: both are fine.
+    Path summary = Files.writeString(dir.resolve("earlier-summary.json"), "{}");
+    Path out = dir.resolve("not-yet-written.pcap");
+    Preflight.distinct("--summary", summary, "--out", out);
+    Preflight.distinct("--out", out, "--summary", summary);
+  }
+
+  @Test
   void runWithAnOutputInAMissingDirectoryStopsAtOnceInItsOwnJvm() throws Exception {
     Path data = dir.resolve("data-out");
     Cli.Result r =
