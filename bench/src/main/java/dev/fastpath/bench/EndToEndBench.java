@@ -44,7 +44,8 @@ public final class EndToEndBench {
     int window = intArg(args, "window", 2_000);
     int enis = intArg(args, "enis", 8);
     Path dir = Path.of(arg(args, "dir", "bench/target/e2e"));
-    String javaOpts = arg(args, "java-opts", "-Xmx4g -XX:+UseParallelGC");
+    // Unset: the launcher's own defaults, which are what a user gets.
+    String javaOpts = arg(args, "java-opts", null);
     Path launcher = Path.of(arg(args, "fastpath", "./fastpath")).toAbsolutePath();
     Files.createDirectories(dir);
 
@@ -155,9 +156,14 @@ public final class EndToEndBench {
     if (out != null) {
       cmd.addAll(List.of("--out", out.toString()));
     }
-    note("$ FASTPATH_JAVA_OPTS='%s' %s", javaOpts, String.join(" ", cmd));
+    note(
+        "$ %s%s",
+        javaOpts == null ? "" : "FASTPATH_JAVA_OPTS='" + javaOpts + "' ",
+        String.join(" ", cmd));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-    pb.environment().put("FASTPATH_JAVA_OPTS", javaOpts);
+    if (javaOpts != null) {
+      pb.environment().put("FASTPATH_JAVA_OPTS", javaOpts);
+    }
     int rc = pb.start().waitFor();
     if (rc != 0) {
       throw new IllegalStateException("fastpath run exited " + rc);
@@ -171,7 +177,9 @@ public final class EndToEndBench {
                 launcher.toString(), "broker", "--data", dataDir.toString(), "--port", "0")
             .redirectErrorStream(true)
             .redirectOutput(dataDir.resolveSibling("broker.log").toFile());
-    pb.environment().put("FASTPATH_JAVA_OPTS", javaOpts);
+    if (javaOpts != null) {
+      pb.environment().put("FASTPATH_JAVA_OPTS", javaOpts);
+    }
     return pb.start();
   }
 

@@ -116,8 +116,12 @@ public final class KafkaJournal implements EventJournal {
     // the forwarding stage's bound on steps in flight keeps from happening.
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(delivery));
     p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(128L * 1024 * 1024));
+    // A batch buffer is allocated at full size however little it holds, and the pool keeps every
+    // buffer it ever handed out: 256 KB batches held ~128 MB of heap that every young collection
+    // copied. At 2 ms linger a partition's batch holds tens of records (a few KB), so 64 KB leaves
+    // room for bursts (a checkpoint) and 32 MB bounds what waits for the broker.
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(64 * 1024));
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(32L * 1024 * 1024));
     p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
