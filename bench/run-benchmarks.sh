@@ -4,7 +4,7 @@
 #
 #   bench/run-benchmarks.sh                 # everything at the documented sizes
 #   bench/run-benchmarks.sh --smoke         # everything at small sizes (a few minutes)
-#   bench/run-benchmarks.sh jmh capture     # only some parts: jmh capture pipeline memory projection live
+#   bench/run-benchmarks.sh jmh capture     # only some parts: e2e jmh capture pipeline memory projection live
 #   bench/run-benchmarks.sh --no-build ...  # reuse bench/target from a previous build
 #
 # Output of each part goes to bench/target/results/<part>.txt as well as the terminal.
@@ -20,14 +20,14 @@ for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     --no-build) BUILD=0 ;;
-    jmh|capture|pipeline|memory|projection|live) PARTS+=("$a") ;;
+    e2e|jmh|capture|pipeline|memory|projection|live) PARTS+=("$a") ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $a (want --smoke, --no-build, jmh, capture, pipeline, memory, projection, live)" >&2; exit 2 ;;
+    *) echo "unknown argument: $a (want --smoke, --no-build, e2e, jmh, capture, pipeline, memory, projection, live)" >&2; exit 2 ;;
   esac
 done
 if [ ${#PARTS[@]} -eq 0 ]; then
   # live needs root, iproute2 and tcpreplay; it says so and is skipped without them.
-  PARTS=(jmh capture pipeline memory projection live)
+  PARTS=(e2e jmh capture pipeline memory projection live)
 fi
 
 if [ "$SMOKE" = 1 ]; then
@@ -40,6 +40,8 @@ if [ "$SMOKE" = 1 ]; then
   PROJECTION_QUERIES=300
   PROJECTION_HTTP=1100
   LIVE_FLOWS=500
+  E2E_FLOWS=10000
+  E2E_OPEN_FLOWS=50000
 else
   JMH_ARGS=()  # the @Warmup/@Measurement/@Fork defaults of the benchmark classes
   CAPTURE_FRAMES=2000000
@@ -50,6 +52,8 @@ else
   PROJECTION_QUERIES=300
   PROJECTION_HTTP=5500
   LIVE_FLOWS=2000
+  E2E_FLOWS=100000
+  E2E_OPEN_FLOWS=1000000
 fi
 
 JAR=bench/target/bench-0.1.0-SNAPSHOT.jar
@@ -75,6 +79,14 @@ run_part() {
 
 for part in "${PARTS[@]}"; do
   case "$part" in
+    e2e)
+      # The issue's measurement: ./fastpath run with the durable log on a VIP capture, the same
+      # flows' data frames on the fixed-up log, tcpdump and ProducerPerformance in the same run,
+      # then N open flows in a 1 GiB heap.
+      if [ "$BUILD" = 1 ]; then (mvn -q -B -DskipTests -pl service -am install); fi
+      run_part e2e "$JAVA" -Xmx2g -cp "$CP" dev.fastpath.bench.EndToEndBench \
+        --flows "$E2E_FLOWS" --data-frames 10 --window 2000 --enis 8 \
+        --open-flows "$E2E_OPEN_FLOWS" --dir bench/target/e2e ;;
     jmh)
       run_part jmh "$JAVA" -cp "$CP" org.openjdk.jmh.Main -prof gc "${JMH_ARGS[@]}" \
         -rf json -rff "$OUT/jmh.json" 'dev.fastpath.bench.*Benchmark' ;;

@@ -32,7 +32,12 @@ import org.apache.kafka.clients.admin.NewTopic;
  * <pre>
  * java -cp "$CP" dev.fastpath.bench.EndToEndBench --flows 100000 --data-frames 10 --window 2000
  *     [--enis 8] [--dir bench/target/e2e] [--java-opts "-Xmx4g -XX:+UseParallelGC"]
+ *     [--open-flows 1000000] [--open-flows-heap 1g]
  * </pre>
+ *
+ * <p>Last, the memory target: {@code --open-flows} flows (handshake and redirect, no data, none
+ * closed) through {@code run} with the heap capped at {@code --open-flows-heap}, embedded broker in
+ * the same process; at the end every one of them is open and on the fast path at once. 0 skips it.
  */
 public final class EndToEndBench {
   private static final String BENCH = "e2e";
@@ -47,6 +52,8 @@ public final class EndToEndBench {
     // Unset: the launcher's own defaults, which are what a user gets.
     String javaOpts = arg(args, "java-opts", null);
     Path launcher = Path.of(arg(args, "fastpath", "./fastpath")).toAbsolutePath();
+    int openFlows = intArg(args, "open-flows", 1_000_000);
+    String openHeap = arg(args, "open-flows-heap", "1g");
     Files.createDirectories(dir);
 
     VipCapture cap = new VipCapture(flows, data, window, enis);
@@ -134,6 +141,59 @@ public final class EndToEndBench {
       broker.destroy();
       broker.waitFor(60, TimeUnit.SECONDS);
     }
+    if (openFlows > 0) {
+      openFlowsInHeap(launcher, dir, openFlows, openHeap);
+    }
+  }
+
+  /**
+   * N concurrent open, fixed-up flows in a capped heap: the run must finish (no OutOfMemoryError)
+   * with every flow counted open and redirected, and reports how fast it went at that size.
+   */
+  private static void openFlowsInHeap(Path launcher, Path dir, int flows, String heap)
+      throws Exception {
+    VipCapture cap = new VipCapture(flows, 0, 2_000, 64);
+    Path pcap = dir.resolve(cap.name() + ".pcap");
+    cap.write(pcap);
+    Path dataDir = dir.resolve("data-open");
+    BenchSupport.deleteTree(dataDir);
+    Path summary = dir.resolve("run-open.json");
+    String opts = "-Xmx" + heap + " -XX:+UseParallelGC -XX:TieredStopAtLevel=1";
+    long t0 = System.nanoTime();
+    run(launcher, opts, pcap, VipCapture.conf(pcap), dataDir, summary, null);
+    double wall = (System.nanoTime() - t0) / 1e9;
+    JsonNode s = JSON.readTree(summary.toFile());
+    long open = 0;
+    long redirected = 0;
+    for (JsonNode eni : s.path("eni")) {
+      open += eni.path("lb_fast_path_active_flow_count").asLong();
+      redirected += eni.path("lb_fast_path_flow_redirected_count").asLong();
+    }
+    note("open flows in -Xmx%s: %s", heap, s.path("rate"));
+    result(BENCH, "open_flows_at_end", open, "flows");
+    result(BENCH, "open_flows_fixed_up", redirected, "flows");
+    result(BENCH, "open_flows_heap_mb", parseMb(heap), "MB");
+    result(
+        BENCH,
+        "open_flows_new_flows_per_s",
+        s.path("rate").path("flows_per_s").asDouble(),
+        "flows/s");
+    result(BENCH, "open_flows_command_wall_s", wall, "s");
+    if (open != flows || redirected != flows) {
+      throw new IllegalStateException(
+          "expected "
+              + flows
+              + " open fixed-up flows, the summary has "
+              + open
+              + " / "
+              + redirected);
+    }
+  }
+
+  private static long parseMb(String heap) {
+    String h = heap.toLowerCase(java.util.Locale.ROOT);
+    long n = Long.parseLong(h.replaceAll("[^0-9]", ""));
+    return h.endsWith("g") ? n * 1024 : h.endsWith("m") ? n : n / (1024 * 1024);
   }
 
   private static void run(
@@ -158,8 +218,7 @@ public final class EndToEndBench {
     }
     note(
         "$ %s%s",
-        javaOpts == null ? "" : "FASTPATH_JAVA_OPTS='" + javaOpts + "' ",
-        String.join(" ", cmd));
+        javaOpts == null ? "" : "FASTPATH_JAVA_OPTS='" + javaOpts + "' ", String.join(" ", cmd));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     if (javaOpts != null) {
       pb.environment().put("FASTPATH_JAVA_OPTS", javaOpts);
