@@ -86,7 +86,10 @@ for part in "${PARTS[@]}"; do
       if [ "$BUILD" = 1 ]; then (mvn -q -B -DskipTests -pl service -am install); fi
       run_part e2e "$JAVA" -Xmx2g -cp "$CP" dev.fastpath.bench.EndToEndBench \
         --flows "$E2E_FLOWS" --data-frames 10 --window 2000 --enis 8 \
-        --open-flows "$E2E_OPEN_FLOWS" --dir bench/target/e2e ;;
+        --open-flows "$E2E_OPEN_FLOWS" --dir bench/target/e2e
+      # The ceiling under it: bare Pekko sharding, one entity per flow, nothing else.
+      "$JAVA" -Xmx2g -XX:+UseParallelGC -XX:TieredStopAtLevel=1 -cp "$CP" \
+        dev.fastpath.bench.ShardingCeilingBench --flows "$E2E_FLOWS" 2>&1 | tee -a "$OUT/e2e.txt" ;;
     jmh)
       run_part jmh "$JAVA" -cp "$CP" org.openjdk.jmh.Main -prof gc "${JMH_ARGS[@]}" \
         -rf json -rff "$OUT/jmh.json" 'dev.fastpath.bench.*Benchmark' ;;
