@@ -706,10 +706,11 @@ public final class CapturePipeline {
         t = tracker.insert(flow, TrackedFlow.Phase.GATE_ONLY);
         t.lastSeenNanos = ts;
       }
-      submit(
+      cp.submit(
           t,
           new ControlEvent.RedirectArrived(a.redirect(), ts, cause(frame, t.nextStep(frame))),
-          true);
+          true,
+          out.heldSince(seq));
       return;
     }
     RedirectResult.Rejected r = (RedirectResult.Rejected) rr;
@@ -775,7 +776,7 @@ public final class CapturePipeline {
   // ---------------------------------------------------------------- control events
 
   private void submit(TrackedFlow t, ControlEvent event, boolean gating) {
-    cp.submit(t != null ? t : NO_FLOW, event, gating && t != null);
+    cp.submit(t != null ? t : NO_FLOW, event, gating && t != null, 0);
   }
 
   // Answers for events without a tracked flow point here: nothing to apply them to.

@@ -49,10 +49,14 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
     return submitted;
   }
 
-  /** Submits an event (pipeline thread). */
-  void submit(TrackedFlow flow, ControlEvent event, boolean gating) {
+  /**
+   * Submits an event (pipeline thread). A gating event's latency is timed from {@code sinceNanos}
+   * (when its frame arrived; 0: now).
+   */
+  void submit(TrackedFlow flow, ControlEvent event, boolean gating, long sinceNanos) {
     long c = nextCorrelation++;
-    pending.put(c, new Pending(flow, event, gating, gating ? System.nanoTime() : 0));
+    long since = !gating ? 0 : sinceNanos != 0 ? sinceNanos : System.nanoTime();
+    pending.put(c, new Pending(flow, event, gating, since));
     submitted++;
     if (gating) {
       flow.gates++;

@@ -160,11 +160,12 @@ public final class FastpathCounters {
   }
 
   /**
-   * Records the time from a redirect's arrival (the capture or receive time of its frame) to its
-   * decision taking effect in the forwarding stage (after the flow actor's event is in Kafka), or
-   * to its refusal. Allocation-free and lock-free: call it on the hot path, once per redirect that
-   * reached a decision. Published as the histogram {@code
-   * fastpath_redirect_decision_latency_seconds}; {@link #redirectToDecisionNanos} reads it back.
+   * Records the time from a redirect's arrival (when the forwarding stage read its frame, on this
+   * node's clock; a redirect held behind its flow's earlier one counts its wait) to its decision
+   * taking effect in the forwarding stage (after the flow actor's event is in Kafka), or to its
+   * refusal. Allocation-free and lock-free: call it on the hot path, once per redirect that reached
+   * a decision. Published as the histogram {@code fastpath_redirect_decision_latency_seconds};
+   * {@link #redirectToDecisionNanos} reads it back.
    */
   public void recordRedirectToDecision(long nanos) {
     redirectToDecision.record(nanos);

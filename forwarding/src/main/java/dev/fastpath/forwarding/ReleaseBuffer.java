@@ -77,6 +77,7 @@ final class ReleaseBuffer {
     s.port = port;
     s.sent = false;
     s.readNanos = readNanos;
+    s.heldNanos = 0;
     return seq;
   }
 
@@ -138,6 +139,8 @@ final class ReleaseBuffer {
     }
     s.state = HELD;
     s.nextHeld = -1;
+    // A held redirect's latency counts from here (it was read just before), not from its release.
+    s.heldNanos = System.nanoTime();
     if (t.holdTail < 0) {
       t.holdHead = seq;
     } else {
@@ -199,6 +202,11 @@ final class ReleaseBuffer {
     }
   }
 
+  /** When the frame was put on hold (read just before), or 0 if it never was. */
+  long heldSince(long seq) {
+    return slot(seq).heldNanos;
+  }
+
   /** Whether the frame already left while held (live hold limit). */
   boolean sentEarly(long seq) {
     return slot(seq).sent;
@@ -250,6 +258,7 @@ final class ReleaseBuffer {
     int port;
     boolean sent;
     long readNanos;
+    long heldNanos;
 
     void copyFrom(ByteBuffer src, int off, int len) {
       if (data.length < len) {

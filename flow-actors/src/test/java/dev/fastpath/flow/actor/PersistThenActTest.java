@@ -51,14 +51,14 @@ class PersistThenActTest {
   @Test
   void aDecisionWaitsForTheBrokerAndArrivesOnceTheRecordsAreDurable() throws Exception {
     FlowKey flow = vipFlow();
-    var overrides = ConfigFactory.parseMap(Map.of("fastpath.flow.ask-timeout", "300s"));
     try (TcpProxy proxy = new TcpProxy(this::brokerPort);
         EmbeddedKafka kafka =
             EmbeddedKafka.start(
                 dir, Map.of("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port()))) {
       String bootstrap = "127.0.0.1:" + proxy.port();
       KafkaLogSettings log = KafkaLogSettings.defaults(bootstrap, "node-a");
-      try (ShardedFlowControl control = ShardedFlowControl.start(config(), log, overrides, true)) {
+      try (ShardedFlowControl control =
+          ShardedFlowControl.start(config(), log, ConfigFactory.empty(), true)) {
         ControlResult opened =
             control.ask(started(flow, 1)).toCompletableFuture().get(60, TimeUnit.SECONDS);
         assertThat(opened.outcome()).isEqualTo(Outcome.OPENED);
