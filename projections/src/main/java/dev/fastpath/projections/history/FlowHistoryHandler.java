@@ -7,8 +7,9 @@ import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.events.v1.FlowClosed;
 import dev.fastpath.events.v1.FlowCounted;
 import dev.fastpath.events.v1.FlowOpened;
+import dev.fastpath.events.v1.FlowStateKind;
 import dev.fastpath.events.v1.RedirectInfo;
-import dev.fastpath.events.v1.Scenario;
+import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
@@ -88,86 +89,68 @@ public final class FlowHistoryHandler {
   }
 
   /**
-   * Applies a record to its flow. {@code current} is the flow's row so far, or {@code null} if the
-   * store has none; returns the row to store, or {@code null} when the record creates no flow (a
-   * rejected redirect for a flow never seen: spec rule 6). A record whose seq is not above the
-   * flow's last applied seq is a replay and leaves the row as it was.
+   * Applies a record to its flow. {@code current} is the flow so far, or {@code null} if the store
+   * has none; returns the flow to store, or {@code null} when the record creates no flow (a
+   * rejected redirect for a flow never seen: spec rule 6).
+   *
+   * <p>The flow's state is the core's: {@link FlowState#apply} folds the record, exactly as the
+   * actor, recovery and replay fold it (a record whose seq is not above the flow's is already part
+   * of it and changes nothing). Besides, the record is counted in the incarnation's timeline
+   * statistics ({@link FlowAccumulator}), which only count and date records.
+   *
+   * @throws RuntimeException when the core cannot apply the record (e.g. a FlowFixedUp whose
+   *     redirect has no usable addresses); {@code current} is then unchanged
    */
   public FlowAccumulator apply(FlowAccumulator current, FlowKey key, Envelope env) {
     if (key == null || env.getEventCase() == Envelope.EventCase.CONFIGURATION_CHANGED) {
       return current;
     }
-    FlowAccumulator f = current;
-    if (f == null) {
-      if (env.hasRedirectRejected() || env.getEventCase() == Envelope.EventCase.EVENT_NOT_SET) {
-        return null;
-      }
-      f =
-          new FlowAccumulator(
-              key.canonical(),
-              key.eniString(),
-              key.protocol(),
-              key.srcIpString(),
-              key.srcPort(),
-              key.dstIpString(),
-              key.dstPort());
-      f.state = FlowHistoryState.VIP;
-      f.sortTime = env.getEventTimeNanos();
-    } else if (env.getSeq() != 0 && env.getSeq() <= f.lastSeq) {
-      return f;
+    FlowState before = current == null ? null : current.state;
+    long seqBefore = before == null ? 0 : before.lastSeq();
+    FlowState after = FlowState.apply(before, key, env);
+    if (current == null && !after.exists()) {
+      return null;
     }
-    long t = env.getEventTimeNanos();
-    switch (env.getEventCase()) {
-      case FLOW_OPENED:
-        opened(f, key, env.getFlowOpened(), t);
-        break;
-      case REDIRECT_RECEIVED:
-        redirect(f, env.getRedirectReceived().getRedirect(), env, t);
-        break;
-      case FLOW_FIXED_UP:
-        redirect(f, env.getFlowFixedUp().getRedirect(), env, t);
-        fixedUp(f, env.getFlowFixedUp().getRedirect(), t);
-        break;
-      case REDIRECT_DUPLICATE:
-        redirect(f, env.getRedirectDuplicate().getRedirect(), env, t);
-        f.duplicates++;
-        break;
-      case REDIRECT_CONFLICT:
-        redirect(f, env.getRedirectConflict().getRedirect(), env, t);
-        f.conflicts++;
-        if (env.getRedirectConflict().getApplied()) {
-          pin(f, env.getRedirectConflict().getRedirect());
-        }
-        break;
-      case REDIRECT_REJECTED:
-        f.rejected++;
-        break;
-      case FLOW_CLOSED:
-        closed(f, env.getFlowClosed(), t);
-        break;
-      case FLOW_COUNTED:
-        counted(f, env.getFlowCounted());
-        break;
-      default:
-        break;
+    FlowAccumulator f =
+        current != null ? current : new FlowAccumulator(key, env.getEventTimeNanos());
+    boolean advanced = after.lastSeq() > seqBefore;
+    if (env.getSeq() != FlowState.NO_SEQ && !advanced) {
+      return f; // a record of the flow's sequence it already holds
     }
-    f.lastSeq = Math.max(f.lastSeq, env.getSeq());
+    if (advanced && env.hasFlowOpened() && before != null && before.exists()) {
+      f.newIncarnation();
+    }
+    f.state = after;
+    count(f, env);
+    if (f.fixedUpAt == null && after.kind() == FlowStateKind.FAST_PATH) {
+      f.fixedUpAt = after.fixedUpAtNanos();
+    }
+    if (advanced && env.hasFlowClosed() && after.kind() == FlowStateKind.CLOSED) {
+      f.closeReason = env.getFlowClosed().getReason().name();
+    }
     return f;
   }
 
-  private static void opened(FlowAccumulator f, FlowKey key, FlowOpened o, long t) {
-    if (f.openedAt == null) {
-      f.openedAt = t;
-      f.sortTime = t;
+  /** The timeline statistics: redirect records by kind, and the incarnation's first redirect. */
+  private static void count(FlowAccumulator f, Envelope env) {
+    switch (env.getEventCase()) {
+      case REDIRECT_DUPLICATE -> f.duplicates++;
+      case REDIRECT_CONFLICT -> f.conflicts++;
+      case REDIRECT_REJECTED -> f.rejected++;
+      default -> {
+        // other records are not counted
+      }
     }
-    if (f.scenario == null) {
-      // Before a redirect names the scenario, the first packet's shape tells it (spec section 3):
-      // VIP flows leave unencapsulated, PE flows carry IPv6 inside NVGRE, ILB flows IPv4 inside.
-      f.scenario = o.getEncapCount() == 0 ? "VIP" : key.ipv6() ? "PE" : "ILB";
+    if (env.getEventCase() == Envelope.EventCase.REDIRECT_REJECTED) {
+      return; // a refused redirect is no redirect of the flow's (it names no MUX for it either)
     }
-  }
-
-  private static void redirect(FlowAccumulator f, RedirectInfo r, Envelope env, long t) {
+    RedirectInfo r = redirectOf(env);
+    if (r == null) {
+      return;
+    }
+    long t = env.getEventTimeNanos();
+    // A RedirectReceived and the FlowFixedUp it caused share a cause (source, frame) and a time:
+    // one redirect packet.
     String identity =
         (env.hasCause() ? env.getCause().getSource() + '#' + env.getCause().getFrame() : "#")
             + '@'
@@ -179,52 +162,9 @@ public final class FlowHistoryHandler {
     if (f.firstRedirectAt == null) {
       f.firstRedirectAt = t;
     }
-    if (f.mux == null) {
-      f.mux = ip(r.getMuxIp());
+    if (f.firstRedirectMux == null) {
+      f.firstRedirectMux = ip(r.getMuxIp());
     }
-    if (r.getScenario() != Scenario.SCENARIO_UNSPECIFIED
-        && r.getScenario() != Scenario.UNRECOGNIZED) {
-      f.scenario = r.getScenario().name();
-    }
-  }
-
-  private static void fixedUp(FlowAccumulator f, RedirectInfo r, long t) {
-    if (f.fixedUpAt == null) {
-      f.fixedUpAt = t;
-    }
-    if (f.state != FlowHistoryState.CLOSED) {
-      f.state = FlowHistoryState.FAST_PATH;
-    }
-    pin(f, r);
-  }
-
-  private static void pin(FlowAccumulator f, RedirectInfo r) {
-    f.pa = ip(r.getDipPa());
-    f.vmMac = mac(r.getVmMac());
-    String mux = ip(r.getMuxIp());
-    if (mux != null) {
-      f.mux = mux;
-    }
-  }
-
-  private static void closed(FlowAccumulator f, FlowClosed c, long t) {
-    f.state = FlowHistoryState.CLOSED;
-    if (f.closedAt == null) {
-      f.closedAt = t;
-    }
-    f.closeReason = c.getReason().name();
-    // Final counts are totals; a close without counts must not erase earlier FlowCounted totals.
-    f.packetsOut = Math.max(f.packetsOut, c.getPacketsOutbound());
-    f.bytesOut = Math.max(f.bytesOut, c.getBytesOutbound());
-    f.packetsIn = Math.max(f.packetsIn, c.getPacketsInbound());
-    f.bytesIn = Math.max(f.bytesIn, c.getBytesInbound());
-  }
-
-  private static void counted(FlowAccumulator f, FlowCounted c) {
-    f.packetsOut = Math.max(f.packetsOut, c.getPacketsOutbound());
-    f.bytesOut = Math.max(f.bytesOut, c.getBytesOutbound());
-    f.packetsIn = Math.max(f.packetsIn, c.getPacketsInbound());
-    f.bytesIn = Math.max(f.bytesIn, c.getBytesInbound());
   }
 
   static RedirectInfo redirectOf(Envelope env) {

@@ -17,18 +17,18 @@ record FlowShape(
     Long fixedUpAt,
     int redirects) {
 
-  static FlowShape of(FlowAccumulator f) {
+  static FlowShape of(FlowRow f) {
     return new FlowShape(
-        f.eni,
-        f.dst,
-        f.mux,
-        f.sortTime,
-        f.state,
-        f.scenario,
-        f.openedAt,
-        f.firstRedirectAt,
-        f.fixedUpAt,
-        f.redirects);
+        f.eni(),
+        f.vip(),
+        f.mux(),
+        f.sortTime(),
+        f.state(),
+        f.scenario(),
+        f.openedAt(),
+        f.firstRedirectAt(),
+        f.fixedUpAt(),
+        f.redirects());
   }
 
   /** The flow's group when grouped {@code by}, or {@code null} (a flow without a MUX). */

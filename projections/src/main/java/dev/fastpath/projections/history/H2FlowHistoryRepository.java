@@ -65,6 +65,11 @@ public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
   }
 
   @Override
+  protected String binaryType() {
+    return "VARBINARY";
+  }
+
+  @Override
   public String engine() {
     return "h2";
   }

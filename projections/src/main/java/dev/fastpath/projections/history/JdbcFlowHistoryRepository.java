@@ -1,9 +1,10 @@
 package dev.fastpath.projections.history;
 
-import dev.fastpath.events.v1.Envelope;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fastpath.events.v1.FlowSnapshot;
+import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.projections.log.CaptureSource;
-import dev.fastpath.projections.log.InputPositions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,9 +40,9 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
           + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
           + " packets_out, bytes_out, packets_in, bytes_in, redirects, duplicates, conflicts,"
-          + " rejected, last_seq, last_redirect, input_state, source";
+          + " rejected, last_seq, last_redirect, fold_state, source";
 
-  /** What queries read of a flow: not the projection's own bookkeeping (inputs, source). */
+  /** What queries read of a flow: not the projection's own bookkeeping (fold state, source). */
   private static final String ROW_COLUMNS =
       "flow_key, eni, proto, src, sport, dst, dport, scenario, flow_state, vip, pa, vm_mac, mux,"
           + " sort_time, opened_at, first_redirect_at, fixed_up_at, closed_at, close_reason,"
@@ -56,7 +57,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       "UPDATE fh_flow SET scenario=?, flow_state=?, pa=?, vm_mac=?, mux=?, sort_time=?,"
           + " opened_at=?, first_redirect_at=?, fixed_up_at=?, closed_at=?, close_reason=?,"
           + " packets_out=?, bytes_out=?, packets_in=?, bytes_in=?, redirects=?, duplicates=?,"
-          + " conflicts=?, rejected=?, last_seq=?, last_redirect=?, input_state=? WHERE flow_key=?";
+          + " conflicts=?, rejected=?, last_seq=?, last_redirect=?, fold_state=? WHERE flow_key=?";
   private static final String EVENT_COLUMNS =
       "part, log_offset, flow_key, seq, event_type, event_time, processing_time, node,"
           + " cause_source, cause_frame, eni, vip, mux, reason, detail";
@@ -75,7 +76,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     try {
       writer = dataSource.getConnection();
       writer.setAutoCommit(false);
-      Schema.migrate(writer, flowKeyType());
+      Schema.migrate(writer, flowKeyType(), binaryType());
     } catch (SQLException e) {
       closeQuietly(writer);
       throw new HistoryStoreException("cannot open the " + engine() + " history store", e);
@@ -84,6 +85,9 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   /** Column type of flow keys: it must sort by code point in both engines. */
   protected abstract String flowKeyType();
+
+  /** Column type of variable-length bytes (the flow's fold state). */
+  protected abstract String binaryType();
 
   // ---------------------------------------------------------------- writes
 
@@ -145,9 +149,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     // What each stored flow contributed to the aggregates before this batch, to be taken out
     // once the batch has changed it (the handler changes the accumulators in place).
     Map<String, FlowShape> before = new HashMap<>();
-    flows.forEach((k, f) -> before.put(k, FlowShape.of(f)));
-    Set<String> flowlessInputs = loadFlowlessInputs(wanted);
-    int reruns = 0;
+    flows.forEach((k, f) -> before.put(k, FlowShape.of(f.toRow())));
     Set<String> existing = new HashSet<>(flows.keySet());
     Map<String, FlowAccumulator> dirty = new LinkedHashMap<>();
     List<TimelineRow> events = new ArrayList<>(records.size());
@@ -166,93 +168,47 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       String canonical = key == null ? null : key.canonical();
       FlowAccumulator current = canonical == null ? null : flows.get(canonical);
       long seq = r.envelope().getSeq();
-      if (current != null && seq != 0 && seq <= current.lastSeq) {
+      // The projection's own idempotence: a record of the flow's sequence that the store already
+      // holds (the same record re-delivered at another log position) is not applied or stored
+      // twice. Re-reading stored log positions cannot happen: offsets commit with the rows, and
+      // fh_event's key (part, log_offset) refuses a position stored before.
+      if (current != null && seq != FlowState.NO_SEQ && seq <= current.state.lastSeq()) {
         replays++;
         continue;
       }
-      if (current != null) {
-        if (!current.inputs.keep(r.envelope())) {
-          reruns++; // the same capture frame processed again: its history is already here
-          continue;
-        }
-      } else {
-        // No flow row (e.g. a redirect for a flow never opened): one record per input.
-        String position = flowlessInput(canonical, r.envelope());
-        if (position != null && !flowlessInputs.add(position)) {
-          reruns++;
-          continue;
-        }
-      }
-      // apply() changes the row in place: whether it was fixed up must be read before.
+      // apply() changes the flow in place: whether it was fixed up must be read before.
       boolean fixedBefore = current != null && current.fixedUpAt != null;
-      FlowAccumulator next = handler.apply(current, key, r.envelope());
+      FlowAccumulator next;
+      try {
+        next = handler.apply(current, key, r.envelope());
+      } catch (RuntimeException notApplicable) {
+        // An Envelope the core cannot fold (e.g. a fixup without usable addresses): skipped and
+        // counted like an undecodable record, so one bad record cannot stall the projection.
+        undecodable++;
+        continue;
+      }
       if (next != null && current == null) {
-        next.inputs.keep(r.envelope());
         next.source = CaptureSource.normalise(r.envelope().getCause().getSource());
       }
       if (next != null) {
-        if (!fixedBefore && next.fixedUpAt != null && next.openedAt != null) {
-          fixups.add(new BatchResult.Fixup(next.scenario, next.fixedUpAt - next.openedAt));
+        if (!fixedBefore && next.fixedUpAt != null && next.state.openedAtNanos() != 0) {
+          fixups.add(
+              new BatchResult.Fixup(
+                  FlowAccumulator.scenario(next.state),
+                  next.fixedUpAt - next.state.openedAtNanos()));
         }
         flows.put(canonical, next);
         dirty.put(canonical, next);
       }
       events.add(handler.timelineRow(r.envelope(), key, r.partition(), r.offset()));
     }
-    writeFlows(dirty, existing);
+    Map<String, FlowRow> rows = new LinkedHashMap<>();
+    dirty.forEach((k, f) -> rows.put(k, f.toRow()));
+    writeFlows(dirty, rows, existing);
     writeEvents(events);
-    writeAggregates(dirty, before, events);
+    writeAggregates(rows, before, events);
     writeOffsets(projectionId, topic, nextOffsets);
-    return new BatchResult(events.size(), replays + reruns, undecodable, fixups);
-  }
-
-  /** Where a record of a flow without a row sits in its input, or null if it has no position. */
-  static String flowlessInput(String flowKey, Envelope e) {
-    if (flowKey == null || e.getCause().getSource().isEmpty() || e.getCause().getFrame() <= 0) {
-      return null;
-    }
-    return flowKey
-        + '\u0000'
-        + e.getCause().getSource()
-        + '\u0000'
-        + e.getCause().getFrame()
-        + '\u0000'
-        + FlowHistoryHandler.typeOf(e);
-  }
-
-  private Set<String> loadFlowlessInputs(Set<String> keys) throws SQLException {
-    Set<String> out = new HashSet<>();
-    List<String> all = new ArrayList<>(keys);
-    for (int from = 0; from < all.size(); from += IN_CHUNK) {
-      List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
-      String sql =
-          "SELECT e.flow_key, e.cause_source, e.cause_frame, e.event_type FROM fh_event e"
-              + " WHERE e.flow_key IN ("
-              + "?,".repeat(chunk.size() - 1)
-              + "?) AND e.cause_frame > 0"
-              + " AND NOT EXISTS (SELECT 1 FROM fh_flow f WHERE f.flow_key = e.flow_key)";
-      try (PreparedStatement ps = writer.prepareStatement(sql)) {
-        for (int i = 0; i < chunk.size(); i++) {
-          ps.setString(i + 1, chunk.get(i));
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            String source = rs.getString(2);
-            if (source != null && !source.isEmpty()) {
-              out.add(
-                  rs.getString(1)
-                      + '\u0000'
-                      + source
-                      + '\u0000'
-                      + rs.getLong(3)
-                      + '\u0000'
-                      + rs.getString(4));
-            }
-          }
-        }
-      }
-    }
-    return out;
+    return new BatchResult(events.size(), replays, undecodable, fixups);
   }
 
   private Map<String, FlowAccumulator> loadFlows(Set<String> keys) throws SQLException {
@@ -281,51 +237,52 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     return out;
   }
 
-  private void writeFlows(Map<String, FlowAccumulator> dirty, Set<String> existing)
+  private void writeFlows(
+      Map<String, FlowAccumulator> dirty, Map<String, FlowRow> rows, Set<String> existing)
       throws SQLException {
     try (PreparedStatement ins = writer.prepareStatement(INSERT_FLOW);
         PreparedStatement upd = writer.prepareStatement(UPDATE_FLOW)) {
       boolean anyIns = false;
       boolean anyUpd = false;
       for (FlowAccumulator f : dirty.values()) {
+        FlowRow row = rows.get(f.flowKey);
         if (existing.contains(f.flowKey)) {
-          int i = 1;
-          i = bindMutable(upd, i, f);
+          int i = bindMutable(upd, 1, row, f);
           upd.setString(i, f.flowKey);
           upd.addBatch();
           anyUpd = true;
         } else {
           int i = 1;
-          ins.setString(i++, f.flowKey);
-          ins.setString(i++, f.eni);
-          ins.setInt(i++, f.proto);
-          ins.setString(i++, f.src);
-          ins.setInt(i++, f.sport);
-          ins.setString(i++, f.dst);
-          ins.setInt(i++, f.dport);
-          ins.setString(i++, f.scenario);
-          ins.setString(i++, f.state.name());
-          ins.setString(i++, f.dst);
-          ins.setString(i++, f.pa);
-          ins.setString(i++, f.vmMac);
-          ins.setString(i++, f.mux);
-          ins.setLong(i++, f.sortTime);
-          setLong(ins, i++, f.openedAt);
-          setLong(ins, i++, f.firstRedirectAt);
-          setLong(ins, i++, f.fixedUpAt);
-          setLong(ins, i++, f.closedAt);
-          ins.setString(i++, f.closeReason);
-          ins.setLong(i++, f.packetsOut);
-          ins.setLong(i++, f.bytesOut);
-          ins.setLong(i++, f.packetsIn);
-          ins.setLong(i++, f.bytesIn);
-          ins.setInt(i++, f.redirects);
-          ins.setInt(i++, f.duplicates);
-          ins.setInt(i++, f.conflicts);
-          ins.setInt(i++, f.rejected);
-          ins.setLong(i++, f.lastSeq);
+          ins.setString(i++, row.flowKey());
+          ins.setString(i++, row.eni());
+          ins.setInt(i++, row.proto());
+          ins.setString(i++, row.src());
+          ins.setInt(i++, row.sport());
+          ins.setString(i++, row.dst());
+          ins.setInt(i++, row.dport());
+          ins.setString(i++, row.scenario());
+          ins.setString(i++, row.state().name());
+          ins.setString(i++, row.vip());
+          ins.setString(i++, row.pa());
+          ins.setString(i++, row.vmMac());
+          ins.setString(i++, row.mux());
+          ins.setLong(i++, row.sortTime());
+          setLong(ins, i++, row.openedAt());
+          setLong(ins, i++, row.firstRedirectAt());
+          setLong(ins, i++, row.fixedUpAt());
+          setLong(ins, i++, row.closedAt());
+          ins.setString(i++, row.closeReason());
+          ins.setLong(i++, row.packetsOut());
+          ins.setLong(i++, row.bytesOut());
+          ins.setLong(i++, row.packetsIn());
+          ins.setLong(i++, row.bytesIn());
+          ins.setInt(i++, row.redirects());
+          ins.setInt(i++, row.duplicates());
+          ins.setInt(i++, row.conflicts());
+          ins.setInt(i++, row.rejected());
+          ins.setLong(i++, row.lastSeq());
           ins.setString(i++, f.lastRedirect);
-          ins.setString(i++, f.inputs.encode());
+          ins.setBytes(i++, foldState(f));
           ins.setString(i, f.source);
           ins.addBatch();
           anyIns = true;
@@ -340,31 +297,36 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
     }
   }
 
-  private static int bindMutable(PreparedStatement ps, int i, FlowAccumulator f)
+  private static int bindMutable(PreparedStatement ps, int i, FlowRow row, FlowAccumulator f)
       throws SQLException {
-    ps.setString(i++, f.scenario);
-    ps.setString(i++, f.state.name());
-    ps.setString(i++, f.pa);
-    ps.setString(i++, f.vmMac);
-    ps.setString(i++, f.mux);
-    ps.setLong(i++, f.sortTime);
-    setLong(ps, i++, f.openedAt);
-    setLong(ps, i++, f.firstRedirectAt);
-    setLong(ps, i++, f.fixedUpAt);
-    setLong(ps, i++, f.closedAt);
-    ps.setString(i++, f.closeReason);
-    ps.setLong(i++, f.packetsOut);
-    ps.setLong(i++, f.bytesOut);
-    ps.setLong(i++, f.packetsIn);
-    ps.setLong(i++, f.bytesIn);
-    ps.setInt(i++, f.redirects);
-    ps.setInt(i++, f.duplicates);
-    ps.setInt(i++, f.conflicts);
-    ps.setInt(i++, f.rejected);
-    ps.setLong(i++, f.lastSeq);
+    ps.setString(i++, row.scenario());
+    ps.setString(i++, row.state().name());
+    ps.setString(i++, row.pa());
+    ps.setString(i++, row.vmMac());
+    ps.setString(i++, row.mux());
+    ps.setLong(i++, row.sortTime());
+    setLong(ps, i++, row.openedAt());
+    setLong(ps, i++, row.firstRedirectAt());
+    setLong(ps, i++, row.fixedUpAt());
+    setLong(ps, i++, row.closedAt());
+    ps.setString(i++, row.closeReason());
+    ps.setLong(i++, row.packetsOut());
+    ps.setLong(i++, row.bytesOut());
+    ps.setLong(i++, row.packetsIn());
+    ps.setLong(i++, row.bytesIn());
+    ps.setInt(i++, row.redirects());
+    ps.setInt(i++, row.duplicates());
+    ps.setInt(i++, row.conflicts());
+    ps.setInt(i++, row.rejected());
+    ps.setLong(i++, row.lastSeq());
     ps.setString(i++, f.lastRedirect);
-    ps.setString(i++, f.inputs.encode());
+    ps.setBytes(i++, foldState(f));
     return i;
+  }
+
+  /** The core's state in its own compact form (the state store's snapshot, without the key). */
+  private static byte[] foldState(FlowAccumulator f) {
+    return f.state.toSnapshot(false).toByteArray();
   }
 
   private void writeEvents(List<TimelineRow> events) throws SQLException {
@@ -401,10 +363,10 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
    * records stored. Same transaction as the rows, so they always agree.
    */
   private void writeAggregates(
-      Map<String, FlowAccumulator> dirty, Map<String, FlowShape> before, List<TimelineRow> events)
+      Map<String, FlowRow> dirty, Map<String, FlowShape> before, List<TimelineRow> events)
       throws SQLException {
     AggregateStore.Deltas deltas = new AggregateStore.Deltas();
-    for (Map.Entry<String, FlowAccumulator> e : dirty.entrySet()) {
+    for (Map.Entry<String, FlowRow> e : dirty.entrySet()) {
       FlowShape now = FlowShape.of(e.getValue());
       FlowShape was = before.get(e.getKey());
       if (now.equals(was)) {
@@ -694,37 +656,28 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
   // ---------------------------------------------------------------- plumbing
 
   private static FlowAccumulator readFlow(ResultSet rs) throws SQLException {
-    FlowAccumulator f =
-        new FlowAccumulator(
-            rs.getString("flow_key"),
-            rs.getString("eni"),
-            rs.getInt("proto"),
-            rs.getString("src"),
-            rs.getInt("sport"),
-            rs.getString("dst"),
-            rs.getInt("dport"));
-    f.scenario = rs.getString("scenario");
-    f.state = FlowHistoryState.valueOf(rs.getString("flow_state"));
-    f.pa = rs.getString("pa");
-    f.vmMac = rs.getString("vm_mac");
-    f.mux = rs.getString("mux");
-    f.sortTime = rs.getLong("sort_time");
-    f.openedAt = getLong(rs, "opened_at");
+    FlowKey key = FlowKey.parseCanonical(rs.getString("flow_key"));
+    FlowAccumulator f = new FlowAccumulator(key, rs.getLong("sort_time"));
+    byte[] fold = rs.getBytes("fold_state");
+    if (fold != null) {
+      try {
+        f.state = FlowState.fromSnapshot(key, FlowSnapshot.parseFrom(fold));
+      } catch (InvalidProtocolBufferException e) {
+        throw new SQLException("unreadable fold state of flow " + f.flowKey, e);
+      }
+    } else {
+      f.state = LegacyRows.state(key, readRow(rs));
+    }
     f.firstRedirectAt = getLong(rs, "first_redirect_at");
+    // The row's MUX is the pinned redirect's, else this one: kept as it is either way.
+    f.firstRedirectMux = rs.getString("mux");
     f.fixedUpAt = getLong(rs, "fixed_up_at");
-    f.closedAt = getLong(rs, "closed_at");
     f.closeReason = rs.getString("close_reason");
-    f.packetsOut = rs.getLong("packets_out");
-    f.bytesOut = rs.getLong("bytes_out");
-    f.packetsIn = rs.getLong("packets_in");
-    f.bytesIn = rs.getLong("bytes_in");
     f.redirects = rs.getInt("redirects");
     f.duplicates = rs.getInt("duplicates");
     f.conflicts = rs.getInt("conflicts");
     f.rejected = rs.getInt("rejected");
-    f.lastSeq = rs.getLong("last_seq");
     f.lastRedirect = rs.getString("last_redirect");
-    f.inputs = InputPositions.decode(rs.getString("input_state"));
     f.source = rs.getString("source");
     return f;
   }

@@ -40,6 +40,11 @@ public final class PostgresFlowHistoryRepository extends JdbcFlowHistoryReposito
   }
 
   @Override
+  protected String binaryType() {
+    return "BYTEA";
+  }
+
+  @Override
   public String engine() {
     return "postgresql";
   }

@@ -15,7 +15,7 @@ final class Schema {
   private Schema() {}
 
   /** Migration {@code i} brings the schema to version {@code i + 1}. */
-  private static List<List<String>> migrations(String flowKeyType) {
+  private static List<List<String>> migrations(String flowKeyType, String binaryType) {
     return List.of(
         List.of(
             "CREATE TABLE fh_offset ("
@@ -97,7 +97,14 @@ final class Schema {
                 + " ON fh_flow (scenario, sort_time, flow_key)",
             // The capture of a flow's first record (source=); filled from fh_event right after.
             "ALTER TABLE fh_flow ADD COLUMN IF NOT EXISTS source VARCHAR(1024)",
-            "CREATE INDEX IF NOT EXISTS fh_flow_source ON fh_flow (source, sort_time, flow_key)"));
+            "CREATE INDEX IF NOT EXISTS fh_flow_source ON fh_flow (source, sort_time, flow_key)"),
+        // 5: each flow's state is the core's fold of its records (FlowState.apply), kept in the
+        // core's snapshot form; rows of earlier builds have none and get one from their columns
+        // when a record next touches them (LegacyRows). The log holds no re-run duplicates any
+        // more (exactly-once at the source), so the re-run positions go.
+        List.of(
+            "ALTER TABLE fh_flow ADD COLUMN IF NOT EXISTS fold_state " + binaryType,
+            "ALTER TABLE fh_flow DROP COLUMN IF EXISTS input_state"));
   }
 
   /** Work beyond DDL that a migration needs, run after its statements (same transaction). */
@@ -139,10 +146,10 @@ final class Schema {
   }
 
   static int latest() {
-    return migrations("").size();
+    return migrations("", "").size();
   }
 
-  static void migrate(Connection c, String flowKeyType) throws SQLException {
+  static void migrate(Connection c, String flowKeyType, String binaryType) throws SQLException {
     try (Statement s = c.createStatement()) {
       s.execute("CREATE TABLE IF NOT EXISTS fh_schema_version (version INT NOT NULL)");
       int current = 0;
@@ -151,7 +158,7 @@ final class Schema {
           current = rs.getInt(1);
         }
       }
-      List<List<String>> all = migrations(flowKeyType);
+      List<List<String>> all = migrations(flowKeyType, binaryType);
       if (current > all.size()) {
         throw new SQLException(
             "history store schema version "

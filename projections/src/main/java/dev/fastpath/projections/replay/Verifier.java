@@ -7,6 +7,7 @@ import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.IpAddrs;
 import dev.fastpath.ingest.Macs;
+import dev.fastpath.ingest.capture.CaptureIdentity;
 import dev.fastpath.ingest.config.FastpathConfig;
 import dev.fastpath.ingest.json.Json;
 import dev.fastpath.projections.log.CaptureSource;
@@ -29,10 +30,12 @@ import java.util.TreeSet;
  * {@code fastpath replay --verify --pcap FILE [--config FILE]}: re-runs the capture as a dry run
  * with the given configuration and compares, flow by flow, the decisions with those in the log.
  *
- * <p>The log side is only the records caused by that capture ({@link CaptureSource}: the same path,
- * however it is spelled from here), so a log that also holds other captures' records (another file
- * of the same name included) compares clean. If the same capture was run more than once into one
- * log, each flow's last run is taken: a run starts where the flow's frame numbers go back.
+ * <p>The log side is only the records caused by that capture: the same path, however it is spelled
+ * from here ({@link CaptureSource}), and the same content ({@code Cause.source_id}, the capture's
+ * {@link CaptureIdentity}), so a log that also holds other captures' records (another file of the
+ * same name, or an earlier content of this one, included) compares clean. The log holds each step
+ * of a capture once however often it was run (exactly-once, docs/event-schema.md), so what is left
+ * is compared as it stands.
  */
 public final class Verifier {
   private final EventLogReader reader;
@@ -48,7 +51,7 @@ public final class Verifier {
     CaptureSource source = CaptureSource.of(capture.toString());
     EventLogReader.Snapshot s =
         reader.read(new LogQuery(topic, null, null, Set.of(), null, null, source));
-    List<LogRecord> logged = new ArrayList<>(s.records());
+    List<LogRecord> logged = ofContent(s.records(), CaptureIdentity.of(capture));
     // A flow's records sit on one partition in append order. Refusals without a flow are keyed by
     // ENI or MUX and so spread over partitions: order them as they were written, which is frame
     // order within a run and one run after another.
@@ -68,11 +71,27 @@ public final class Verifier {
   }
 
   /**
+   * The records of the capture whose content identity is {@code sourceId}: a record of another
+   * content under the same path is left out; a record without an identity (written before records
+   * carried one) is kept, its path having matched.
+   */
+  static List<LogRecord> ofContent(List<LogRecord> records, long sourceId) {
+    List<LogRecord> out = new ArrayList<>(records.size());
+    for (LogRecord r : records) {
+      long id = r.envelope().getCause().getSourceId();
+      if (id == 0 || id == sourceId) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Compares two record streams (each flow's records in the order written) flow by flow. Pure, so
    * it is tested without a broker or a capture.
    */
   public static VerifyReport compare(String capture, List<Envelope> log, List<Envelope> rerun) {
-    Map<String, List<Decision>> logged = lastRunPerFlow(byFlow(log));
+    Map<String, List<Decision>> logged = byFlow(log);
     Map<String, List<Decision>> again = byFlow(rerun);
     Set<String> flows = new TreeSet<>(logged.keySet());
     flows.addAll(again.keySet());
@@ -128,35 +147,6 @@ public final class Verifier {
           + IpAddrs.format(e.getRedirectRejected().getRedirect().getMuxIp().toByteArray());
     }
     return FLOWLESS + "unattributed";
-  }
-
-  private static Map<String, List<Decision>> lastRunPerFlow(Map<String, List<Decision>> flows) {
-    Map<String, List<Decision>> m = new TreeMap<>();
-    flows.forEach(
-        (flow, ds) -> {
-          int start = 0;
-          long lastFrame = 0;
-          Set<Decision> atLastFrame = new java.util.HashSet<>();
-          for (int i = 0; i < ds.size(); i++) {
-            Decision d = ds.get(i);
-            long f = d.frame();
-            // Frame 0 means "not caused by a frame" (e.g. an idle timeout): it marks no run.
-            if (f == 0) {
-              continue;
-            }
-            // One frame never causes the same decision twice, so seeing it again is a new run.
-            if (f < lastFrame || (f == lastFrame && atLastFrame.contains(d))) {
-              start = i;
-            }
-            if (f != lastFrame || i == start) {
-              atLastFrame.clear();
-            }
-            atLastFrame.add(d);
-            lastFrame = f;
-          }
-          m.put(flow, ds.subList(start, ds.size()));
-        });
-    return m;
   }
 
   /**

@@ -227,6 +227,38 @@ abstract class FlowHistoryRepositoryContract {
   }
 
   @Test
+  void aRecordTheCoreCannotFoldIsSkippedAndCountedAndTheBatchGoesOn() {
+    List<Envelope> log =
+        new Records()
+            .opened(F1, 1, Records.T0, false)
+            .closed(F1, 3, Records.T0 + 9 * Records.MS, dev.fastpath.events.v1.CloseReason.FIN)
+            .log();
+    // Decodes as an Envelope, but its fixup names no usable redirect: nothing the core can fold.
+    Envelope broken =
+        Envelope.newBuilder()
+            .setFlow(F1.toProto())
+            .setSeq(2)
+            .setEventTimeNanos(Records.T0 + Records.MS)
+            .setFlowFixedUp(dev.fastpath.events.v1.FlowFixedUp.getDefaultInstance())
+            .build();
+    BatchResult r =
+        store.applyBatch(
+            "p",
+            "t",
+            List.of(
+                new LogRecord(0, 0, log.get(0)),
+                new LogRecord(0, 1, broken),
+                new LogRecord(0, 2, log.get(1))));
+    assertThat(r.undecodable()).isEqualTo(1);
+    assertThat(r.applied()).isEqualTo(2);
+    assertThat(store.storedOffsets("p", "t")).containsExactlyEntriesOf(Map.of(0, 3L));
+    FlowRow f1 = store.findFlow(F1.canonical()).orElseThrow();
+    assertThat(f1.state()).isEqualTo(FlowHistoryState.CLOSED);
+    assertThat(f1.pa()).isNull();
+    assertThat(store.timeline(F1.canonical())).hasSize(2);
+  }
+
+  @Test
   void undecodableRecordsAdvanceTheOffsetOnly() {
     BatchResult r = store.applyBatch("p", "t", List.of(new LogRecord(3, 41, null)));
     assertThat(r.undecodable()).isEqualTo(1);

@@ -27,12 +27,12 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     }
     long count = store.countFlows(FlowQuery.parse(java.util.Map.of("state", "CLOSED")));
     store.close();
-    // What a build of schema 3 left behind: no aggregates, no counter.
-    String url = "jdbc:h2:file:" + dataDir.resolve("history/h2/history").toAbsolutePath();
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "fastpath", "");
+    // What a build of schema 3 left behind: no aggregates, no counter, no fold state.
+    try (java.sql.Connection c = connect();
         java.sql.Statement s = c.createStatement()) {
       s.execute("DROP TABLE fh_agg");
       s.execute("DROP TABLE fh_counter");
+      backToSchema4(s);
       s.execute("DELETE FROM fh_schema_version WHERE version = 4");
     }
     store = H2FlowHistoryRepository.open(dataDir);
@@ -43,6 +43,51 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
         .isEqualTo(count)
         .isPositive();
     assertThat(store.eventCount()).isEqualTo(log.size());
+  }
+
+  private java.sql.Connection connect() throws java.sql.SQLException {
+    String url = "jdbc:h2:file:" + dataDir.resolve("history/h2/history").toAbsolutePath();
+    return java.sql.DriverManager.getConnection(url, "fastpath", "");
+  }
+
+  /** Undoes migration 5: rows without the core's fold state, as builds before it wrote them. */
+  private static void backToSchema4(java.sql.Statement s) throws java.sql.SQLException {
+    s.execute("ALTER TABLE fh_flow DROP COLUMN fold_state");
+    s.execute("ALTER TABLE fh_flow ADD COLUMN input_state VARCHAR(2200)");
+    s.execute("DELETE FROM fh_schema_version WHERE version = 5");
+  }
+
+  @Test
+  void rowsOfAStoreOfSchema4KeepFollowingTheirRecords() throws Exception {
+    List<dev.fastpath.events.v1.Envelope> log = new java.util.ArrayList<>(KnownLog.build());
+    log.addAll(SyntheticAuditLog.generate(31, 1500));
+    // Each flow's first two records before the upgrade, the rest after it, in log order.
+    List<LogRecord> first = new java.util.ArrayList<>();
+    List<LogRecord> rest = new java.util.ArrayList<>();
+    java.util.Map<String, Integer> taken = new java.util.HashMap<>();
+    for (LogRecord r : Records.asRecords(log, 0, 0)) {
+      var key = FlowHistoryHandler.flowKeyOf(r.envelope());
+      int n = key == null ? 0 : taken.merge(key.canonical(), 1, Integer::sum);
+      (n <= 2 ? first : rest).add(r);
+    }
+    store.applyBatch("p", "t", first);
+    store.close();
+    try (java.sql.Connection c = connect();
+        java.sql.Statement s = c.createStatement()) {
+      backToSchema4(s);
+    }
+    store = H2FlowHistoryRepository.open(dataDir);
+    assertThat(store.findFlow(KnownLog.F1.canonical())).isPresent();
+    store.applyBatch("p", "t", rest);
+
+    try (FlowHistoryRepository fresh = H2FlowHistoryRepository.inMemory("schema4-fresh")) {
+      fresh.applyBatch("p", "t", first);
+      fresh.applyBatch("p", "t", rest);
+      StoreSnapshot expected = StoreSnapshot.of(fresh);
+      StoreSnapshot actual = StoreSnapshot.of(store);
+      assertThat(actual.flows()).hasSizeGreaterThan(300).isEqualTo(expected.flows());
+      assertThat(actual.aggregates()).isEqualTo(expected.aggregates());
+    }
   }
 
   @Test

@@ -23,6 +23,11 @@ public final class ProjectionThroughputMain {
                 : H2FlowHistoryRepository.open(tmp)) {
       System.out.println(
           ProjectionThroughput.run(kafka.bootstrapServers(), events, queries, store));
+    } finally {
+      // The broker's log and the H2 file of a run take about a gigabyte per million records.
+      try (var paths = Files.walk(tmp)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
     }
   }
 }

@@ -23,12 +23,18 @@ import dev.fastpath.ingest.Macs;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Hand-built audit records for tests whose expected numbers are worked out by hand. */
+/**
+ * Hand-built audit records for tests whose expected numbers are worked out by hand. Where the core
+ * writes several records for one step (a conflict applied under policy {@code latest}) or fills a
+ * field in (a close carries the flow's totals), these do the same, so the history's fold of them is
+ * the fold of a log the core could have written.
+ */
 final class Records {
   static final long T0 = SyntheticAuditLog.START_NANOS;
   static final long MS = 1_000_000L;
 
   private final List<Envelope> log = new ArrayList<>();
+  private final java.util.Map<FlowKey, FlowCounted> lastCounts = new java.util.HashMap<>();
   private long frame;
 
   static FlowKey v4(String eni, String src, int sport, String dst, int dport) {
@@ -115,15 +121,36 @@ final class Records {
     return this;
   }
 
+  /**
+   * A redirect naming another target than the pinned one. Applied (policy {@code latest}), it is
+   * one step of three records, as the core writes it: RedirectReceived, RedirectConflict and the
+   * FlowFixedUp that replaces the pin ({@code seq}, {@code seq + 1}, {@code seq + 2}).
+   */
   Records conflict(FlowKey k, long seq, long t, RedirectInfo r, boolean applied) {
+    long causeFrame = ++frame;
+    long s = seq;
+    if (applied) {
+      log.add(
+          base(k, s++, t, causeFrame)
+              .setRedirectReceived(RedirectReceived.newBuilder().setRedirect(r))
+              .build());
+    }
     log.add(
-        base(k, seq, t)
+        base(k, s++, t, causeFrame)
+            .setCauseIndex(applied ? 1 : 0)
             .setRedirectConflict(
                 RedirectConflict.newBuilder()
                     .setRedirect(r)
                     .setPolicy(applied ? "latest" : "pin")
                     .setApplied(applied))
             .build());
+    if (applied) {
+      log.add(
+          base(k, s, t, causeFrame)
+              .setCauseIndex(2)
+              .setFlowFixedUp(FlowFixedUp.newBuilder().setRedirect(r).setReplacedConflicting(true))
+              .build());
+    }
     return this;
   }
 
@@ -137,20 +164,31 @@ final class Records {
   }
 
   Records counted(FlowKey k, long seq, long t, long packetsOut, long packetsIn) {
-    log.add(
-        base(k, seq, t)
-            .setFlowCounted(
-                FlowCounted.newBuilder()
-                    .setPacketsOutbound(packetsOut)
-                    .setBytesOutbound(packetsOut * 100)
-                    .setPacketsInbound(packetsIn)
-                    .setBytesInbound(packetsIn * 100))
-            .build());
+    FlowCounted c =
+        FlowCounted.newBuilder()
+            .setPacketsOutbound(packetsOut)
+            .setBytesOutbound(packetsOut * 100)
+            .setPacketsInbound(packetsIn)
+            .setBytesInbound(packetsIn * 100)
+            .build();
+    lastCounts.put(k, c);
+    log.add(base(k, seq, t).setFlowCounted(c).build());
     return this;
   }
 
+  /** A close without counts of its own carries the flow's last totals, as the core writes it. */
   Records closed(FlowKey k, long seq, long t, CloseReason reason) {
-    log.add(base(k, seq, t).setFlowClosed(FlowClosed.newBuilder().setReason(reason)).build());
+    FlowCounted c = lastCounts.getOrDefault(k, FlowCounted.getDefaultInstance());
+    log.add(
+        base(k, seq, t)
+            .setFlowClosed(
+                FlowClosed.newBuilder()
+                    .setReason(reason)
+                    .setPacketsOutbound(c.getPacketsOutbound())
+                    .setBytesOutbound(c.getBytesOutbound())
+                    .setPacketsInbound(c.getPacketsInbound())
+                    .setBytesInbound(c.getBytesInbound()))
+            .build());
     return this;
   }
 
