@@ -277,7 +277,38 @@ public final class EmbeddedKafka implements AutoCloseable {
     createTopics(bootstrap, List.of(new NewTopic(name, partitions, (short) 1).configs(configs)));
   }
 
-  /** Creates topics on any broker, ignoring those that exist already. */
+  /**
+   * Waits until every partition of the topics has a leader. A producer that writes to a topic the
+   * moment it is created can meet the partition's first leader change (NOT_LEADER_OR_FOLLOWER), and
+   * an idempotent one then sometimes retries into OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery
+   * timeout (seen under load): callers get a topic that is ready to write.
+   */
+  private static void awaitLeaders(Admin admin, List<NewTopic> topics)
+      throws InterruptedException, java.util.concurrent.TimeoutException {
+    List<String> names = topics.stream().map(NewTopic::name).toList();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        boolean ready =
+            admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
+                .allMatch(
+                    d ->
+                        d.partitions().stream()
+                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+        if (ready) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        // Not known to the metadata yet: ask again.
+      }
+      if (System.nanoTime() > deadline) {
+        throw new java.util.concurrent.TimeoutException("topics " + names + " have no leader");
+      }
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
+  }
+
+  /** Creates topics on any broker, ignoring those that exist already; returns once writable. */
   public static void createTopics(String bootstrapServers, List<NewTopic> topics) {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -291,6 +322,7 @@ public final class EmbeddedKafka implements AutoCloseable {
           }
         }
       }
+      awaitLeaders(admin, topics);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted creating topics", e);

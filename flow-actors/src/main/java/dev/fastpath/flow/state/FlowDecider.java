@@ -319,7 +319,12 @@ public final class FlowDecider {
 
     Decision decision(Outcome outcome, RejectReason reason) {
       List<Envelope> events = new ArrayList<>(builders.size());
+      int n = builders.size();
       for (Envelope.Builder b : builders) {
+        if (n > 1) {
+          // Marks the step's extent, so that a prefix of it left by a crash is recognised.
+          b.setStepRecords(n);
+        }
         events.add(b.build());
       }
       return new Decision(events, outcome, reason);

@@ -110,9 +110,19 @@ public record FlowState(
    * seq is not above the state's is already part of it (a snapshot overlapping the events read
    * after it) and changes nothing; seq-0 records (outside any flow sequence) only move the input
    * mark of their source.
+   *
+   * <p>A step of several records takes effect at its last one ({@code step_records}): in every such
+   * step (a redirect's RedirectReceived then FlowFixedUp; a replacing conflict's three) only the
+   * last record changes the flow, so the others change nothing, not even the sequence or the input
+   * mark. A prefix of a step that a crash left in the log without its last record was never acted
+   * on, and so changes no state: the input, processed again, is decided again from the same state
+   * and appended whole with the same sequence numbers.
    */
   public static FlowState apply(FlowState s, FlowKey key, Envelope e) {
     FlowState base = s != null ? s : none(key);
+    if (!completesStep(e)) {
+      return base;
+    }
     Position pos = e.hasCause() ? Position.of(e.getCause()) : null;
     long seq = e.getSeq();
     if (seq == NO_SEQ) {
@@ -133,6 +143,12 @@ public record FlowState(
       // conflict applied under policy "latest" is followed by its own FlowFixedUp.
       default -> base.with(seq, base.counts, marks).at(t);
     };
+  }
+
+  /** Whether the record is a step's last (or only) one: the one that applies the step. */
+  public static boolean completesStep(Envelope e) {
+    int n = e.getStepRecords();
+    return n <= 1 || e.getCauseIndex() >= n - 1;
   }
 
   // A new incarnation starts fresh (no pin); its sequence continues the key's.

@@ -173,4 +173,42 @@ class LogRecoveryTest {
     assertThat(again.result().outcome())
         .isEqualTo(dev.fastpath.flow.ControlResult.Outcome.ALREADY_APPLIED);
   }
+
+  @Test
+  void aStepACrashCutShortIsNotRecoveredAndTheRerunAppendsItWhole() throws Exception {
+    KafkaLogSettings log = fresh();
+    FlowKey flow = vipFlow(4004);
+    Cause c1 = Cause.newBuilder().setSource("b.pcap").setSourceId(0xB0BL).setFrame(1).build();
+    Cause c2 = c1.toBuilder().setFrame(2).build();
+    Step opened =
+        step(
+            null,
+            new ControlEvent.FlowStarted(
+                flow, 1000, c1, opened(dev.fastpath.events.v1.Scenario.VIP, 1)));
+    ControlEvent redirect =
+        new ControlEvent.RedirectArrived(
+            redirect(flow, dev.fastpath.events.v1.Scenario.VIP, DIP, VM_MAC, 0x100), 2000, c2);
+    Step fixed = step(opened.next(), redirect);
+    int p = FlowPartitioner.partition(flow.canonical(), log.auditPartitions());
+    try (KafkaJournal journal =
+        KafkaJournal.start(log, new FlowStateStore(log.auditPartitions(), 16))) {
+      append(journal, flow, opened);
+      // What a crash between a step's two records leaves: the first alone.
+      journal
+          .append(flow, flow.canonical(), p, fixed.records().subList(0, 1), null)
+          .toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
+    }
+
+    FlowState restored = recovered(log).get(flow);
+    assertThat(restored).isEqualTo(opened.next());
+    Step again = step(restored, redirect);
+    assertThat(again.records()).isEqualTo(fixed.records());
+
+    try (KafkaJournal journal =
+        KafkaJournal.start(log, new FlowStateStore(log.auditPartitions(), 16))) {
+      append(journal, flow, again);
+    }
+    assertThat(recovered(log).get(flow)).isEqualTo(fixed.next());
+  }
 }

@@ -137,6 +137,13 @@ public final class FlowHistoryHandler {
       case REDIRECT_DUPLICATE -> f.duplicates++;
       case REDIRECT_CONFLICT -> f.conflicts++;
       case REDIRECT_REJECTED -> f.rejected++;
+      case FLOW_FIXED_UP -> {
+        // A replacing conflict is one step of three records (Received, Conflict, FixedUp) that is
+        // applied at its last: the Conflict before it changed nothing and was not counted.
+        if (env.getStepRecords() > 1 && env.getFlowFixedUp().getReplacedConflicting()) {
+          f.conflicts++;
+        }
+      }
       default -> {
         // other records are not counted
       }

@@ -52,6 +52,60 @@ class FlowHistoryHandlerTest {
     assertThat(row.redirects()).isEqualTo(2);
   }
 
+  /** The records as the core writes them: a step of several records says how many it has. */
+  private static List<Envelope> asTheCoreWritesThem(List<Envelope> log) {
+    List<Envelope> out = new java.util.ArrayList<>();
+    int i = 0;
+    while (i < log.size()) {
+      int j = i + 1;
+      while (j < log.size()
+          && log.get(j).getFlow().equals(log.get(i).getFlow())
+          && log.get(j).getCause().getFrame() == log.get(i).getCause().getFrame()
+          && log.get(j).getCauseIndex() == j - i) {
+        j++;
+      }
+      for (int k = i; k < j; k++) {
+        Envelope.Builder b = log.get(k).toBuilder();
+        if (j - i > 1) {
+          b.setStepRecords(j - i);
+        }
+        out.add(b.build());
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  @Test
+  void aReplacingConflictCountsOnceAndAStepCutShortByACrashCountsNothing() {
+    FlowKey k = KnownLog.F1;
+    RedirectInfo first =
+        Records.redirect(Scenario.VIP, k, KnownLog.MUX1, "10.126.24.81", "00:22:48:c2:a4:bf");
+    RedirectInfo second =
+        Records.redirect(Scenario.VIP, k, KnownLog.MUX2, "10.126.24.99", "00:22:48:c2:a4:c0");
+    List<Envelope> log =
+        asTheCoreWritesThem(
+            new Records()
+                .opened(k, 1, T0, false)
+                .received(k, 2, T0 + 5 * MS, first)
+                .fixedUp(k, 3, T0 + 5 * MS, first)
+                .conflict(k, 4, T0 + 9 * MS, second, true)
+                .log());
+    assertThat(log.get(log.size() - 1).getStepRecords()).isEqualTo(3);
+    FlowRow clean = applyAll(log).toRow();
+    assertThat(clean.conflicts()).isEqualTo(1);
+    assertThat(clean.redirects()).isEqualTo(2);
+    assertThat(clean.pa()).isEqualTo("10.126.24.99");
+
+    // A crash left the conflict's first two records; the re-run appended the step whole.
+    List<Envelope> afterCrash = new java.util.ArrayList<>(log.subList(0, log.size() - 3));
+    afterCrash.addAll(log.subList(log.size() - 3, log.size() - 1));
+    afterCrash.addAll(log.subList(log.size() - 3, log.size()));
+    FlowAccumulator f = applyAll(afterCrash);
+    assertThat(f.toRow()).isEqualTo(clean);
+    assertThat(f.state.lastSeq()).isEqualTo(6);
+  }
+
   @Test
   void scenarioIsInferredFromTheFirstPacketUntilARedirectNamesIt() {
     FlowKey v6 =
