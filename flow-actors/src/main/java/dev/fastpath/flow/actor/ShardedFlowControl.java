@@ -226,6 +226,13 @@ public final class ShardedFlowControl implements FlowControl {
       }
 
       @Override
+      public void submitAfter(ControlEvent event, long correlation, long after) {
+        region.tell(
+            new ShardingEnvelope<>(
+                event.entityId(), new FlowActor.Handle(event, correlation, ref, after)));
+      }
+
+      @Override
       public void close() {
         system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ref));
       }
