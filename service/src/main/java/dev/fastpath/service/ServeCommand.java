@@ -255,9 +255,42 @@ public final class ServeCommand implements Callable<Integer> {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     FastpathMetrics.bindJvmAndProcess(registry);
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-shutdown"));
+    CountDownLatch done = new CountDownLatch(1);
+    // SIGTERM: stop reading, let the events in flight be answered, leave the cluster (shards hand
+    // off), flush the log; the JVM ends when this hook returns, so it waits for all of that.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop.countDown();
+                  try {
+                    done.await(SHUTDOWN_GRACE.toSeconds(), TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "fastpath-shutdown"));
+    try {
+      return serveUntilStopped(cfg, ports, httpSettings, nodeName, registry, stop);
+    } finally {
+      done.countDown();
+    }
+  }
 
+  /** How long SIGTERM waits for the node to stop in order before the JVM ends anyway. */
+  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(120);
+
+  private int serveUntilStopped(
+      FastpathConfig cfg,
+      LivePorts ports,
+      HttpServerSettings httpSettings,
+      String nodeName,
+      PrometheusMeterRegistry registry,
+      CountDownLatch stop)
+      throws Exception {
     boolean clustered = !cluster.seeds.isEmpty();
+    // A clustered node that forwards traffic reads every partition at start, for its table.
+    boolean ingests = pcap != null || iface != null || bridge != null;
     try (FastpathNode node =
             FastpathNode.start(
                 new FastpathNode.Settings(
@@ -265,9 +298,9 @@ public final class ServeCommand implements Callable<Integer> {
                     data,
                     cluster.toConfig(),
                     nodeName,
-                    !clustered,
+                    !clustered || ingests,
                     "serve",
-                    Duration.ofSeconds(60)));
+                    SHUTDOWN_GRACE));
         FlowHistoryRepository repo = noProjection ? null : HistoryStores.open(data, postgres);
         HistoryStores.Sharing sharedStore = HistoryStores.share(data, repo, "serve");
         FlowHistoryProjection projection =
