@@ -232,6 +232,28 @@ record ClusterVerdict(
     }
   }
 
+  /**
+   * Waits until {@code node} has written at least one record, up to {@code timeout}; returns the
+   * audit partitions it wrote (empty if none by then).
+   */
+  static java.util.Set<Integer> partitionsWrittenBy(
+      String bootstrap, String auditTopic, String node, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    java.util.Set<Integer> out = new TreeSet<>();
+    while (true) {
+      for (ConsumerRecord<byte[], byte[]> r : readAll(bootstrap, auditTopic)) {
+        Envelope e = parse(r.value());
+        if (e != null && e.getNode().equals(node)) {
+          out.add(r.partition());
+        }
+      }
+      if (!out.isEmpty() || System.nanoTime() > deadline) {
+        return out;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(200_000_000L);
+    }
+  }
+
   private static Envelope parse(byte[] b) {
     try {
       return b == null ? null : Envelope.parseFrom(b);

@@ -101,6 +101,25 @@ final class DemoCluster implements AutoCloseable {
       }
     }
 
+    /** As {@link #await}, but null when the process ends first (or after the timeout). */
+    String awaitOrExit(Predicate<String> p, Duration timeout) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        for (List<String> lines : List.of(out, err)) {
+          for (String l : lines) {
+            if (p.test(l)) {
+              return l;
+            }
+          }
+        }
+        if (!process.isAlive()) {
+          return null;
+        }
+        LockSupport.parkNanos(20_000_000L);
+      }
+      return null;
+    }
+
     void closeLog() {
       try {
         synchronized (logWriter) {

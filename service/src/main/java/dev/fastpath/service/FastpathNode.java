@@ -175,14 +175,45 @@ final class FastpathNode implements AutoCloseable {
           up++;
         }
       }
-      if (up >= members) {
+      if (up >= members && regions() >= members) {
         return;
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            up + " of " + members + " cluster members up after " + timeout.toSeconds() + " s");
+            up
+                + " of "
+                + members
+                + " cluster members up, "
+                + regions()
+                + " shard regions registered, after "
+                + timeout.toSeconds()
+                + " s");
       }
       java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+    }
+  }
+
+  // Shard regions registered with the coordinator: shards go only to those, so a capture started
+  // before all are registered leaves a node without flows.
+  private int regions() {
+    try {
+      var region =
+          org.apache.pekko.cluster.sharding.ClusterSharding.get(
+                  org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(control.system()))
+              .shardRegion(dev.fastpath.flow.actor.FlowActor.TYPE_KEY.name());
+      Object r =
+          org.apache.pekko.pattern.Patterns.ask(
+                  region,
+                  org.apache.pekko.cluster.sharding.ShardRegion.getCurrentRegionsInstance(),
+                  java.time.Duration.ofSeconds(5))
+              .toCompletableFuture()
+              .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      return ((org.apache.pekko.cluster.sharding.ShardRegion.CurrentRegions) r).getRegions().size();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return 0;
     }
   }
 

@@ -158,6 +158,7 @@ public final class ShardedFlowControl implements FlowControl {
                           FlowActor.TYPE_KEY,
                           ctx -> FlowActor.create(ctx.getEntityId(), ctx.getShard(), deps))
                       .withMessageExtractor(new PartitionExtractor(partitions))
+                      .withAllocationStrategy(new SpreadShardAllocation())
                       .withStopMessage(FlowActor.Passivate.INSTANCE));
       awaitUp(cluster);
       return new ShardedFlowControl(system, region, journal, gate, recovered);
