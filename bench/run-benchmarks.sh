@@ -4,7 +4,7 @@
 #
 #   bench/run-benchmarks.sh                 # everything at the documented sizes
 #   bench/run-benchmarks.sh --smoke         # everything at small sizes (a few minutes)
-#   bench/run-benchmarks.sh jmh capture     # only some parts: jmh capture pipeline memory projection live
+#   bench/run-benchmarks.sh jmh capture     # only some parts: jmh capture pipeline memory projection live scaling
 #   bench/run-benchmarks.sh --no-build ...  # reuse bench/target from a previous build
 #
 # Output of each part goes to bench/target/results/<part>.txt as well as the terminal.
@@ -20,14 +20,14 @@ for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     --no-build) BUILD=0 ;;
-    jmh|capture|pipeline|memory|projection|live) PARTS+=("$a") ;;
+    jmh|capture|pipeline|memory|projection|live|scaling) PARTS+=("$a") ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $a (want --smoke, --no-build, jmh, capture, pipeline, memory, projection, live)" >&2; exit 2 ;;
+    *) echo "unknown argument: $a (want --smoke, --no-build, jmh, capture, pipeline, memory, projection, live, scaling)" >&2; exit 2 ;;
   esac
 done
 if [ ${#PARTS[@]} -eq 0 ]; then
   # live needs root, iproute2 and tcpreplay; it says so and is skipped without them.
-  PARTS=(jmh capture pipeline memory projection live)
+  PARTS=(jmh capture pipeline memory projection live scaling)
 fi
 
 if [ "$SMOKE" = 1 ]; then
@@ -40,6 +40,7 @@ if [ "$SMOKE" = 1 ]; then
   PROJECTION_QUERIES=300
   PROJECTION_HTTP=1100
   LIVE_FLOWS=500
+  SCALING_FLOWS=600
 else
   JMH_ARGS=()  # the @Warmup/@Measurement/@Fork defaults of the benchmark classes
   CAPTURE_FRAMES=2000000
@@ -50,6 +51,7 @@ else
   PROJECTION_QUERIES=300
   PROJECTION_HTTP=5500
   LIVE_FLOWS=2000
+  SCALING_FLOWS=6000
 fi
 
 JAR=bench/target/bench-0.1.0-SNAPSHOT.jar
@@ -99,6 +101,10 @@ for part in "${PARTS[@]}"; do
       "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench 2>&1 | tee -a "$OUT/live.txt"
       "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench --no-fsync 2>&1 \
         | tee -a "$OUT/live.txt" ;;
+    scaling)
+      # 1, 2, 3 node JVMs on loopback with a broker: ingest at node 1, and at every node.
+      run_part scaling "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ScalingBench \
+        --flows "$SCALING_FLOWS" --nodes 1,2,3 --modes node1,every ;;
   esac
 done
 

@@ -309,6 +309,26 @@ public final class ServeCommand implements Callable<Integer> {
                 : FlowHistoryProjection.create(
                     node.bootstrapServers(), Topics.AUDIT, repo, registry)) {
       KafkaEndpoint kafka = node.kafka();
+      // Downed by the split-brain resolver (this node was on the minority side of a partition,
+      // or was unreachable too long): its actors are gone and it must not go on as if it served
+      // flows. It stops, and exits 1 so that its supervisor starts it again; it then rejoins.
+      java.util.concurrent.atomic.AtomicBoolean downed =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      node.control()
+          .system()
+          .getWhenTerminated()
+          .thenRun(
+              () -> {
+                if (stop.getCount() > 0) {
+                  downed.set(true);
+                  System.err.println(
+                      "fastpath: node "
+                          + nodeName
+                          + " left the cluster (downed by the split-brain resolver, or its"
+                          + " cluster stopped); stopping, exit 1: restart it to rejoin");
+                  stop.countDown();
+                }
+              });
       ShardedFlowControl control = node.control();
       FastpathCounters counters = node.counters();
       counters.bindTo(registry);
@@ -433,6 +453,9 @@ public final class ServeCommand implements Callable<Integer> {
       }
       if (projection != null) {
         projection.stop();
+      }
+      if (downed.get()) {
+        return Main.EXIT_FAILED;
       }
     }
     return 0;
