@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * node. A node that stops answering is first unreachable (its flows' events wait and are sent
  * again), then downed by the split-brain resolver once the cluster has been stable for {@code
  * pekko.cluster.split-brain-resolver.stable-after}, then removed: its shards start on the other
- * nodes, each catching up with its partition first. Unreachable, downed and removed are warnings;
- * joins and reachability regained are information.
+ * nodes, each catching up with its partition first. Unreachable, downed and the removal of a downed
+ * member are warnings; joins, orderly leaves and reachability regained are information.
  */
 final class MembershipLog {
   private static final Logger LOG = LoggerFactory.getLogger(MembershipLog.class);
@@ -57,12 +57,18 @@ final class MembershipLog {
               .onMessage(
                   ClusterEvent.MemberRemoved.class,
                   e -> {
-                    LOG.warn(
+                    // A member that left in order, or this node leaving itself, is routine.
+                    boolean failed =
+                        e.previousStatus() == MemberStatus.down()
+                            && cluster.selfMember().status() == MemberStatus.up();
+                    String line =
                         "fastpath cluster: member {} removed (was {}); {} up; its shards move to"
-                            + " the members left",
-                        e.member().address(),
-                        e.previousStatus(),
-                        up(cluster));
+                            + " the members left";
+                    if (failed) {
+                      LOG.warn(line, e.member().address(), e.previousStatus(), up(cluster));
+                    } else {
+                      LOG.info(line, e.member().address(), e.previousStatus(), up(cluster));
+                    }
                     return Behaviors.same();
                   })
               .onMessage(
