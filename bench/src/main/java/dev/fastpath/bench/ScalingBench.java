@@ -71,17 +71,28 @@ public final class ScalingBench {
     Files.createDirectories(dir);
     int ingests = mode.equals("every") ? n : 1;
     List<Path> pcaps = new ArrayList<>();
-    List<Path> confs = new ArrayList<>();
     long frames = 0;
+    // Every node decides for the flows it hosts, whoever ingests them: all know every ENI.
+    java.util.LinkedHashMap<String, String> eniLines = new java.util.LinkedHashMap<>();
     for (int i = 0; i < ingests; i++) {
       Path pcap = dir.resolve("in-" + i + ".pcap");
       GeneratedTraffic t = capture(pcap, flows / ingests, 40 + i);
-      Path conf = dir.resolve("in-" + i + ".conf");
-      t.writeConfig(conf);
+      Path one = dir.resolve("in-" + i + ".conf");
+      t.writeConfig(one);
+      for (String l : Files.readAllLines(one)) {
+        if (l.trim().startsWith("{ mac = ")) {
+          eniLines.putIfAbsent(l.trim().substring(0, 28), l);
+        }
+      }
       pcaps.add(pcap);
-      confs.add(conf);
       frames += t.frames();
     }
+    Path conf = dir.resolve("all.conf");
+    Files.writeString(
+        conf,
+        "fastpath {\n  enis = [\n"
+            + String.join("\n", eniLines.values())
+            + "\n  ]\n  conflict-policy = pin\n  encap-id = vsid\n}\n");
     List<Proc> procs = new ArrayList<>();
     try {
       Proc broker =
@@ -117,7 +128,7 @@ public final class ScalingBench {
         a.addAll(
             List.of(
                 "--config",
-                confs.get(Math.min(i, ingests - 1)).toString(),
+                conf.toString(),
                 "--kafka",
                 bootstrap,
                 "--node",

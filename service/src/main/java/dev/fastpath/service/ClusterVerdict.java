@@ -254,7 +254,7 @@ record ClusterVerdict(
     }
   }
 
-  private static Envelope parse(byte[] b) {
+  static Envelope parse(byte[] b) {
     try {
       return b == null ? null : Envelope.parseFrom(b);
     } catch (InvalidProtocolBufferException e) {
@@ -262,7 +262,8 @@ record ClusterVerdict(
     }
   }
 
-  private static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
+  /** The whole topic as it is now, each partition in offset order. */
+  static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrap, String topic) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

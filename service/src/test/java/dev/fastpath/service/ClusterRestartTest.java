@@ -226,21 +226,18 @@ class ClusterRestartTest {
   /** Each key's records without writer node and processing time (and capture path). */
   private static Map<String, List<String>> normalised(String bootstrap) {
     Map<String, List<String>> m = new TreeMap<>();
-    dev.fastpath.flow.testing.TopicReader.auditByKey(bootstrap, Topics.AUDIT)
-        .forEach(
-            (k, rs) ->
-                m.put(
-                    k,
-                    rs.stream()
-                        .map(
-                            e ->
-                                e.toBuilder()
-                                    .clearNode()
-                                    .clearProcessingTimeNanos()
-                                    .setCause(e.getCause().toBuilder().clearSource())
-                                    .build())
-                        .map(Envelope::toString)
-                        .toList()));
+    for (var r : ClusterVerdict.readAll(bootstrap, Topics.AUDIT)) {
+      Envelope e = ClusterVerdict.parse(r.value());
+      m.computeIfAbsent(
+              new String(r.key(), java.nio.charset.StandardCharsets.UTF_8), k -> new ArrayList<>())
+          .add(
+              e.toBuilder()
+                  .clearNode()
+                  .clearProcessingTimeNanos()
+                  .setCause(e.getCause().toBuilder().clearSource())
+                  .build()
+                  .toString());
+    }
     return m;
   }
 }
