@@ -63,8 +63,8 @@ public final class RemoteAskBench {
     int pb = freePort();
     try (ShardedFlowControl nodeA = node(cfg, atA, pa, pa);
         ShardedFlowControl nodeB = node(cfg, atB, pb, pa)) {
-      while (org.apache.pekko.cluster.typed.Cluster.get(nodeA.system()).state().members().size()
-          < 2) {
+      // Both shard regions registered before the first shard is placed, or all go to A.
+      while (regions(nodeA) < 2 || regions(nodeB) < 2) {
         Thread.onSpinWait();
       }
       warmUp(nodeA, eni);
@@ -180,6 +180,21 @@ public final class RemoteAskBench {
                 "fastpath.flow.active-flows-limit",
                 200_000));
     return ShardedFlowControl.start(cfg, journal, null, c, null);
+  }
+
+  private static int regions(ShardedFlowControl node) throws Exception {
+    var region =
+        org.apache.pekko.cluster.sharding.ClusterSharding.get(
+                org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(node.system()))
+            .shardRegion(dev.fastpath.flow.actor.FlowActor.TYPE_KEY.name());
+    Object r =
+        org.apache.pekko.pattern.Patterns.ask(
+                region,
+                org.apache.pekko.cluster.sharding.ShardRegion.getCurrentRegionsInstance(),
+                java.time.Duration.ofSeconds(5))
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    return ((org.apache.pekko.cluster.sharding.ShardRegion.CurrentRegions) r).getRegions().size();
   }
 
   private static int freePort() throws Exception {
