@@ -230,7 +230,12 @@ public final class ScalingBench {
     cmd.add("-Xmx768m");
     cmd.add("-XX:+UseParallelGC");
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    // The children run in their own directory: hand them an absolute class path.
+    List<String> cp = new ArrayList<>();
+    for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      cp.add(e.endsWith("*") ? e : Path.of(e).toAbsolutePath().toString());
+    }
+    cmd.add(String.join(File.pathSeparator, cp));
     cmd.add(MAIN);
     cmd.addAll(List.of(args));
     Process p =
