@@ -189,11 +189,11 @@ final class DemoClusterRun {
           o.printf(
               Locale.ROOT,
               "   node-%d unreachable, downed by the split-brain resolver and removed after %s; its"
-                  + " shards restart on the %d nodes left, each catching up with its partition"
-                  + " first; node-1 sends the unanswered events again%n",
+                  + " shards restart on %s, each catching up with its partition first; node-1"
+                  + " sends the unanswered events again%n",
               kill,
               Formats.duration((long) (removedAfter * 1e9)),
-              n - 1);
+              n - 1 == 1 ? "the other node" : "the " + (n - 1) + " nodes left");
           o.flush();
         }
       }
@@ -295,7 +295,7 @@ final class DemoClusterRun {
       String heal =
           v.firstWriteAfter() == 0
               ? "no later record in its partitions"
-              : "its partitions written again by the others "
+              : "its partitions written again by another node "
                   + Formats.duration(v.firstWriteAfter() - killedAt)
                   + " after the kill";
       o.printf(
