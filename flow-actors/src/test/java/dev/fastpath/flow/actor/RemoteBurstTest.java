@@ -93,7 +93,7 @@ class RemoteBurstTest {
     }
   }
 
-  private static int regions(ShardedFlowControl node) throws Exception {
+  static int regions(ShardedFlowControl node) throws Exception {
     var region =
         org.apache.pekko.cluster.sharding.ClusterSharding.get(
                 org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(node.system()))
