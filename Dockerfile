@@ -5,7 +5,11 @@ COPY . .
 RUN mvn -B -q -DskipTests -pl service -am install
 
 FROM eclipse-temurin:17-jre
-RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 && rm -rf /var/lib/apt/lists/*
+# libpcap: live capture (serve --interface); curl: the compose healthchecks (GET /health);
+# tcpreplay: the compose traffic source replays a generated capture with it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpcap0.8 curl tcpreplay \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/service/target/service-0.1.0-SNAPSHOT.jar /opt/fastpath/fastpath.jar
 COPY --from=build /src/service/target/lib /opt/fastpath/lib
 EXPOSE 8080 25520

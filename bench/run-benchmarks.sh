@@ -4,7 +4,7 @@
 #
 #   bench/run-benchmarks.sh                 # everything at the documented sizes
 #   bench/run-benchmarks.sh --smoke         # everything at small sizes (a few minutes)
-#   bench/run-benchmarks.sh jmh capture     # only some parts: e2e jmh capture pipeline memory projection live
+#   bench/run-benchmarks.sh jmh capture     # only some parts: e2e jmh capture pipeline memory projection live scaling
 #   bench/run-benchmarks.sh --no-build ...  # reuse bench/target from a previous build
 #
 # Output of each part goes to bench/target/results/<part>.txt as well as the terminal.
@@ -20,14 +20,14 @@ for a in "$@"; do
   case "$a" in
     --smoke) SMOKE=1 ;;
     --no-build) BUILD=0 ;;
-    e2e|jmh|capture|pipeline|memory|projection|live) PARTS+=("$a") ;;
+    e2e|jmh|capture|pipeline|memory|projection|live|scaling) PARTS+=("$a") ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $a (want --smoke, --no-build, e2e, jmh, capture, pipeline, memory, projection, live)" >&2; exit 2 ;;
+    *) echo "unknown argument: $a (want --smoke, --no-build, e2e, jmh, capture, pipeline, memory, projection, live, scaling)" >&2; exit 2 ;;
   esac
 done
 if [ ${#PARTS[@]} -eq 0 ]; then
   # live needs root, iproute2 and tcpreplay; it says so and is skipped without them.
-  PARTS=(e2e jmh capture pipeline memory projection live)
+  PARTS=(e2e jmh capture pipeline memory projection live scaling)
 fi
 
 if [ "$SMOKE" = 1 ]; then
@@ -42,6 +42,7 @@ if [ "$SMOKE" = 1 ]; then
   LIVE_FLOWS=500
   E2E_FLOWS=10000
   E2E_OPEN_FLOWS=50000
+  SCALING_FLOWS=600
 else
   JMH_ARGS=()  # the @Warmup/@Measurement/@Fork defaults of the benchmark classes
   CAPTURE_FRAMES=2000000
@@ -54,6 +55,7 @@ else
   LIVE_FLOWS=2000
   E2E_FLOWS=100000
   E2E_OPEN_FLOWS=1000000
+  SCALING_FLOWS=6000
 fi
 
 JAR=bench/target/bench-0.1.0-SNAPSHOT.jar
@@ -114,6 +116,10 @@ for part in "${PARTS[@]}"; do
       "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench 2>&1 | tee -a "$OUT/live.txt"
       "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ControlLatencyBench --no-fsync 2>&1 \
         | tee -a "$OUT/live.txt" ;;
+    scaling)
+      # 1, 2, 3 node JVMs on loopback with a broker: ingest at node 1, and at every node.
+      run_part scaling "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.ScalingBench \
+        --flows "$SCALING_FLOWS" --nodes 1,2,3 --modes node1,every ;;
   esac
 done
 

@@ -27,7 +27,19 @@ public interface FlowControl extends AutoCloseable {
     /** The event itself is invalid (a bug in the caller). */
     INVALID,
     /** The control plane is shutting down. */
-    STOPPED
+    STOPPED,
+    /**
+     * An earlier event of the same flow from the same client had not reached the flow when this one
+     * did (it was sent to a node that died or handed the flow off): nothing was done; the client
+     * sends the earlier one again, then this one. Only {@link Client#submitAfter} causes it.
+     */
+    OUT_OF_ORDER,
+    /**
+     * The client sent the event again and again and no node answered it within its bound (the
+     * flow's node stayed unreachable): nothing is known to have been done beyond what the log
+     * holds; the flow keeps the path it had.
+     */
+    UNANSWERED
   }
 
   /** A submitter whose answers go to {@code replies}. */
@@ -40,6 +52,18 @@ public interface FlowControl extends AutoCloseable {
    */
   interface Client extends AutoCloseable {
     void submit(ControlEvent event, long correlation);
+
+    /**
+     * Submits an event that must not be applied before the event {@code after} (an earlier
+     * correlation of this client for the same flow, still unanswered; 0: none). A flow that has not
+     * handled {@code after} refuses the event with {@link Refusal#OUT_OF_ORDER} instead of applying
+     * it out of order: messages to a node that dies are lost, later ones reach the flow's new node,
+     * and a flow's input marks would then take the lost one, sent again, for already applied.
+     * Controls that cannot lose messages may ignore {@code after}.
+     */
+    default void submitAfter(ControlEvent event, long correlation, long after) {
+      submit(event, correlation);
+    }
 
     @Override
     default void close() {}

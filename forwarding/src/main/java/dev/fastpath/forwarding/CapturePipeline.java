@@ -300,6 +300,7 @@ public final class CapturePipeline {
   private long heldSent;
   private ReleaseBuffer out;
   private ControlPlaneClient cp;
+  private Redelivery.Settings resend;
 
   // Statistics: pipeline thread only.
   private long framesIn;
@@ -410,6 +411,21 @@ public final class CapturePipeline {
     return this;
   }
 
+  /**
+   * Sends control events again that the flow core did not answer within {@code resend} (a node that
+   * died, a flow caught in a hand-off), keeping each flow's events in order ({@link Redelivery}).
+   * Off by default: a flow core in this process loses nothing.
+   */
+  public CapturePipeline resending(Redelivery.Settings resend) {
+    this.resend = resend;
+    return this;
+  }
+
+  /** Control events sent again because no node answered them in time. */
+  public long resentEvents() {
+    return cp == null ? 0 : cp.resent();
+  }
+
   /** Frames sent on their flow's current path because they were held past the hold limit. */
   public long framesSentWhileHeld() {
     return heldSent;
@@ -431,7 +447,7 @@ public final class CapturePipeline {
       throws CaptureException, IOException {
     out = new ReleaseBuffer(options.maxInFlightFrames(), sink, options.inputOrder() && !live);
     long start = System.nanoTime();
-    try (ControlPlaneClient client = new ControlPlaneClient(control, counters)) {
+    try (ControlPlaneClient client = new ControlPlaneClient(control, counters, resend)) {
       cp = client;
       while (journalFailure == null) {
         // Live: wait briefly while anything is pending, so a quiet wire delays no release.

@@ -35,10 +35,31 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
   private final Histogram latency = new Histogram(3_600_000_000_000L, 3);
   private long nextCorrelation = 1;
   private long submitted;
+  // Null: every event is sent once (tests of the pipeline alone).
+  private final Redelivery redelivery;
+  private int emptyPolls;
 
   ControlPlaneClient(FlowControl control, FastpathCounters counters) {
+    this(control, counters, null);
+  }
+
+  /** With {@code resend} not null, events nobody answered are sent again ({@link Redelivery}). */
+  ControlPlaneClient(FlowControl control, FastpathCounters counters, Redelivery.Settings resend) {
     this.client = control.client(this);
     this.counters = counters;
+    this.redelivery =
+        resend == null
+            ? null
+            : new Redelivery(
+                resend,
+                client::submitAfter,
+                (c, detail) ->
+                    answers.add(new Answer(c, null, FlowControl.Refusal.UNANSWERED, detail)));
+  }
+
+  /** Events sent again because no node answered them (0 without redelivery). */
+  long resent() {
+    return redelivery == null ? 0 : redelivery.resent();
   }
 
   int inFlight() {
@@ -62,7 +83,11 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
       flow.gates++;
     }
     try {
-      client.submit(event, c);
+      if (redelivery != null) {
+        redelivery.send(event, c, System.nanoTime());
+      } else {
+        client.submit(event, c);
+      }
     } catch (RuntimeException e) {
       answers.add(new Answer(c, null, FlowControl.Refusal.STOPPED, e.toString()));
     }
@@ -88,22 +113,56 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
 
   /** The next answer if one is there (pipeline thread). */
   Answer poll() {
-    return answers.poll();
+    if (redelivery == null) {
+      return answers.poll();
+    }
+    Answer a;
+    while ((a = answers.poll()) != null && resentInstead(a)) {
+      // taken care of: the flow's events went out again
+    }
+    // Overdue events are looked for now and then, not at every frame.
+    if (a == null && (++emptyPolls & 1023) == 0) {
+      long now = System.nanoTime();
+      if (redelivery.scanDue(now)) {
+        redelivery.scan(now);
+      }
+    }
+    return a;
+  }
+
+  /** An OUT_OF_ORDER refusal is not the pipeline's business: the flow's events are sent again. */
+  private boolean resentInstead(Answer a) {
+    if (a.refusal() != FlowControl.Refusal.OUT_OF_ORDER) {
+      return false;
+    }
+    if (pending.containsKey(a.correlation())) {
+      redelivery.outOfOrder(a.correlation(), System.nanoTime());
+    }
+    return true;
   }
 
   /** Waits up to {@code millis} for an answer; null if none came. */
   Answer await(long millis) throws InterruptedException {
-    Answer a = answers.poll();
+    Answer a = poll();
     if (a != null) {
       return a;
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     waiting = Thread.currentThread();
     try {
-      while ((a = answers.poll()) == null) {
-        long left = deadline - System.nanoTime();
+      while ((a = poll()) == null) {
+        long now = System.nanoTime();
+        long left = deadline - now;
         if (left <= 0) {
           return null;
+        }
+        if (redelivery != null) {
+          // Wake for the next look for overdue events, and look now if it is due.
+          if (redelivery.scanDue(now)) {
+            redelivery.scan(now);
+            continue;
+          }
+          left = Math.min(left, redelivery.nanosToScan(now));
         }
         LockSupport.parkNanos(this, left);
         if (Thread.interrupted()) {
@@ -119,6 +178,9 @@ final class ControlPlaneClient implements FlowControl.Replies, AutoCloseable {
   /** The pending event an answer is for, removed; records the latency of gating ones. */
   Pending complete(Answer a) {
     Pending p = pending.remove(a.correlation());
+    if (p != null && redelivery != null) {
+      redelivery.answered(a.correlation(), System.nanoTime());
+    }
     if (p != null && p.gating()) {
       p.flow().gates--;
       if (p.event() instanceof ControlEvent.RedirectArrived) {

@@ -10,6 +10,7 @@ import dev.fastpath.flow.log.LogRecovery;
 import dev.fastpath.forwarding.CapturePipeline;
 import dev.fastpath.forwarding.FastpathCounters;
 import dev.fastpath.forwarding.ForwardingTable;
+import dev.fastpath.forwarding.Redelivery;
 import dev.fastpath.ingest.FlowKey;
 import dev.fastpath.ingest.config.EniConfig;
 import dev.fastpath.ingest.config.FastpathConfig;
@@ -26,8 +27,10 @@ final class FastpathNode implements AutoCloseable {
 
   /**
    * @param cluster Pekko settings of the cluster this node joins (empty: a one-node cluster)
-   * @param singleNode this node owns every partition: catch them all up before starting (else each
-   *     is caught up when its shard starts here)
+   * @param singleNode read every partition before starting: a single node (it owns them all), or a
+   *     clustered node that forwards traffic (its forwarding table needs every fixed-up flow's
+   *     decision, wherever the flow's actor lives; the partitions stay another node's until a shard
+   *     of theirs starts here). Otherwise each partition is read when its shard starts here.
    */
   record Settings(
       FastpathConfig config,
@@ -142,6 +145,11 @@ final class FastpathNode implements AutoCloseable {
       o = o.perFlowOrder();
     }
     CapturePipeline p = new CapturePipeline(cfg, control, table, counters, o);
+    if (clustered()) {
+      // Events sent to a node that dies are never answered: send them again (in each flow's
+      // order), as fastpath.flow.resend says.
+      p.resending(Redelivery.Settings.fromConfig(ConfigFactory.load()));
+    }
     FlowStateStore store = control.store();
     if (store.hasSeenInput(sourceId)) {
       // The same input again: its flows replay from their recorded answers, as the first run.
@@ -152,6 +160,66 @@ final class FastpathNode implements AutoCloseable {
       p.restoring(open);
     }
     return p;
+  }
+
+  /** Waits until {@code members} cluster members are up (demo: shards spread over all nodes). */
+  void awaitMembers(int members, java.time.Duration timeout) {
+    var cluster = org.apache.pekko.cluster.typed.Cluster.get(control.system());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      int up = 0;
+      for (var m : cluster.state().getMembers()) {
+        if (m.status() == org.apache.pekko.cluster.MemberStatus.up()) {
+          up++;
+        }
+      }
+      if (up >= members && regions() >= members) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            up
+                + " of "
+                + members
+                + " cluster members up, "
+                + regions()
+                + " shard regions registered, after "
+                + timeout.toSeconds()
+                + " s");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+    }
+  }
+
+  // Shard regions registered with the coordinator: shards go only to those, so a capture started
+  // before all are registered leaves a node without flows.
+  private int regions() {
+    try {
+      var region =
+          org.apache.pekko.cluster.sharding.ClusterSharding.get(
+                  org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(control.system()))
+              .shardRegion(dev.fastpath.flow.actor.FlowActor.TYPE_KEY.name());
+      Object r =
+          org.apache.pekko.pattern.Patterns.ask(
+                  region,
+                  org.apache.pekko.cluster.sharding.ShardRegion.getCurrentRegionsInstance(),
+                  java.time.Duration.ofSeconds(5))
+              .toCompletableFuture()
+              .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      return ((org.apache.pekko.cluster.sharding.ShardRegion.CurrentRegions) r).getRegions().size();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return 0;
+    }
+  }
+
+  /** Whether this node joins others (seed nodes given). */
+  boolean clustered() {
+    Config c = settings.cluster();
+    return c.hasPath("pekko.cluster.seed-nodes")
+        && !c.getStringList("pekko.cluster.seed-nodes").isEmpty();
   }
 
   boolean inputSeenBefore(long sourceId) {

@@ -77,6 +77,23 @@ public final class RunCommand implements Callable<Integer> {
 
   @Mixin ClusterOptions cluster = new ClusterOptions();
 
+  // `demo --nodes N`'s ingest node: not for users (hidden), spelled out in DemoCluster.
+  @Option(names = "--demo-members", hidden = true)
+  int demoMembers;
+
+  @Option(names = "--demo-pause-after", hidden = true)
+  long demoPauseAfter;
+
+  @Option(names = "--demo-resume-file", hidden = true)
+  Path demoResumeFile;
+
+  /**
+   * What {@code demo --nodes N} asks of its ingest node: wait until {@code members} nodes are up
+   * (so the flows' shards spread over all of them), and pause after frame {@code pauseAfter} until
+   * {@code resumeFile} exists (0: no pause).
+   */
+  record DemoHooks(int members, long pauseAfter, Path resumeFile) {}
+
   @Override
   public Integer call() throws Exception {
     Preflight.run(pcap, out, summary, data);
@@ -85,7 +102,16 @@ public final class RunCommand implements Callable<Integer> {
     try {
       r =
           execute(
-              cfg, pcap, out, data, cluster.toConfig(), nodeName(node), quiet ? null : System.err);
+              cfg,
+              pcap,
+              out,
+              data,
+              cluster.toConfig(),
+              nodeName(node),
+              quiet ? null : System.err,
+              demoMembers > 0 || demoPauseAfter > 0
+                  ? new DemoHooks(demoMembers, demoPauseAfter, demoResumeFile)
+                  : null);
     } catch (ControlPlaneFailure f) {
       System.err.println(failureMessage(f, data));
       if (summary != null) {
@@ -94,7 +120,7 @@ public final class RunCommand implements Callable<Integer> {
       return Main.EXIT_FAILED;
     }
     if (summary != null) {
-      writeSummary(summary, r.counters(), r.summary());
+      writeSummary(summary, r.counters(), r.summary(), r.resent());
     }
     if (!quiet) {
       printSummary(System.out, r, cfg);
@@ -120,7 +146,8 @@ public final class RunCommand implements Callable<Integer> {
       String bootstrap,
       boolean seenBefore,
       long seeded,
-      String firstRefusal) {}
+      String firstRefusal,
+      long resent) {}
 
   static FastpathConfig loadConfig(Path config, List<String> enis) {
     FastpathConfig cfg = FastpathConfigLoader.load(config, enis);
@@ -179,7 +206,24 @@ public final class RunCommand implements Callable<Integer> {
       String node,
       PrintStream progressTo)
       throws IOException {
-    try (CaptureReader reader = openCapture(pcap)) {
+    return execute(cfg, pcap, out, data, cluster, node, progressTo, null);
+  }
+
+  static Result execute(
+      FastpathConfig cfg,
+      Path pcap,
+      Path out,
+      DataOptions data,
+      com.typesafe.config.Config cluster,
+      String node,
+      PrintStream progressTo,
+      DemoHooks demo)
+      throws IOException {
+    try (CaptureReader file = openCapture(pcap)) {
+      CaptureReader reader =
+          demo != null && demo.pauseAfter() > 0
+              ? new PausingReader(file, demo.pauseAfter(), demo.resumeFile(), System.out)
+              : file;
       CompletableFuture<Long> identity = identity(pcap);
       try (FastpathNode n =
               FastpathNode.start(new FastpathNode.Settings(cfg, data, cluster, node, true, "run"));
@@ -191,6 +235,9 @@ public final class RunCommand implements Callable<Integer> {
                   reader.sizeBytes(),
                   progressTo == null)) {
         long sourceId = identity.join();
+        if (demo != null && demo.members() > 0) {
+          n.awaitMembers(demo.members(), java.time.Duration.ofMinutes(2));
+        }
         boolean seenBefore = n.inputSeenBefore(sourceId);
         if (seenBefore && progressTo != null) {
           progressTo.println(
@@ -214,7 +261,8 @@ public final class RunCommand implements Callable<Integer> {
             n.bootstrapServers(),
             seenBefore,
             n.seededDecisions(),
-            pipeline.firstRefusal());
+            pipeline.firstRefusal(),
+            pipeline.resentEvents());
       }
     }
   }
@@ -244,6 +292,12 @@ public final class RunCommand implements Callable<Integer> {
    */
   static void writeSummary(Path file, FastpathCounters counters, PipelineSummary s)
       throws IOException {
+    writeSummary(file, counters, s, -1);
+  }
+
+  /** As above; {@code resent} >= 0 adds {@code control.resent}. */
+  static void writeSummary(Path file, FastpathCounters counters, PipelineSummary s, long resent)
+      throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
@@ -261,6 +315,10 @@ public final class RunCommand implements Callable<Integer> {
     ObjectNode control = json.putObject("control");
     control.put("events", s.controlEvents());
     control.put("already_applied", s.alreadyApplied());
+    if (resent >= 0) {
+      // Sent again because no node answered (a node died, a flow was being handed off).
+      control.put("resent", resent);
+    }
     ObjectNode refused = control.putObject("refused");
     s.refusedByReason().forEach(refused::put);
     Files.writeString(

@@ -255,9 +255,42 @@ public final class ServeCommand implements Callable<Integer> {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     FastpathMetrics.bindJvmAndProcess(registry);
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "fastpath-shutdown"));
+    CountDownLatch done = new CountDownLatch(1);
+    // SIGTERM: stop reading, let the events in flight be answered, leave the cluster (shards hand
+    // off), flush the log; the JVM ends when this hook returns, so it waits for all of that.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop.countDown();
+                  try {
+                    done.await(SHUTDOWN_GRACE.toSeconds(), TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "fastpath-shutdown"));
+    try {
+      return serveUntilStopped(cfg, ports, httpSettings, nodeName, registry, stop);
+    } finally {
+      done.countDown();
+    }
+  }
 
+  /** How long SIGTERM waits for the node to stop in order before the JVM ends anyway. */
+  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(120);
+
+  private int serveUntilStopped(
+      FastpathConfig cfg,
+      LivePorts ports,
+      HttpServerSettings httpSettings,
+      String nodeName,
+      PrometheusMeterRegistry registry,
+      CountDownLatch stop)
+      throws Exception {
     boolean clustered = !cluster.seeds.isEmpty();
+    // A clustered node that forwards traffic reads every partition at start, for its table.
+    boolean ingests = pcap != null || iface != null || bridge != null;
     try (FastpathNode node =
             FastpathNode.start(
                 new FastpathNode.Settings(
@@ -265,9 +298,9 @@ public final class ServeCommand implements Callable<Integer> {
                     data,
                     cluster.toConfig(),
                     nodeName,
-                    !clustered,
+                    !clustered || ingests,
                     "serve",
-                    Duration.ofSeconds(60)));
+                    SHUTDOWN_GRACE));
         FlowHistoryRepository repo = noProjection ? null : HistoryStores.open(data, postgres);
         HistoryStores.Sharing sharedStore = HistoryStores.share(data, repo, "serve");
         FlowHistoryProjection projection =
@@ -276,6 +309,26 @@ public final class ServeCommand implements Callable<Integer> {
                 : FlowHistoryProjection.create(
                     node.bootstrapServers(), Topics.AUDIT, repo, registry)) {
       KafkaEndpoint kafka = node.kafka();
+      // Downed by the split-brain resolver (this node was on the minority side of a partition,
+      // or was unreachable too long): its actors are gone and it must not go on as if it served
+      // flows. It stops, and exits 1 so that its supervisor starts it again; it then rejoins.
+      java.util.concurrent.atomic.AtomicBoolean downed =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      node.control()
+          .system()
+          .getWhenTerminated()
+          .thenRun(
+              () -> {
+                if (stop.getCount() > 0) {
+                  downed.set(true);
+                  System.err.println(
+                      "fastpath: node "
+                          + nodeName
+                          + " left the cluster (downed by the split-brain resolver, or its"
+                          + " cluster stopped); stopping, exit 1: restart it to rejoin");
+                  stop.countDown();
+                }
+              });
       ShardedFlowControl control = node.control();
       FastpathCounters counters = node.counters();
       counters.bindTo(registry);
@@ -400,6 +453,9 @@ public final class ServeCommand implements Callable<Integer> {
       }
       if (projection != null) {
         projection.stop();
+      }
+      if (downed.get()) {
+        return Main.EXIT_FAILED;
       }
     }
     return 0;

@@ -49,9 +49,18 @@ public final class FlowActor {
 
   public interface Command {}
 
-  /** A control event; the answer goes to {@code replyTo} once its records are durable. */
-  public record Handle(ControlEvent event, long correlation, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * A control event; the answer goes to {@code replyTo} once its records are durable. {@code after}
+   * (0: none) is the correlation of the sender's previous event for this flow that the sender had
+   * no answer for yet: the flow must have handled it first ({@link
+   * dev.fastpath.flow.FlowControl.Client#submitAfter}).
+   */
+  public record Handle(ControlEvent event, long correlation, ActorRef<Reply> replyTo, long after)
+      implements Command {
+    public Handle(ControlEvent event, long correlation, ActorRef<Reply> replyTo) {
+      this(event, correlation, replyTo, 0);
+    }
+  }
 
   /** The answer to a {@link Handle}: a result, or a refusal (then {@code result} is null). */
   public record Reply(long correlation, ControlResult result, Refusal refusal, String detail) {
@@ -113,6 +122,9 @@ public final class FlowActor {
   // The durable state: changed only by the event handler, once a step is acknowledged.
   private FlowState state;
   private InputMarks marks = InputMarks.NONE;
+
+  // What this incarnation handled per sender (in memory only; see checkOrder).
+  private final SenderOrder order = new SenderOrder();
 
   // Each state's behaviour is built once: a flow makes a few steps, each would rebuild it.
   private final Behavior<Command> idle;
@@ -219,6 +231,9 @@ public final class FlowActor {
   }
 
   private Behavior<Command> onHandle(Handle h) {
+    if (!order.admits(h)) {
+      return refuseOutOfOrder(h);
+    }
     restore(h);
     Decision d;
     FlowState next;
@@ -244,6 +259,9 @@ public final class FlowActor {
 
   /** A source's refusals that name no flow: the same shape, with input marks as the state. */
   private Behavior<Command> onSourceHandle(Handle h) {
+    if (!order.admits(h)) {
+      return refuseOutOfOrder(h);
+    }
     restore(h);
     if (!(h.event() instanceof ControlEvent.Unattributed u)) {
       h.replyTo().tell(Reply.refused(h.correlation(), Refusal.INVALID, "not a refusal"));
@@ -316,6 +334,53 @@ public final class FlowActor {
   }
 
   // ---------------------------------------------------------------- shared
+
+  /**
+   * The event's predecessor never reached this incarnation (it went to a node that died, or to the
+   * flow's previous incarnation and was lost in a hand-off): applying this one now would put the
+   * flow's steps out of order, and the predecessor, sent again, would then be taken for applied.
+   */
+  private Behavior<Command> refuseOutOfOrder(Handle h) {
+    h.replyTo()
+        .tell(
+            Reply.refused(
+                h.correlation(),
+                Refusal.OUT_OF_ORDER,
+                "flow " + entityId + " has not seen event " + h.after() + " of this sender"));
+    return Behaviors.same();
+  }
+
+  /**
+   * The newest correlation handled per sender. One sender's events for one flow arrive in the order
+   * sent, and its correlations grow, so "the predecessor was handled here" is "the newest handled
+   * is at least the predecessor". Usually one sender; a map only when there are more.
+   */
+  private static final class SenderOrder {
+    private ActorRef<Reply> first;
+    private long firstNewest;
+    private java.util.Map<ActorRef<Reply>, Long> others;
+
+    boolean admits(Handle h) {
+      ActorRef<Reply> from = h.replyTo();
+      if (first == null || first.equals(from)) {
+        if (h.after() != 0 && (first == null || firstNewest < h.after())) {
+          return false;
+        }
+        first = from;
+        firstNewest = Math.max(firstNewest, h.correlation());
+        return true;
+      }
+      if (others == null) {
+        others = new java.util.HashMap<>(4);
+      }
+      long newest = others.getOrDefault(from, 0L);
+      if (h.after() != 0 && newest < h.after()) {
+        return false;
+      }
+      others.put(from, Math.max(newest, h.correlation()));
+      return true;
+    }
+  }
 
   private Behavior<Command> stashOrRefuse(Command c) {
     if (stash.isFull()) {

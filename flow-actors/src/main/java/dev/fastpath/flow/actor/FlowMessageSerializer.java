@@ -38,6 +38,7 @@ import org.apache.pekko.serialization.JSerializer;
  * <pre>
  * Handle:        tag=1 | replyTo (UTF) | correlation (8) | kind (1) | flow (pb) | timestamp (8)
  *                | cause (pb) | body
+ *                (tag=4: the same with after (8) following the correlation)
  *   body: FlowStarted opened (pb) | RedirectArrived redirect (pb) | RedirectRefused rejected (pb)
  *         FlowEnding reason (4) counts (pb) | FlowTraffic counts (pb)
  *         Unattributed sourceId (8) rejected (pb)   (flow written as null)
@@ -54,6 +55,9 @@ public final class FlowMessageSerializer extends JSerializer {
   private static final byte TAG_HANDLE = 1;
   private static final byte TAG_RESULT = 2;
   private static final byte TAG_REPLY = 3;
+  // A Handle with a predecessor (FlowActor.Handle#after): the same plus 8 bytes after the
+  // correlation. A Handle without one keeps tag 1, so older nodes read what they can.
+  private static final byte TAG_HANDLE_AFTER = 4;
 
   private static final byte KIND_STARTED = 1;
   private static final byte KIND_REDIRECT = 2;
@@ -91,9 +95,12 @@ public final class FlowMessageSerializer extends JSerializer {
     ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(buf)) {
       if (o instanceof FlowActor.Handle h) {
-        out.writeByte(TAG_HANDLE);
+        out.writeByte(h.after() == 0 ? TAG_HANDLE : TAG_HANDLE_AFTER);
         out.writeUTF(resolver().toSerializationFormat(h.replyTo()));
         out.writeLong(h.correlation());
+        if (h.after() != 0) {
+          out.writeLong(h.after());
+        }
         writeEvent(out, h.event());
       } else if (o instanceof FlowActor.Reply r) {
         out.writeByte(TAG_REPLY);
@@ -121,10 +128,11 @@ public final class FlowMessageSerializer extends JSerializer {
   public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte tag = in.readByte();
-      if (tag == TAG_HANDLE) {
+      if (tag == TAG_HANDLE || tag == TAG_HANDLE_AFTER) {
         ActorRef<FlowActor.Reply> replyTo = resolver().resolveActorRef(in.readUTF());
         long correlation = in.readLong();
-        return new FlowActor.Handle(readEvent(in), correlation, replyTo);
+        long after = tag == TAG_HANDLE_AFTER ? in.readLong() : 0;
+        return new FlowActor.Handle(readEvent(in), correlation, replyTo, after);
       } else if (tag == TAG_REPLY) {
         long correlation = in.readLong();
         if (in.readBoolean()) {

@@ -99,8 +99,17 @@ public final class PartitionGate implements AutoCloseable {
     }
   }
 
+  /** Lets releases already queued (their hand-off checkpoints) finish, then stops. */
   @Override
   public void close() {
-    worker.shutdownNow();
+    worker.shutdown();
+    try {
+      if (!worker.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        worker.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      worker.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -82,6 +82,13 @@ public final class ShardedFlowControl implements FlowControl {
     FlowStateStore store = new FlowStateStore(partitions, 1 << 16);
     LogRecovery recovery = new LogRecovery(settings, store);
     LogRecovery.Result recovered = recoverAll ? recovery.recoverAll() : null;
+    if (recoverAll && clustered(overrides)) {
+      // Read for the forwarding table, owned only once a shard of it starts here: until then
+      // another node writes the partition, and what was read goes stale.
+      for (int p = 0; p < partitions; p++) {
+        store.standBy(p);
+      }
+    }
     KafkaJournal journal = KafkaJournal.start(settings, store);
     try {
       return start(config, journal, recovery, overrides, recovered);
@@ -139,6 +146,7 @@ public final class ShardedFlowControl implements FlowControl {
       ActorRef<ShardWatcher.Command> watcher =
           system.systemActorOf(ShardWatcher.create(gate), "shard-watcher", Props.empty());
       gate.onNewShard((p, shard) -> watcher.tell(new ShardWatcher.Watch(p, shard)));
+      system.systemActorOf(MembershipLog.create(), "membership-log", Props.empty());
       Cluster cluster = Cluster.get(system);
       if (pekko.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -150,6 +158,7 @@ public final class ShardedFlowControl implements FlowControl {
                           FlowActor.TYPE_KEY,
                           ctx -> FlowActor.create(ctx.getEntityId(), ctx.getShard(), deps))
                       .withMessageExtractor(new PartitionExtractor(partitions))
+                      .withAllocationStrategy(new SpreadShardAllocation())
                       .withStopMessage(FlowActor.Passivate.INSTANCE));
       awaitUp(cluster);
       return new ShardedFlowControl(system, region, journal, gate, recovered);
@@ -157,6 +166,13 @@ public final class ShardedFlowControl implements FlowControl {
       system.terminate();
       throw e;
     }
+  }
+
+  /** Whether these settings join other nodes (seed nodes given), as start() reads them. */
+  static boolean clustered(Config overrides) {
+    Config c = overrides.withFallback(ConfigFactory.load().getConfig("fastpath.cluster"));
+    return c.hasPath("pekko.cluster.seed-nodes")
+        && !c.getStringList("pekko.cluster.seed-nodes").isEmpty();
   }
 
   /** Shard = Kafka partition of the entity id (FlowPartitioner), so a shard is one partition. */
@@ -223,6 +239,13 @@ public final class ShardedFlowControl implements FlowControl {
         region.tell(
             new ShardingEnvelope<>(
                 event.entityId(), new FlowActor.Handle(event, correlation, ref)));
+      }
+
+      @Override
+      public void submitAfter(ControlEvent event, long correlation, long after) {
+        region.tell(
+            new ShardingEnvelope<>(
+                event.entityId(), new FlowActor.Handle(event, correlation, ref, after)));
       }
 
       @Override

@@ -186,6 +186,19 @@ public final class FlowStateStore {
     }
   }
 
+  /**
+   * Read at start for this node's own use (a clustered node seeding its forwarding table), but not
+   * owned: another node may be writing the partition, so it is not checkpointed from here, and a
+   * shard of it starting here first catches up from the watermark. Unlike {@link #released} the
+   * changed keys stay marked: recovery folded them and no checkpoint has written them yet.
+   */
+  public void standBy(int partition) {
+    Partition p = partitions[partition];
+    synchronized (p) {
+      p.caughtUp = false;
+    }
+  }
+
   /** The partition's shard left this node: its states may go stale and are not checkpointed. */
   public void released(int partition) {
     Partition p = partitions[partition];

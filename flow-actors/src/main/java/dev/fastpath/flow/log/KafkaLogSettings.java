@@ -17,6 +17,10 @@ import java.util.Map;
  * @param deliveryTimeout how long a step may wait for Kafka before it fails (the flow keeps its
  *     path; `run` stops with a message); retries inside this bound never duplicate a record
  * @param producerOverrides extra kafka-clients producer properties (tests, tuning)
+ * @param replicationFactor replicas of each partition of the topics this node creates; 0: as many
+ *     as the cluster allows, up to 3 ({@link TopicAdmin})
+ * @param minInsyncReplicas the topics' {@code min.insync.replicas}: an append is acknowledged only
+ *     once this many replicas have it; 0: one fewer than the replication factor, at least 1
  */
 public record KafkaLogSettings(
     String bootstrapServers,
@@ -28,7 +32,9 @@ public record KafkaLogSettings(
     Duration startupTimeout,
     Duration checkpointInterval,
     Duration deliveryTimeout,
-    Map<String, String> producerOverrides) {
+    Map<String, String> producerOverrides,
+    int replicationFactor,
+    int minInsyncReplicas) {
 
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
   public static final Duration DEFAULT_DELIVERY_TIMEOUT = Duration.ofMinutes(2);
@@ -48,6 +54,45 @@ public record KafkaLogSettings(
               + statePartitions);
     }
     producerOverrides = Map.copyOf(producerOverrides);
+    if (replicationFactor < 0 || minInsyncReplicas < 0) {
+      throw new IllegalArgumentException(
+          "replication factor and min.insync.replicas must be 0 (automatic) or more");
+    }
+    if (replicationFactor > 0 && minInsyncReplicas > replicationFactor) {
+      throw new IllegalArgumentException(
+          "min.insync.replicas "
+              + minInsyncReplicas
+              + " is more than the replication factor "
+              + replicationFactor
+              + ": no append could ever be acknowledged");
+    }
+  }
+
+  /** The settings before replication was configurable: both automatic. */
+  public KafkaLogSettings(
+      String bootstrapServers,
+      String auditTopic,
+      int auditPartitions,
+      String stateTopic,
+      int statePartitions,
+      String node,
+      Duration startupTimeout,
+      Duration checkpointInterval,
+      Duration deliveryTimeout,
+      Map<String, String> producerOverrides) {
+    this(
+        bootstrapServers,
+        auditTopic,
+        auditPartitions,
+        stateTopic,
+        statePartitions,
+        node,
+        startupTimeout,
+        checkpointInterval,
+        deliveryTimeout,
+        producerOverrides,
+        0,
+        0);
   }
 
   public static KafkaLogSettings defaults(String bootstrapServers, String node) {
@@ -88,7 +133,9 @@ public record KafkaLogSettings(
         k.getDuration("startup-timeout"),
         k.getDuration("checkpoint-interval"),
         k.getDuration("delivery-timeout"),
-        Map.of());
+        Map.of(),
+        k.getInt("replication-factor"),
+        k.getInt("min-insync-replicas"));
   }
 
   public KafkaLogSettings withTopics(String audit, String state) {
@@ -102,7 +149,9 @@ public record KafkaLogSettings(
         startupTimeout,
         checkpointInterval,
         deliveryTimeout,
-        producerOverrides);
+        producerOverrides,
+        replicationFactor,
+        minInsyncReplicas);
   }
 
   public KafkaLogSettings withNode(String name) {
@@ -116,7 +165,9 @@ public record KafkaLogSettings(
         startupTimeout,
         checkpointInterval,
         deliveryTimeout,
-        producerOverrides);
+        producerOverrides,
+        replicationFactor,
+        minInsyncReplicas);
   }
 
   public KafkaLogSettings withPartitions(int partitions) {
@@ -130,7 +181,9 @@ public record KafkaLogSettings(
         startupTimeout,
         checkpointInterval,
         deliveryTimeout,
-        producerOverrides);
+        producerOverrides,
+        replicationFactor,
+        minInsyncReplicas);
   }
 
   public KafkaLogSettings withCheckpointInterval(Duration interval) {
@@ -144,7 +197,9 @@ public record KafkaLogSettings(
         startupTimeout,
         interval,
         deliveryTimeout,
-        producerOverrides);
+        producerOverrides,
+        replicationFactor,
+        minInsyncReplicas);
   }
 
   public KafkaLogSettings withDeliveryTimeout(Duration timeout) {
@@ -158,7 +213,9 @@ public record KafkaLogSettings(
         startupTimeout,
         checkpointInterval,
         timeout,
-        producerOverrides);
+        producerOverrides,
+        replicationFactor,
+        minInsyncReplicas);
   }
 
   public KafkaLogSettings withProducerOverrides(Map<String, String> overrides) {
@@ -172,6 +229,24 @@ public record KafkaLogSettings(
         startupTimeout,
         checkpointInterval,
         deliveryTimeout,
-        overrides);
+        overrides,
+        replicationFactor,
+        minInsyncReplicas);
+  }
+
+  public KafkaLogSettings withReplication(int factor, int minInsync) {
+    return new KafkaLogSettings(
+        bootstrapServers,
+        auditTopic,
+        auditPartitions,
+        stateTopic,
+        statePartitions,
+        node,
+        startupTimeout,
+        checkpointInterval,
+        deliveryTimeout,
+        producerOverrides,
+        factor,
+        minInsync);
   }
 }

@@ -65,7 +65,9 @@ class TwoNodeClusterTest {
           .until(
               () ->
                   Cluster.get(nodeA.system()).state().getMembers().spliterator().estimateSize() == 2
-                      && allUp(nodeA));
+                      && allUp(nodeA)
+                      // Shards go only to regions registered with the coordinator: both first.
+                      && RemoteBurstTest.regions(nodeA) == 2);
       for (ControlEvent e : events) {
         ControlResult r = nodeA.ask(e).toCompletableFuture().orTimeout(60, TimeUnit.SECONDS).join();
         assertThat(r).isEqualTo(local.ask(e).toCompletableFuture().join());

@@ -149,8 +149,19 @@ final class Schema {
     return migrations("", "").size();
   }
 
+  /**
+   * The key of the PostgreSQL advisory lock under which the schema is migrated ("fastpath" in
+   * ASCII): nodes sharing one database start together, and the first migrates while the others
+   * wait, then find nothing left to do.
+   */
+  static final long MIGRATION_LOCK = 0x6661737470617468L;
+
   static void migrate(Connection c, String flowKeyType, String binaryType) throws SQLException {
     try (Statement s = c.createStatement()) {
+      if ("PostgreSQL".equalsIgnoreCase(c.getMetaData().getDatabaseProductName())) {
+        // Held until this transaction ends (commit or rollback below), crash included.
+        s.execute("SELECT pg_advisory_xact_lock(" + MIGRATION_LOCK + ")");
+      }
       s.execute("CREATE TABLE IF NOT EXISTS fh_schema_version (version INT NOT NULL)");
       int current = 0;
       try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM fh_schema_version")) {

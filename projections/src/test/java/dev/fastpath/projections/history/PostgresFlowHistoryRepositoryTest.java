@@ -39,6 +39,52 @@ class PostgresFlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     return server.getDatabase("postgres", name);
   }
 
+  /**
+   * Three nodes start at once on an empty database (docker compose up): the schema is migrated
+   * once, under an advisory lock, and every node opens it.
+   */
+  @Test
+  void nodesStartingTogetherOnAnEmptyDatabaseMigrateItOnce() throws Exception {
+    javax.sql.DataSource db = freshDatabase(pg);
+    int nodes = 3;
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(nodes);
+    java.util.List<java.util.concurrent.CompletableFuture<FlowHistoryRepository>> opened =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      opened.add(
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  start.await();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+                return PostgresFlowHistoryRepository.open(db);
+              },
+              java.util.concurrent.Executors.newSingleThreadExecutor()));
+    }
+    java.util.List<FlowHistoryRepository> repos = new java.util.ArrayList<>();
+    try {
+      for (var f : opened) {
+        repos.add(f.get(2, java.util.concurrent.TimeUnit.MINUTES));
+      }
+      try (Connection c = db.getConnection();
+          Statement s = c.createStatement();
+          java.sql.ResultSet rs =
+              s.executeQuery(
+                  "SELECT version, COUNT(*) FROM fh_schema_version GROUP BY version ORDER BY 1")) {
+        int expected = 1;
+        while (rs.next()) {
+          assertThat(rs.getInt(1)).isEqualTo(expected++);
+          assertThat(rs.getInt(2)).as("version %d recorded once", rs.getInt(1)).isEqualTo(1);
+        }
+        assertThat(expected - 1).isEqualTo(Schema.latest());
+      }
+    } finally {
+      repos.forEach(FlowHistoryRepository::close);
+    }
+  }
+
   @Test
   void opensFromAJdbcUrlCarryingTheCredentials() {
     String url = pg.getJdbcUrl("postgres", "postgres") + "&password=ignored";
