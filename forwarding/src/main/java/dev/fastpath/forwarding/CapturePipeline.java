@@ -149,7 +149,7 @@ public final class CapturePipeline {
           sourceName,
           0,
           1 << 16,
-          8_192,
+          2_048,
           1_000,
           10_000_000_000L,
           30_000_000_000L,
