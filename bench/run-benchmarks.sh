@@ -107,7 +107,7 @@ for part in "${PARTS[@]}"; do
     projection)
       run_part projection "$JAVA" -Xmx3g -cp "$CP" dev.fastpath.bench.ProjectionBench \
         --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" \
-        --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$PROJECTION_HTTP" ;;
+        --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$((PROJECTION_HTTP * 6))" ;;
     live)
       # A node in a network namespace forwarding tcpreplay's traffic (docs/benchmarks.md).
       run_part live "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.LiveForwardBench \
