@@ -42,7 +42,8 @@ class LiveForwardingNamespaceTest {
           "forwarded (\\d+) of (\\d+) frames \\((\\d+) rewritten, (\\d+) redirects consumed, (\\d+)"
               + " sent");
   private static final Pattern FIXUPS =
-      Pattern.compile("fixups\\s+\\d+\\s+\\(VIP (\\d+), PE (\\d+), ILB (\\d+)\\)");
+      Pattern.compile(
+          "fixups\\s+\\d+\\s*\\R\\s+VIP\\s+(\\d+)\\s*\\R\\s+PE\\s+(\\d+)\\s*\\R\\s+ILB\\s+(\\d+)");
 
   @TempDir static Path dir;
   static Path pcap;
