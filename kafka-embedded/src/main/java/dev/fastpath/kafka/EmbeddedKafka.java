@@ -125,6 +125,7 @@ public final class EmbeddedKafka implements AutoCloseable {
           new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       server.startup();
       String bootstrap = hostPart(host) + ":" + port;
+      FATAL_DIR = dataDir;
       EmbeddedKafka kafka = new EmbeddedKafka(dataDir, bootstrap, server);
       kafka.awaitReady(Duration.ofSeconds(60));
       LOG.info("embedded Kafka broker ready at {} (data {})", bootstrap, dataDir);
@@ -181,20 +182,67 @@ public final class EmbeddedKafka implements AutoCloseable {
    * the process, but the broker is gone all the same: {@link #fatalError()} remembers why.
    */
   private static void guardExit() {
-    Exit.setExitProcedure(
-        (code, msg) -> {
-          FATAL = "Kafka requested exit(" + code + "): " + msg;
-          throw new IllegalStateException(FATAL);
-        });
-    Exit.setHaltProcedure(
-        (code, msg) -> {
-          FATAL = "Kafka requested halt(" + code + "): " + msg;
-          throw new IllegalStateException(FATAL);
-        });
+    Exit.setExitProcedure((code, msg) -> fatal("exit", code, msg));
+    Exit.setHaltProcedure((code, msg) -> fatal("halt", code, msg));
   }
+
+  private static void fatal(String how, int code, String msg) {
+    String why = "Kafka requested " + how + "(" + code + ")" + (msg == null ? "" : ": " + msg);
+    Path dir = FATAL_DIR;
+    String disk = dir == null ? null : diskProblem(dir);
+    FATAL = disk != null ? disk + " (" + why + ")" : why;
+    for (java.util.function.Consumer<String> l : FATAL_LISTENERS) {
+      // Not on Kafka's own thread: a listener closes clients, which must not wait for this one.
+      Thread t = new Thread(() -> l.accept(FATAL), "fastpath-broker-fatal");
+      t.setDaemon(true);
+      t.start();
+    }
+    throw new IllegalStateException(FATAL);
+  }
+
+  /**
+   * Kafka halts with no message when every log directory failed; the usual cause is a full disk,
+   * which the file store says: then the message names it.
+   */
+  static String diskProblem(Path dataDir) {
+    try {
+      java.nio.file.FileStore store = Files.getFileStore(dataDir);
+      long free = store.getUsableSpace();
+      long total = store.getTotalSpace();
+      if (free < Math.max(MIN_FREE_BYTES, total / 200)) {
+        return String.format(
+            java.util.Locale.ROOT,
+            "the disk of %s is full (%,d KB free of %,d KB)",
+            dataDir,
+            free / 1024,
+            total / 1024);
+      }
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private static final long MIN_FREE_BYTES = 1024 * 1024;
 
   // Kafka's Exit hook is JVM-wide, so is what it reports; one JVM runs one embedded broker.
   private static volatile String FATAL;
+  private static volatile Path FATAL_DIR;
+  private static final List<java.util.function.Consumer<String>> FATAL_LISTENERS =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Calls {@code listener} (once, on a thread of its own) with the reason when the broker stops on
+   * its own: a full disk or a corrupt log makes Kafka halt, and the writer must stop at once
+   * instead of retrying into a broker that is gone until its delivery timeout.
+   */
+  public void onFatal(java.util.function.Consumer<String> listener) {
+    FATAL_LISTENERS.add(listener);
+    String already = FATAL;
+    if (already != null && FATAL_LISTENERS.remove(listener)) {
+      listener.accept(already);
+    }
+  }
 
   /** Why the broker stopped on its own (it asked to exit or halt), if it did. */
   public Optional<String> fatalError() {
@@ -340,6 +388,31 @@ public final class EmbeddedKafka implements AutoCloseable {
         probe = null;
       }
     }
+    FATAL_LISTENERS.clear();
+    if (FATAL != null) {
+      // A broker that halted waits minutes for a controlled shutdown nobody will approve: give it
+      // a few seconds, then leave it (its files are as the halt left them; the next start recovers
+      // them as after a crash).
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  server.shutdown();
+                  server.awaitShutdown();
+                } catch (RuntimeException e) {
+                  LOG.debug("shutdown of a halted broker: {}", e.toString());
+                }
+              },
+              "fastpath-broker-shutdown");
+      t.setDaemon(true);
+      t.start();
+      try {
+        t.join(HALTED_SHUTDOWN.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
     try {
       server.shutdown();
       server.awaitShutdown();
@@ -347,4 +420,6 @@ public final class EmbeddedKafka implements AutoCloseable {
       LOG.warn("embedded Kafka broker shutdown: {}", e.toString());
     }
   }
+
+  private static final Duration HALTED_SHUTDOWN = Duration.ofSeconds(5);
 }

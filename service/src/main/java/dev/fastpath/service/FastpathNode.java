@@ -88,6 +88,20 @@ final class FastpathNode implements AutoCloseable {
               .withNode(s.node());
       ShardedFlowControl control =
           ShardedFlowControl.start(s.config(), log, s.cluster(), s.singleNode());
+      // A broker that halts (a full disk, a corrupt log) takes nothing more: the writer stops at
+      // once, so every command waiting on it is answered now instead of after its delivery
+      // timeout.
+      kafka
+          .broker()
+          .ifPresent(
+              b ->
+                  b.onFatal(
+                      why ->
+                          control
+                              .journal()
+                              .abort(
+                                  new dev.fastpath.flow.log.LogUnavailableException(
+                                      "the embedded Kafka broker stopped: " + why))));
       FastpathCounters counters =
           new FastpathCounters(s.config().enis().stream().map(EniConfig::mac).toList());
       ForwardingTable table = new ForwardingTable(Math.max(1024, control.store().size()));

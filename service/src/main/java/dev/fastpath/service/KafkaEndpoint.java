@@ -54,6 +54,7 @@ final class KafkaEndpoint implements AutoCloseable {
       new java.util.concurrent.CountDownLatch(1);
   private volatile Duration shutdownGrace = Duration.ZERO;
   private Thread shutdownHook;
+  private BrokerLog brokerLog;
 
   private KafkaEndpoint(
       String bootstrap,
@@ -156,16 +157,30 @@ final class KafkaEndpoint implements AutoCloseable {
       fields.put("broker", "");
       lock.describe(fields);
       EmbeddedKafka k;
+      Files.createDirectories(dir.resolve("kafka"));
+      BrokerLog log =
+          access == Access.BROKER
+              ? null
+              : BrokerLog.attach(dir.resolve("kafka").resolve(BrokerLog.FILE));
       try {
         k = EmbeddedKafka.start(dir.resolve("kafka"), host, port, Map.of());
       } catch (IllegalArgumentException e) {
+        if (log != null) {
+          log.close();
+        }
         throw new Main.UserError(e.getMessage(), e);
+      } catch (RuntimeException e) {
+        if (log != null) {
+          log.close();
+        }
+        throw e;
       }
       fields.put("broker", k.bootstrapServers());
       lock.describe(fields);
       writeAtomically(bootstrapFile, k.bootstrapServers() + "\n");
       KafkaEndpoint e =
           new KafkaEndpoint(k.bootstrapServers(), k, lock, writer, bootstrapFile, null);
+      e.brokerLog = log;
       e.releaseOnShutdown();
       return e;
     } catch (IOException e) {
@@ -219,6 +234,11 @@ final class KafkaEndpoint implements AutoCloseable {
 
   boolean embedded() {
     return embedded != null;
+  }
+
+  /** Where the broker this process runs writes its own log, if it runs one and logs to a file. */
+  Optional<Path> brokerLogFile() {
+    return Optional.ofNullable(brokerLog).map(BrokerLog::file);
   }
 
   /** The broker this process runs, if it runs one (for health checks). */
@@ -288,6 +308,9 @@ final class KafkaEndpoint implements AutoCloseable {
         embedded.close();
       }
     } finally {
+      if (brokerLog != null) {
+        brokerLog.close();
+      }
       if (lock != null) {
         lock.close();
       }

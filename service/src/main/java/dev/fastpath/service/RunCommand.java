@@ -270,8 +270,9 @@ public final class RunCommand implements Callable<Integer> {
   /** What failed, what is safe, what to do: one message for a log that stopped taking records. */
   static String failureMessage(ControlPlaneFailure f, DataOptions data) {
     PipelineSummary s = f.summary();
+    boolean embedded = data.kafka == null || data.kafka.isBlank();
     String where =
-        data.kafka != null && !data.kafka.isBlank()
+        !embedded
             ? "the Kafka cluster at " + data.kafka
             : "the embedded broker under " + data.dataDir().resolve("kafka");
     return String.format(
@@ -280,10 +281,15 @@ public final class RunCommand implements Callable<Integer> {
             + "  safe: every transition acknowledged before this point is in the log; %,d of the"
             + " capture's frames were read, later ones were not processed.%n"
             + "  do: fix the cause (disk space, broker reachability) and run the same command"
-            + " again: steps already in the log are not appended twice.",
+            + " again: steps already in the log are not appended twice.%s",
         where,
         f.getMessage(),
-        s.framesIn());
+        s.framesIn(),
+        embedded
+            ? String.format(
+                "%n  details: the broker's own log, %s",
+                data.dataDir().resolve("kafka").resolve(BrokerLog.FILE))
+            : "");
   }
 
   /**

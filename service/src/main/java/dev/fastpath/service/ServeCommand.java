@@ -343,16 +343,30 @@ public final class ServeCommand implements Callable<Integer> {
         kafka
             .broker()
             .ifPresent(
-                broker ->
-                    server.withHealthCheck(
-                        "kafka",
-                        () ->
-                            broker
-                                .problem(Duration.ofSeconds(2))
-                                .map(p -> HistoryServer.Probe.Status.down("embedded broker: " + p))
-                                .orElse(
-                                    HistoryServer.Probe.Status.up(
-                                        "embedded broker at " + kafka.bootstrapServers()))));
+                broker -> {
+                  HistoryServer.Probe probe =
+                      () ->
+                          broker
+                              .problem(Duration.ofSeconds(2))
+                              .map(p -> HistoryServer.Probe.Status.down("embedded broker: " + p))
+                              .orElse(
+                                  HistoryServer.Probe.Status.up(
+                                      "embedded broker at " + kafka.bootstrapServers()));
+                  server.withHealthCheck("kafka", probe).withReadinessCheck("kafka", probe);
+                });
+        // The writer: once the log failed (a step timed out, the broker halted) this node decides
+        // nothing more until it restarts and reads the log, whatever the broker says now.
+        HistoryServer.Probe writer =
+            () -> {
+              Throwable f = control.journal().failure();
+              return f == null
+                  ? HistoryServer.Probe.Status.up("writing to Kafka at " + kafka.bootstrapServers())
+                  : HistoryServer.Probe.Status.down(
+                      "the event log takes nothing more: "
+                          + f
+                          + "; restart this node once the cause is fixed");
+            };
+        server.withHealthCheck("writer", writer).withReadinessCheck("writer", writer);
         int bound = httpServer.start(http.httpHost, http.httpPort);
         System.out.printf(
             "fastpath node %s: cluster %s, HTTP on %s://%s:%d%s, Kafka %s%n",
@@ -373,10 +387,17 @@ public final class ServeCommand implements Callable<Integer> {
         try (CaptureReader reader = RunCommand.openCapture(pcap);
             var writer = out == null ? null : new dev.fastpath.ingest.capture.PcapWriter(out)) {
           long sourceId = dev.fastpath.ingest.capture.CaptureIdentity.of(pcap);
-          PipelineSummary s =
-              node.pipeline(pcap.toString(), sourceId, true)
-                  .run(reader, writer == null ? null : writer::write);
-          System.out.printf("processed %s: %d frames, %d fixups%n", pcap, s.framesIn(), s.fixups());
+          try {
+            PipelineSummary s =
+                node.pipeline(pcap.toString(), sourceId, true)
+                    .run(reader, writer == null ? null : writer::write);
+            System.out.printf(
+                "processed %s: %d frames, %d fixups%n", pcap, s.framesIn(), s.fixups());
+          } catch (dev.fastpath.forwarding.ControlPlaneFailure f) {
+            // The node stays up to say so: /health and /ready are DOWN (check "writer") until it
+            // is restarted once the cause is fixed.
+            System.err.println(RunCommand.failureMessage(f, data));
+          }
           System.out.flush();
         }
       }

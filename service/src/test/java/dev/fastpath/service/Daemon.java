@@ -38,8 +38,15 @@ final class Daemon implements AutoCloseable {
   }
 
   static Daemon start(Path workDir, String... args) throws java.io.IOException {
+    return start(workDir, List.of(), args);
+  }
+
+  /** As above, with extra JVM options (e.g. {@code -Dfastpath.kafka.delivery-timeout=5s}). */
+  static Daemon start(Path workDir, List<String> jvmOptions, String... args)
+      throws java.io.IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
     cmd.add("-Xmx768m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");

@@ -107,6 +107,9 @@ public final class FlowActor {
       int partitions,
       int stashCapacity) {}
 
+  private static final java.util.concurrent.atomic.AtomicLong STEP_FAILURES =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private final ActorContext<Command> context;
   private final StashBuffer<Command> stash;
   private final Deps deps;
@@ -221,7 +224,7 @@ public final class FlowActor {
     context
         .getLog()
         .error("flow {}: partition {} could not be recovered", entityId, partition, f.cause());
-    return refuseAllAndStop(Refusal.JOURNAL_FAILED, "recovery failed: " + f.cause());
+    return refuseAll(Refusal.JOURNAL_FAILED, "recovery failed: " + f.cause());
   }
 
   // ---------------------------------------------------------------- idle: deciding
@@ -316,16 +319,25 @@ public final class FlowActor {
 
   /**
    * The journal gave up (Kafka refused the records or stayed away past the delivery timeout).
-   * Nothing was applied. The waiting commands are refused, and the actor stops: the next command
-   * starts it again from the durable state in the store.
+   * Nothing was applied. The waiting commands are refused, and so is every later one until the flow
+   * is passivated (the journal is fail-stop: nothing more is written until the node restarts and
+   * reads the log).
    */
   private Behavior<Command> onStepFailed(StepFailed f) {
-    context
-        .getLog()
-        .warn("flow {}: append failed, nothing applied: {}", entityId, f.cause().toString());
+    // One line per node, not per flow: when the log fails, every flow in flight fails with it.
+    if (STEP_FAILURES.getAndIncrement() == 0) {
+      context
+          .getLog()
+          .warn(
+              "flow {}: append failed, nothing applied (later failures are not logged): {}",
+              entityId,
+              f.cause().toString());
+    } else {
+      context.getLog().debug("flow {}: append failed: {}", entityId, f.cause().toString());
+    }
     Handle h = f.step().command();
     h.replyTo().tell(Reply.refused(h.correlation(), Refusal.JOURNAL_FAILED, f.cause().toString()));
-    return refuseAllAndStop(Refusal.JOURNAL_FAILED, "an earlier append failed: " + f.cause());
+    return refuseAll(Refusal.JOURNAL_FAILED, "an earlier append failed: " + f.cause());
   }
 
   private static ControlResult result(Outcome outcome, RejectReason reason) {
@@ -399,7 +411,14 @@ public final class FlowActor {
     return Behaviors.same();
   }
 
-  private Behavior<Command> refuseAllAndStop(Refusal refusal, String detail) {
+  /**
+   * Refuses what waits and, from now on, every command, until the flow is passivated. The actor
+   * does not stop itself: commands that reach an entity stopping on its own (not passivated) are
+   * dead letters, never answered, and a caller that waits for every answer would wait forever
+   * (seen: {@code run} hung after its broker was killed). Passivation stops it through the shard,
+   * which keeps later commands for the next incarnation, which starts from the store.
+   */
+  private Behavior<Command> refuseAll(Refusal refusal, String detail) {
     stash.forEach(
         c -> {
           if (c instanceof Handle h) {
@@ -407,6 +426,20 @@ public final class FlowActor {
           }
         });
     stash.clear();
-    return Behaviors.stopped();
+    return failed(refusal, detail);
+  }
+
+  private Behavior<Command> failed(Refusal refusal, String detail) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Handle.class,
+            h -> {
+              h.replyTo().tell(Reply.refused(h.correlation(), refusal, detail));
+              return Behaviors.same();
+            })
+        .onMessageEquals(Passivate.INSTANCE, Behaviors::stopped)
+        .onSignal(PostStop.class, s -> onStopped())
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
   }
 }

@@ -133,7 +133,9 @@ public final class ShardedFlowControl implements FlowControl {
             p -> {
               // The shard leaves this node: checkpoint what it changed, then stop owning it.
               try {
-                journal.checkpoint(p);
+                if (journal.failure() == null) {
+                  journal.checkpoint(p);
+                }
               } catch (RuntimeException e) {
                 LOG.warn("checkpoint of partition {} at hand-off failed: {}", p, e.toString());
               }
@@ -303,7 +305,10 @@ public final class ShardedFlowControl implements FlowControl {
   public void close() {
     try {
       // Everything answered is durable; write it to the state topic while every shard is ours.
-      journal.checkpoint();
+      // After a failure of the log there is nothing to write to: the next start reads the log.
+      if (journal.failure() == null) {
+        journal.checkpoint();
+      }
     } catch (RuntimeException e) {
       LOG.warn("checkpoint before stopping failed: {}", e.toString());
     }

@@ -32,6 +32,17 @@ public interface EventJournal extends AutoCloseable {
   CompletionStage<Void> appendUnattributed(
       long sourceId, int partition, Envelope record, InputMarks marksAfter);
 
+  /** Why the journal takes nothing more (its log failed), or null while it works. */
+  default Throwable failure() {
+    return null;
+  }
+
+  /**
+   * Ends the journal: the log takes nothing more ({@code cause} says why); waiting and later
+   * appends fail with it.
+   */
+  default void abort(Throwable cause) {}
+
   /** The store the journal keeps current. */
   FlowStateStore store();
 

@@ -49,6 +49,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Kafka away.</b> The producer retries inside {@code deliveryTimeout}; a retry of the
  * idempotent producer never duplicates a record. Past the timeout the step fails: its flow keeps
  * its current path and the caller is told.
+ *
+ * <p><b>Fail-stop.</b> The first step that fails ends the journal ({@link #abort}): every record
+ * still waiting fails at once and nothing more is taken. A failed record may or may not be in the
+ * log, so the states this node holds can no longer be trusted to follow it; only a restart, which
+ * reads the log, knows. Waiting out each later record's own timeout instead would make a dead
+ * broker cost minutes per command (seen: a full disk hung {@code run} for over ten).
  */
 public final class KafkaJournal implements EventJournal {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaJournal.class);
@@ -62,6 +68,8 @@ public final class KafkaJournal implements EventJournal {
   private final Object checkpointLock = new Object();
   private final Object[] partitionLocks;
   private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicBoolean aborted =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private KafkaJournal(
       KafkaLogSettings settings, KafkaProducer<byte[], byte[]> producer, FlowStateStore store) {
@@ -111,7 +119,9 @@ public final class KafkaJournal implements EventJournal {
     p.put(ProducerConfig.RETRIES_CONFIG, String.valueOf(Integer.MAX_VALUE));
     long delivery = Math.max(1_000, s.deliveryTimeout().toMillis());
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(delivery));
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(30_000, delivery)));
+    // Kafka refuses a delivery timeout below linger + request timeout: halving keeps any setting
+    // of a second or more valid, and leaves room for a retry inside the deadline.
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(Math.min(30_000, delivery / 2)));
     // Metadata is fetched before the first send; a send blocks only if the buffer is full, which
     // the forwarding stage's bound on steps in flight keeps from happening.
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(delivery));
@@ -159,8 +169,37 @@ public final class KafkaJournal implements EventJournal {
   }
 
   /** The first failure of an append or checkpoint (the broker refused or timed out), or null. */
+  @Override
   public Throwable failure() {
     return failure.get();
+  }
+
+  /**
+   * Ends the journal because the log takes nothing more ({@code cause}: why, e.g. the embedded
+   * broker halted on a full disk): records not yet acknowledged fail now, later appends fail at
+   * once with {@code cause}, and no checkpoint is attempted again. Idempotent.
+   */
+  @Override
+  public void abort(Throwable cause) {
+    failure.compareAndSet(null, cause);
+    if (!aborted.compareAndSet(false, true)) {
+      return;
+    }
+    closed = true;
+    checkpointer.shutdownNow();
+    // Not on the producer's I/O thread (a callback may be the caller): close(0) there is refused.
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                producer.close(Duration.ZERO);
+              } catch (RuntimeException e) {
+                LOG.debug("closing the producer after a failure: {}", e.toString());
+              }
+            },
+            "fastpath-journal-abort");
+    t.setDaemon(true);
+    t.start();
   }
 
   @Override
@@ -207,7 +246,9 @@ public final class KafkaJournal implements EventJournal {
 
   private void send(byte[] key, int partition, List<Envelope> records, StepAck ack) {
     if (closed) {
-      ack.done.completeExceptionally(new IllegalStateException("event journal is closed"));
+      Throwable f = failure.get();
+      ack.done.completeExceptionally(
+          f != null ? f : new IllegalStateException("event journal is closed"));
       return;
     }
     try {
@@ -319,14 +360,28 @@ public final class KafkaJournal implements EventJournal {
         }
         failed = true;
       }
+      if (err instanceof org.apache.kafka.common.errors.TimeoutException) {
+        err =
+            new LogUnavailableException(
+                "Kafka at "
+                    + settings.bootstrapServers()
+                    + " acknowledged nothing within fastpath.kafka.delivery-timeout ("
+                    + settings.deliveryTimeout().toSeconds()
+                    + " s): "
+                    + err.getMessage());
+      }
       failure.compareAndSet(null, err);
-      done.completeExceptionally(err);
+      done.completeExceptionally(failure.get());
+      abort(err);
     }
   }
 
   // ---------------------------------------------------------------- checkpoints
 
   private void periodicCheckpoint() {
+    if (failure.get() != null) {
+      return;
+    }
     try {
       checkpoint();
     } catch (RuntimeException e) {
@@ -349,6 +404,10 @@ public final class KafkaJournal implements EventJournal {
   }
 
   private void checkpoint(int fromPartition, int toPartition) {
+    Throwable failed = failure.get();
+    if (failed != null) {
+      throw new IllegalStateException("the log failed earlier: " + failed, failed);
+    }
     synchronized (checkpointLock) {
       List<CompletableFuture<Void>> pending = new ArrayList<>();
       List<Runnable> onFailure = new ArrayList<>();
@@ -438,6 +497,9 @@ public final class KafkaJournal implements EventJournal {
   @Override
   public void close() {
     if (closed) {
+      if (aborted.get()) {
+        LOG.debug("journal closed after a failure: {}", String.valueOf(failure.get()));
+      }
       return;
     }
     checkpointer.shutdownNow();

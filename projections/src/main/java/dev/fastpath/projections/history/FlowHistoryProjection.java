@@ -237,7 +237,17 @@ public final class FlowHistoryProjection implements AutoCloseable {
         } catch (HistoryStoreException e) {
           storeFailures.increment();
           unseeked.set(true);
-          LOG.warn("flow history: {}; retrying from the stored positions", e.getMessage(), e);
+          // The deepest cause says what to fix (e.g. a full disk); the trace only at DEBUG, since
+          // this repeats at every retry.
+          Throwable root = e;
+          while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+          }
+          LOG.warn(
+              "flow history: {} ({}); retrying from the stored positions",
+              e.getMessage(),
+              root.getMessage());
+          LOG.debug("flow history: batch failed", e);
           pause(RETRY_AFTER_STORE_FAILURE);
           continue;
         }

@@ -421,7 +421,17 @@ public final class HistoryServer {
     boolean up = runChecks(healthChecks, n);
     n.put("status", up ? "UP" : "DOWN");
     n.put("store", queries.repository().engine());
-    n.put("events", queries.repository().eventCount());
+    try {
+      n.put("events", queries.repository().eventCount());
+    } catch (RuntimeException e) {
+      // The history store failed (e.g. its disk is full): that is news for /health to tell, with
+      // the other checks, not a reason to answer only an error.
+      ObjectNode checks = n.has("checks") ? (ObjectNode) n.get("checks") : n.putObject("checks");
+      ObjectNode c = checks.putObject("store");
+      c.put("status", "DOWN");
+      c.put("detail", "history store unavailable: " + e.getMessage());
+      up = false;
+    }
     if (projection != null) {
       n.put("projectionRunning", projection.isRunning());
       ObjectNode lag = n.putObject("lag");
