@@ -221,7 +221,9 @@ class RedeliveryTest {
       blackhole.alwaysLost = c -> c == 5;
       s =
           new CapturePipeline(config, blackhole, new ForwardingTable(), counters(), options())
-              .resending(new Redelivery.Settings(Duration.ofMillis(100), Duration.ofMillis(200), 4))
+              // Generous enough that an event answered late on a loaded machine (a shard
+              // starting, a collection) is not given up too: only the black-holed one is.
+              .resending(new Redelivery.Settings(Duration.ofMillis(200), Duration.ofSeconds(1), 5))
               .run(r, null);
     }
     assertThat(s.refusedByReason()).containsEntry("unanswered", 1L);
