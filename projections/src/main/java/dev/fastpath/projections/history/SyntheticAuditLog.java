@@ -151,6 +151,12 @@ public final class SyntheticAuditLog {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    // One request in flight per broker: seen under load on a just-created topic, the first batch
+    // of a partition was retried after later ones had been appended, which the broker refuses as
+    // OUT_OF_ORDER_SEQUENCE forever (the test then failed at the delivery timeout). With one in
+    // flight no batch can overtake another; this writer fills test and bench logs, it need not be
+    // fast.
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
