@@ -86,22 +86,7 @@ class FaultsEndCleanlyTest {
 
     // Room again: the same command completes, and the log is what one clean run writes.
     exec("mount", "-o", "remount,size=400m", small.toString());
-    Cli.Result again = Cli.run(dir, runArgs(data, null));
-    assertThat(again.exitCode()).as(again.toString()).isZero();
-    assertThat(again.err()).doesNotContain(FAILED);
-    Cli.Result verify =
-        Cli.run(
-            dir,
-            "replay",
-            "--verify",
-            "--pcap",
-            pcap.toString(),
-            "--config",
-            conf.toString(),
-            "--data",
-            data.toString());
-    assertThat(verify.exitCode()).as(verify.toString()).isZero();
-    assertThat(verify.out()).contains(" 0 flows differ");
+    assertRerunCompletesTheLog(data, null);
   }
 
   @Test
@@ -134,23 +119,7 @@ class FaultsEndCleanlyTest {
 
     broker = startBroker(brokerData, port);
     try {
-      Cli.Result again = Cli.run(dir, runArgs(runData, bootstrap));
-      assertThat(again.exitCode()).as(again.toString()).isZero();
-      Cli.Result verify =
-          Cli.run(
-              dir,
-              "replay",
-              "--verify",
-              "--pcap",
-              pcap.toString(),
-              "--config",
-              conf.toString(),
-              "--kafka",
-              bootstrap,
-              "--data",
-              runData.toString());
-      assertThat(verify.exitCode()).as(verify.toString()).isZero();
-      assertThat(verify.out()).contains(" 0 flows differ");
+      assertRerunCompletesTheLog(runData, bootstrap);
     } finally {
       broker.close();
     }
@@ -194,17 +163,26 @@ class FaultsEndCleanlyTest {
 
   // ------------------------------------------------------------------ helpers
 
+  /** The same command again completes, and the log is what one clean run of the capture writes. */
+  private static void assertRerunCompletesTheLog(Path data, String kafka) throws Exception {
+    Cli.Result again = Cli.run(dir, runArgs(data, kafka));
+    assertThat(again.exitCode()).as(again.toString()).isZero();
+    assertThat(again.err()).doesNotContain(FAILED);
+    Cli.Result v =
+        Cli.run(
+            dir, command(List.of("replay", "--verify", "--pcap", pcap.toString()), data, kafka));
+    assertThat(v.exitCode()).as(v.toString()).isZero();
+    assertThat(v.out()).contains(" 0 flows differ");
+  }
+
   private static String[] runArgs(Path data, String kafka) {
-    List<String> a =
-        new java.util.ArrayList<>(
-            List.of(
-                "run",
-                "--pcap",
-                pcap.toString(),
-                "--config",
-                conf.toString(),
-                "--data",
-                data.toString()));
+    return command(List.of("run", "--pcap", pcap.toString()), data, kafka);
+  }
+
+  /** {@code head}, then the configuration and where the log is. */
+  private static String[] command(List<String> head, Path data, String kafka) {
+    List<String> a = new java.util.ArrayList<>(head);
+    a.addAll(List.of("--config", conf.toString(), "--data", data.toString()));
     if (kafka != null) {
       a.addAll(List.of("--kafka", kafka));
     }
