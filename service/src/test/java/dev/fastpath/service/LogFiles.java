@@ -63,8 +63,18 @@ final class LogFiles {
    * input position (file name and frame number) of each step.
    */
   static Map<String, String> history(Path workDir, Path data) throws Exception {
-    Cli.Result r =
-        Cli.run(workDir, "history", "--json", "--limit", "10000", "--data", data.toString());
+    return history(workDir, data, false);
+  }
+
+  /** As above; {@code brief}: one row per flow, without timelines. */
+  static Map<String, String> history(Path workDir, Path data, boolean brief) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of("history", "--json", "--limit", "10000", "--data", data.toString()));
+    if (brief) {
+      args.add("--brief");
+    }
+    Cli.Result r = Cli.run(workDir, args.toArray(String[]::new));
     assertThat(r.exitCode()).as(r.toString()).isZero();
     Map<String, String> flows = new TreeMap<>();
     for (String line : r.out().split("\n")) {
