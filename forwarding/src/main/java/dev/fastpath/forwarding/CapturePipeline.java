@@ -648,12 +648,18 @@ public final class CapturePipeline {
   /** Starts tracking a connection; null when max-flows refuses it. */
   private TrackedFlow open(TrackedFlow t, TrackedFlow previous, DecodedFrame f, long ts) {
     FlowKey key = t != null ? t.key : previous != null ? previous.key : f.flowKey();
-    if (t == null || t.phase != TrackedFlow.Phase.GATE_ONLY) {
-      if (!tracker.admits(key.eniMac())) {
+    // A redirect's placeholder (GATE_ONLY: the core did not know the flow as open) is no tracked
+    // connection: it is admitted like any new one, or a refused flow would be tracked after all
+    // from the frame after its redirect.
+    if (!tracker.admits(key.eniMac())) {
+      // Once per connection: at a TCP connection's SYN (its later frames pass untracked without
+      // counting again); a frame of another protocol has no opening frame to tell, each counts.
+      if (f.protocol() != FlowKey.TCP
+          || (f.isSyn() && (f.tcpFlags() & DecodedFrame.TCP_ACK) == 0)) {
         admissionRefused++;
         counters.admissionRefused(key.eniMac());
-        return null;
       }
+      return null;
     }
     TrackedFlow n;
     if (t != null && t.phase == TrackedFlow.Phase.GATE_ONLY) {

@@ -21,6 +21,18 @@ final class Cli {
   }
 
   static Result run(Path workDir, String... args) throws IOException, InterruptedException {
+    Path out = Files.createTempFile("cli", ".out");
+    try {
+      Result r = runTo(workDir, out, args);
+      return new Result(r.exitCode(), Files.readString(out, StandardCharsets.UTF_8), r.err());
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  /** As {@link #run}, with stdout left in {@code out} (for outputs too big for a string). */
+  static Result runTo(Path workDir, Path out, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx1g");
@@ -30,7 +42,6 @@ final class Cli {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());
     cmd.addAll(List.of(args));
-    Path out = Files.createTempFile("cli", ".out");
     Path err = Files.createTempFile("cli", ".err");
     try {
       Process p =
@@ -45,12 +56,8 @@ final class Cli {
         throw new AssertionError(
             "fastpath " + String.join(" ", args) + " did not finish in 5 minutes");
       }
-      return new Result(
-          p.exitValue(),
-          Files.readString(out, StandardCharsets.UTF_8),
-          Files.readString(err, StandardCharsets.UTF_8));
+      return new Result(p.exitValue(), "", Files.readString(err, StandardCharsets.UTF_8));
     } finally {
-      Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
   }

@@ -87,6 +87,11 @@ public final class EventJson {
     if (!e.getCause().getInterface().isEmpty()) {
       cause.put("interface", e.getCause().getInterface());
     }
+    // A step of several records: which one this is, so a prefix a crash cut short can be told
+    // (docs/event-schema.md, "A step cut short").
+    cause.put("step", e.getCause().getStep());
+    cause.put("causeIndex", e.getCauseIndex());
+    cause.put("stepRecords", e.getStepRecords());
     n.put("schemaVersion", e.getSchemaVersion());
     Message payload = EventTypes.payload(e);
     if (payload != null) {
