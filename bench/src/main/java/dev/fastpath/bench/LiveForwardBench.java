@@ -148,6 +148,11 @@ public final class LiveForwardBench {
       veth(ns, "in0", "in1", 1500);
       veth(ns, "out1", "out0", 1542);
       List<String> serve = java("1g");
+      // To profile the node under load, e.g. FASTPATH_BENCH_SERVE_OPTS=-XX:StartFlightRecording=...
+      String extra = System.getenv("FASTPATH_BENCH_SERVE_OPTS");
+      if (extra != null && !extra.isBlank()) {
+        serve.addAll(1, List.of(extra.trim().split("\\s+")));
+      }
       serve.addAll(
           List.of(
               Main.class.getName(),
