@@ -20,6 +20,26 @@ final class Cli {
     }
   }
 
+  /**
+   * The arguments of the main job as the tests run it: {@code run --pcap P --config C --quiet
+   * --data D}, then {@code more}.
+   */
+  static String[] quietRun(Path pcap, Path conf, Path data, String... more) {
+    List<String> a = new ArrayList<>();
+    a.addAll(
+        List.of(
+            "run",
+            "--pcap",
+            pcap.toString(),
+            "--config",
+            conf.toString(),
+            "--quiet",
+            "--data",
+            data.toString()));
+    a.addAll(List.of(more));
+    return a.toArray(String[]::new);
+  }
+
   static Result run(Path workDir, String... args) throws IOException, InterruptedException {
     Path out = Files.createTempFile("cli", ".out");
     try {

@@ -302,21 +302,9 @@ class CrashReRunExactlyOnceTest {
   }
 
   private static void run(Path data, Path summary) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "run",
-                "--pcap",
-                pcap.toString(),
-                "--config",
-                conf.toString(),
-                "--quiet",
-                "--data",
-                data.toString()));
-    if (summary != null) {
-      args.addAll(List.of("--summary", summary.toString()));
-    }
-    Cli.Result r = Cli.run(dir, args.toArray(String[]::new));
+    String[] more =
+        summary == null ? new String[0] : new String[] {"--summary", summary.toString()};
+    Cli.Result r = Cli.run(dir, Cli.quietRun(pcap, conf, data, more));
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.out() + r.err()).doesNotContain("FAILED");
   }

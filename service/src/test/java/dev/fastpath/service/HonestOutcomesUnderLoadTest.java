@@ -78,19 +78,7 @@ class HonestOutcomesUnderLoadTest {
 
     Path data = dir.resolve("data");
     Path summary = dir.resolve("summary.json");
-    Cli.Result r =
-        Cli.run(
-            dir,
-            "run",
-            "--pcap",
-            pcap.toString(),
-            "--config",
-            conf.toString(),
-            "--quiet",
-            "--summary",
-            summary.toString(),
-            "--data",
-            data.toString());
+    Cli.Result r = Cli.run(dir, Cli.quietRun(pcap, conf, data, "--summary", summary.toString()));
     assertThat(r.exitCode()).as(r.toString()).isZero();
     assertThat(r.out()).as(r.toString()).isEmpty();
     assertThat(r.err()).as(r.toString()).doesNotContain("FAILED").doesNotContain("Exception");

@@ -235,20 +235,9 @@ class MaxFlowsTest {
       throws Exception {
     Path conf = dir.resolve(name + ".conf");
     Files.writeString(conf, Files.readString(dir.resolve("base.conf")) + "\n" + setting + "\n");
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "run",
-                "--pcap",
-                pcap.toString(),
-                "--config",
-                conf.toString(),
-                "--quiet",
-                "--out",
-                out.toString(),
-                "--data",
-                dir.resolve("data-" + name).toString()));
+    List<String> args = new ArrayList<>(List.of("--out", out.toString()));
     args.addAll(List.of(more));
-    return Cli.run(dir, args.toArray(String[]::new));
+    return Cli.run(
+        dir, Cli.quietRun(pcap, conf, dir.resolve("data-" + name), args.toArray(String[]::new)));
   }
 }

@@ -263,21 +263,8 @@ class RestartKeepsFastPathTest {
   }
 
   private static void run(Path pcap, Path data, Path out) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "run",
-                "--pcap",
-                pcap.toString(),
-                "--config",
-                conf.toString(),
-                "--quiet",
-                "--data",
-                data.toString()));
-    if (out != null) {
-      args.addAll(List.of("--out", out.toString()));
-    }
-    Cli.Result r = Cli.run(dir, args.toArray(String[]::new));
+    String[] more = out == null ? new String[0] : new String[] {"--out", out.toString()};
+    Cli.Result r = Cli.run(dir, Cli.quietRun(pcap, conf, data, more));
     assertThat(r.exitCode()).as(r.toString()).isZero();
   }
 
