@@ -167,17 +167,7 @@ class CrashReRunExactlyOnceTest {
    * records, and returns how many it held when killed.
    */
   private static long runAndKill(Path data, long records) throws Exception {
-    try (Daemon run =
-        Daemon.start(
-            dir,
-            "run",
-            "--pcap",
-            pcap.toString(),
-            "--config",
-            conf.toString(),
-            "--quiet",
-            "--data",
-            data.toString())) {
+    try (Daemon run = Daemon.start(dir, Cli.quietRun(pcap, conf, data))) {
       Path bootstrap = data.resolve("kafka").resolve("bootstrap");
       await("the run's broker")
           .atMost(Duration.ofMinutes(2))
