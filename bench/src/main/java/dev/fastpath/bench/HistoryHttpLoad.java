@@ -85,7 +85,8 @@ final class HistoryHttpLoad {
 
   record Result(Map<String, double[]> latenciesMillis, double seconds, int requests) {}
 
-  static Result run(FlowHistoryRepository store, int clients, int requests, int warmup)
+  static Result run(
+      FlowHistoryRepository store, int clients, int requests, int warmup, long cacheBytes)
       throws Exception {
     List<String> keys = new ArrayList<>();
     for (FlowRow f : store.findFlows(FlowQuery.all().withPage(1000, 0))) {
@@ -104,7 +105,8 @@ final class HistoryHttpLoad {
             dev.fastpath.projections.http.HttpServerSettings.defaults()
                 .withMaxInFlightPerClient(Math.max(16, clients))
                 .withConnections(
-                    Math.max(256, 2 * clients), Duration.ofSeconds(30), Duration.ofSeconds(60)));
+                    Math.max(256, 2 * clients), Duration.ofSeconds(30), Duration.ofSeconds(60))
+                .withResponseCacheBytes(cacheBytes));
     int port = server.start("127.0.0.1", 0);
     String base = "";
     Map<String, ConcurrentLinkedQueue<Double>> lat = new ConcurrentHashMap<>();

@@ -19,11 +19,12 @@ import java.util.List;
  * <pre>
  * java -Xmx3g -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
- *     [--clients 100] [--http-requests 5500] [--http-warmup 5500]
+ *     [--clients 100] [--http-requests 5500] [--http-warmup 5500] [--response-cache BYTES]
  * </pre>
  *
  * The store is in-memory H2 unless {@code --h2-file} is given (then a file in the temp dir). {@code
- * --clients 0} skips the HTTP part.
+ * --clients 0} skips the HTTP part. {@code --response-cache} sets the server's answer cache
+ * (default the server's, 32 MiB; 0 turns it off, so every request is computed).
  */
 public final class ProjectionBench {
   private static final String BENCH = "projection";
@@ -37,6 +38,11 @@ public final class ProjectionBench {
     int clients = BenchSupport.intArg(args, "clients", 100);
     int httpRequests = BenchSupport.intArg(args, "http-requests", 5_500);
     int httpWarmup = BenchSupport.intArg(args, "http-warmup", 5_500);
+    long cacheBytes =
+        BenchSupport.intArg(
+            args,
+            "response-cache",
+            (int) dev.fastpath.projections.http.HttpServerSettings.DEFAULT_RESPONSE_CACHE_BYTES);
     Path dir = BenchSupport.tempDir("fastpath-projection-bench");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         FlowHistoryRepository store =
@@ -57,10 +63,16 @@ public final class ProjectionBench {
       result(BENCH, "aggregate_p50", r.aggregateP50Millis(), "ms");
       result(BENCH, "aggregate_p99", r.aggregateP99Millis(), "ms");
       if (clients > 0) {
-        HistoryHttpLoad.Result h = HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup);
+        HistoryHttpLoad.Result h =
+            HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup, cacheBytes);
         note(
-            "HTTP: %d requests from %d concurrent clients in %.1f s (%.0f requests/s), closed loop",
-            h.requests(), clients, h.seconds(), h.requests() / h.seconds());
+            "HTTP: %d requests from %d concurrent clients in %.1f s (%.0f requests/s), closed loop,"
+                + " response cache %s",
+            h.requests(),
+            clients,
+            h.seconds(),
+            h.requests() / h.seconds(),
+            cacheBytes == 0 ? "off" : (cacheBytes >> 20) + " MiB");
         double[] all =
             h.latenciesMillis().values().stream()
                 .flatMapToDouble(java.util.Arrays::stream)

@@ -68,6 +68,7 @@ final class HttpOptions {
     String where = configFile == null ? "" : configFile + ": ";
     HttpServerSettings s = HttpServerSettings.defaults();
     try {
+      onlyKnownKeys(http, where);
       Path token = tokenFile;
       String tokenOrigin = "--http-token-file";
       if (token == null && http.hasPath("token-file")) {
@@ -106,7 +107,12 @@ final class HttpOptions {
               .withConnections(
                   intOr(http, "max-connections", s.maxConnections(), where),
                   durationOr(http, "request-timeout", s.requestTimeout(), where),
-                  durationOr(http, "idle-timeout", s.idleTimeout(), where));
+                  durationOr(http, "idle-timeout", s.idleTimeout(), where))
+              .withResponseCacheBytes(responseCacheBytes(http, s.responseCacheBytes(), where))
+              .withQueryThreads(
+                  http.hasPath("query-threads")
+                      ? intOr(http, "query-threads", 1, where)
+                      : s.queryThreads());
     } catch (ConfigException e) {
       throw new Main.UserError(where + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -192,6 +198,51 @@ final class HttpOptions {
     int v = c.getInt(key);
     if (v < 1) {
       throw new Main.UserError(where + "fastpath.http." + key + " must be at least 1, not " + v);
+    }
+    return v;
+  }
+
+  /** The settings of {@code fastpath.http} (docs/configuration.md). */
+  static final java.util.List<String> KEYS =
+      java.util.List.of(
+          "token-file",
+          "tls",
+          "max-in-flight-per-client",
+          "max-uri-length",
+          "max-header-value-length",
+          "max-header-count",
+          "max-entity-bytes",
+          "max-connections",
+          "request-timeout",
+          "idle-timeout",
+          "response-cache",
+          "query-threads");
+
+  /** A misspelt setting would otherwise be a default silently kept (e.g. an open limit). */
+  private static void onlyKnownKeys(Config http, String where) {
+    for (String key : http.root().keySet()) {
+      if (!KEYS.contains(key)) {
+        String hint = dev.fastpath.flow.config.DidYouMean.closest(key, KEYS);
+        throw new Main.UserError(
+            where
+                + "fastpath.http."
+                + key
+                + ": unknown setting"
+                + (hint != null ? " (did you mean 'fastpath.http." + hint + "'?)" : "")
+                + "; the settings here are "
+                + String.join(", ", KEYS));
+      }
+    }
+  }
+
+  private static long responseCacheBytes(Config c, long dflt, String where) {
+    if (!c.hasPath("response-cache")) {
+      return dflt;
+    }
+    long v = c.getBytes("response-cache");
+    if (v < 0) {
+      throw new Main.UserError(
+          where + "fastpath.http.response-cache must be 0 (off) or a size, not " + v);
     }
     return v;
   }

@@ -148,6 +148,28 @@ class PreflightTest {
   }
 
   @Test
+  void aMisspeltHttpSettingStopsServeBeforeItStarts() throws Exception {
+    Path data = dir.resolve("data-http-conf");
+    Path typo = dir.resolve("typo-http.conf");
+    Files.writeString(
+        typo,
+        Files.readString(conf).replace("fastpath {", "fastpath {\n  http { idle-timout = 5s }"));
+    refusedBeforeStart(
+        data,
+        fastpath(
+            "serve",
+            "--pcap",
+            pcap.toString(),
+            "--config",
+            typo.toString(),
+            "--data",
+            data.toString()),
+        typo
+            + ": fastpath.http.idle-timout: unknown setting (did you mean"
+            + " 'fastpath.http.idle-timeout'?)");
+  }
+
+  @Test
   void serveReplayAndGenerateCheckTheirFilesFirst() {
     Path data = dir.resolve("data-serve");
     String d = data.toString();

@@ -3,14 +3,14 @@ package dev.fastpath.flow.config;
 import java.util.List;
 
 /** The known name closest to a misspelt one, for "did you mean" hints. */
-final class DidYouMean {
+public final class DidYouMean {
   private DidYouMean() {}
 
   /**
    * The candidate with the smallest edit distance to {@code typed} when that distance is small for
    * the word's length (a typo, not a different word), else null.
    */
-  static String closest(String typed, List<String> candidates) {
+  public static String closest(String typed, List<String> candidates) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String c : candidates) {

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -175,28 +176,50 @@ final class AggregateStore {
       Connection c, AggregateBy by, String onlyGroup, Long from, Long to, boolean distributions)
       throws SQLException {
     TreeMap<String, GroupTotals> out = new TreeMap<>();
-    for (TimeBuckets.Piece p : TimeBuckets.cover(from, to)) {
-      if (p.raw()) {
-        rawFlows(c, by, onlyGroup, p.from(), p.to(), out);
-        if (distributions) {
-          rawEvents(c, by, onlyGroup, p.from(), p.to(), out);
+    // The stored histograms of every bucket are added up in one Sum per group, then once into the
+    // group's totals (see FixupHistogram.Sum for why).
+    Map<String, FixupHistogram.Sum> ttf = distributions ? new HashMap<>() : null;
+    try {
+      for (TimeBuckets.Piece p : TimeBuckets.cover(from, to)) {
+        if (p.raw()) {
+          rawFlows(c, by, onlyGroup, p.from(), p.to(), out);
+          if (distributions) {
+            rawEvents(c, by, onlyGroup, p.from(), p.to(), out);
+          }
+        } else {
+          buckets(c, by, onlyGroup, p, out, ttf);
         }
-      } else {
-        buckets(c, by, onlyGroup, p, out, distributions);
+      }
+      if (ttf != null) {
+        ttf.forEach(
+            (g, sum) -> {
+              GroupTotals t = out.get(g);
+              sum.addAll(t.timeToFixup); // the raw ends' flows
+              t.timeToFixup = sum.toHistogram();
+            });
+      }
+      return out;
+    } finally {
+      if (ttf != null) {
+        ttf.values().forEach(FixupHistogram.Sum::release);
       }
     }
-    return out;
   }
 
-  /** Adds the {@code fh_agg} rows of one bucketed piece of a range to {@code out}. */
+  /**
+   * Adds the {@code fh_agg} rows of one bucketed piece of a range to {@code out}; with {@code ttf}
+   * also the rejection reasons, and the time-to-fixup histograms into {@code ttf} per group (not
+   * into {@code out}); without it, the counts only.
+   */
   static void buckets(
       Connection c,
       AggregateBy by,
       String onlyGroup,
       TimeBuckets.Piece p,
       Map<String, GroupTotals> out,
-      boolean distributions)
+      Map<String, FixupHistogram.Sum> ttf)
       throws SQLException {
+    boolean distributions = ttf != null;
     String sql =
         "SELECT grp, "
             + (distributions ? TOTALS_COLUMNS : COUNT_COLUMNS)
@@ -215,7 +238,11 @@ final class AggregateStore {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String g = rs.getString(1);
-          GroupTotals row = distributions ? read(rs) : readCounts(rs, 2);
+          GroupTotals row = readCounts(rs, 2);
+          if (distributions) {
+            row.decodeReasons(rs.getString(14));
+            ttf.computeIfAbsent(g, x -> FixupHistogram.Sum.acquire()).addBytes(rs.getBytes(15));
+          }
           GroupTotals into = out.get(g);
           if (into == null) {
             out.put(g, row);
@@ -384,7 +411,7 @@ final class AggregateStore {
     ps.setLong(i++, t.duplicates);
     ps.setLong(i++, t.conflicts);
     ps.setString(i++, GroupTotals.encodeReasons(t.rejectedByReason));
-    ps.setString(i++, t.timeToFixup.encode());
+    ps.setBytes(i++, t.timeToFixup.toBytes());
     return i;
   }
 
@@ -393,7 +420,7 @@ final class AggregateStore {
     int n = rs.getMetaData().getColumnCount();
     GroupTotals t = readCounts(rs, n - 13);
     t.decodeReasons(rs.getString(n - 1));
-    t.timeToFixup = FixupHistogram.decode(rs.getString(n));
+    t.timeToFixup = FixupHistogram.fromBytes(rs.getBytes(n));
     return t;
   }
 

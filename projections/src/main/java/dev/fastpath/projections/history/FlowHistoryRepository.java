@@ -41,6 +41,12 @@ public interface FlowHistoryRepository extends AutoCloseable {
   /** Number of timeline rows (records applied). */
   long eventCount();
 
+  /**
+   * A number that moves with every batch applied, by any process sharing the store: two equal
+   * readings mean that no answer changed in between, so an answer may be reused while it holds.
+   */
+  long commitCount();
+
   /** A short name of the engine for logs and /health ({@code h2}, {@code postgresql}). */
   String engine();
 

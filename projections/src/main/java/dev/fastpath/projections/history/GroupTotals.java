@@ -128,6 +128,7 @@ final class GroupTotals {
     return flows;
   }
 
+  /** The row of these totals, which are not changed afterwards. */
   AggregateRow toRow(String group) {
     return new AggregateRow(
         group,
@@ -142,7 +143,8 @@ final class GroupTotals {
         conflicts,
         rejected(),
         new TreeMap<>(rejectedByReason),
-        timeToFixup.buckets());
+        // The totals' last use: the row may share the histogram's arrays.
+        timeToFixup.bucketsView());
   }
 
   private static Double millis(Long nanos) {

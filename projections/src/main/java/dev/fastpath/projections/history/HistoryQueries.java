@@ -1,11 +1,16 @@
 package dev.fastpath.projections.history;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.TokenBuffer;
 import dev.fastpath.ingest.Formats;
 import dev.fastpath.ingest.json.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -128,49 +133,113 @@ public final class HistoryQueries {
   // ------------------------------------------------------------------ JSON shapes
 
   public static ObjectNode flowJson(FlowRow r) {
-    ObjectNode n = Json.MAPPER.createObjectNode();
-    n.put("key", r.flowKey());
-    n.put("eni", r.eni());
-    ObjectNode flow = n.putObject("flow");
-    flow.put("src", r.src());
-    flow.put("sport", r.sport());
-    flow.put("dst", r.dst());
-    flow.put("dport", r.dport());
+    // Built from writeFlow, so a flow has one JSON shape whether streamed (the API's pages) or
+    // held as a tree (timelines, the CLI).
+    try (TokenBuffer tb = new TokenBuffer(Json.MAPPER, false)) {
+      writeFlow(tb, r);
+      return (ObjectNode) Json.MAPPER.readTree(tb.asParser());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * One page of flows as JSON bytes, as {@link #flows} would print: written straight to the output,
+   * not built as a tree first. The API serves pages of up to 10,000 flows, and building then
+   * serializing the tree was a sixth of its CPU under load (JFR, ProjectionBench).
+   */
+  public byte[] flowsJson(FlowQuery query) {
+    List<FlowRow> rows = repository.findFlows(query);
+    long total = repository.countFlows(query);
+    try (ByteArrayBuilder out = new ByteArrayBuilder(256 + rows.size() * 640);
+        JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("total", total);
+      g.writeNumberField("limit", query.limit());
+      g.writeNumberField("offset", query.offset());
+      long next = (long) query.offset() + rows.size();
+      if (next < total && !rows.isEmpty()) {
+        g.writeNumberField("next", next);
+      } else {
+        g.writeNullField("next");
+      }
+      g.writeArrayFieldStart("flows");
+      for (FlowRow r : rows) {
+        writeFlow(g, r);
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+      g.flush();
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A flow's JSON object: the one definition of its shape. */
+  static void writeFlow(JsonGenerator g, FlowRow r) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("key", r.flowKey());
+    g.writeStringField("eni", r.eni());
+    g.writeObjectFieldStart("flow");
+    g.writeStringField("src", r.src());
+    g.writeNumberField("sport", r.sport());
+    g.writeStringField("dst", r.dst());
+    g.writeNumberField("dport", r.dport());
     String proto = Json.protoName(r.proto());
     if (proto != null) {
-      flow.put("proto", proto);
+      g.writeStringField("proto", proto);
     } else {
-      flow.put("proto", r.proto());
+      g.writeNumberField("proto", r.proto());
     }
-    n.put("scenario", r.scenario());
-    n.put("state", r.state().name());
-    n.put("vip", r.vip());
-    n.put("pa", r.pa());
-    n.put("vmMac", r.vmMac());
-    n.put("mux", r.mux());
-    time(n, "openedAt", r.openedAt());
-    time(n, "firstRedirectAt", r.firstRedirectAt());
-    time(n, "fixedUpAt", r.fixedUpAt());
-    time(n, "closedAt", r.closedAt());
-    n.put("closeReason", r.closeReason());
+    g.writeEndObject();
+    string(g, "scenario", r.scenario());
+    g.writeStringField("state", r.state().name());
+    string(g, "vip", r.vip());
+    string(g, "pa", r.pa());
+    string(g, "vmMac", r.vmMac());
+    string(g, "mux", r.mux());
+    time(g, "openedAt", r.openedAt());
+    time(g, "firstRedirectAt", r.firstRedirectAt());
+    time(g, "fixedUpAt", r.fixedUpAt());
+    time(g, "closedAt", r.closedAt());
+    string(g, "closeReason", r.closeReason());
     Double ttf = r.timeToFixupMillis();
     if (ttf == null) {
-      n.putNull("timeToFixupMs");
+      g.writeNullField("timeToFixupMs");
     } else {
-      n.put("timeToFixupMs", ttf);
+      g.writeNumberField("timeToFixupMs", ttf);
     }
-    ObjectNode packets = n.putObject("packets");
-    packets.put("outbound", r.packetsOut());
-    packets.put("inbound", r.packetsIn());
-    ObjectNode bytes = n.putObject("bytes");
-    bytes.put("outbound", r.bytesOut());
-    bytes.put("inbound", r.bytesIn());
-    n.put("redirects", r.redirects());
-    n.put("duplicates", r.duplicates());
-    n.put("conflicts", r.conflicts());
-    n.put("rejected", r.rejected());
-    n.put("lastSeq", r.lastSeq());
-    return n;
+    g.writeObjectFieldStart("packets");
+    g.writeNumberField("outbound", r.packetsOut());
+    g.writeNumberField("inbound", r.packetsIn());
+    g.writeEndObject();
+    g.writeObjectFieldStart("bytes");
+    g.writeNumberField("outbound", r.bytesOut());
+    g.writeNumberField("inbound", r.bytesIn());
+    g.writeEndObject();
+    g.writeNumberField("redirects", r.redirects());
+    g.writeNumberField("duplicates", r.duplicates());
+    g.writeNumberField("conflicts", r.conflicts());
+    g.writeNumberField("rejected", r.rejected());
+    g.writeNumberField("lastSeq", r.lastSeq());
+    g.writeEndObject();
+  }
+
+  private static void string(JsonGenerator g, String field, String v) throws IOException {
+    if (v == null) {
+      g.writeNullField(field);
+    } else {
+      g.writeStringField(field, v);
+    }
+  }
+
+  private static void time(JsonGenerator g, String field, Long nanos) throws IOException {
+    if (nanos == null) {
+      g.writeNullField(field);
+    } else {
+      g.writeStringField(field, IsoTime.format(nanos));
+    }
   }
 
   public static ObjectNode timelineJson(TimelineRow e) {
@@ -214,14 +283,6 @@ public final class HistoryQueries {
     ObjectNode reasons = n.putObject("rejectedByReason");
     a.rejectedByReason().forEach(reasons::put);
     return n;
-  }
-
-  private static void time(ObjectNode n, String field, Long nanos) {
-    if (nanos == null) {
-      n.putNull(field);
-    } else {
-      n.put(field, IsoTime.format(nanos));
-    }
   }
 
   private static void number(ObjectNode n, String field, Double v) {

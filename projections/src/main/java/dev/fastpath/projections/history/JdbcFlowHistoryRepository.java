@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -120,6 +119,10 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
       ensureOpen();
       try {
         BatchResult result = applyInTransaction(projectionId, topic, records);
+        try (PreparedStatement ps =
+            writer.prepareStatement("UPDATE fh_counter SET n = n + 1 WHERE name = 'commits'")) {
+          ps.executeUpdate();
+        }
         writer.commit();
         return result;
       } catch (SQLException | RuntimeException e) {
@@ -462,7 +465,7 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
                 n += count(c, q.withRange(p.from(), p.to()));
               } else {
                 Map<String, GroupTotals> rows = new HashMap<>();
-                AggregateStore.buckets(c, by, group, p, rows, false);
+                AggregateStore.buckets(c, by, group, p, rows, null);
                 for (GroupTotals t : rows.values()) {
                   n += t.flows(q.state(), q.scenario());
                 }
@@ -643,12 +646,24 @@ public abstract class JdbcFlowHistoryRepository implements FlowHistoryRepository
 
   @Override
   public long eventCount() {
+    return counter("events");
+  }
+
+  @Override
+  public long commitCount() {
+    return counter("commits");
+  }
+
+  private long counter(String name) {
     return read(
         c -> {
-          try (Statement s = c.createStatement();
-              ResultSet rs = s.executeQuery("SELECT n FROM fh_counter WHERE name = 'events'")) {
-            rs.next();
-            return rs.getLong(1);
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT n FROM fh_counter WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getLong(1);
+            }
           }
         });
   }

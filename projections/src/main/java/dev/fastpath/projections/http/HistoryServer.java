@@ -57,6 +57,7 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +68,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HistoryServer {
   private static final Logger LOG = LoggerFactory.getLogger(HistoryServer.class);
-  private static final int QUERY_THREADS = 4;
 
   private final HistoryQueries queries;
   private final PrometheusMeterRegistry registry;
@@ -75,6 +75,7 @@ public final class HistoryServer {
   private final ExecutorService executor;
   private final HttpServerSettings settings;
   private final RequestGate gate;
+  private final ResponseCache cache;
   private final Map<String, Probe> healthChecks = new LinkedHashMap<>();
   private final Map<String, Probe> readinessChecks = new LinkedHashMap<>();
   private ActorSystem<Void> system;
@@ -91,10 +92,11 @@ public final class HistoryServer {
     this.projection = projection;
     this.settings = settings;
     this.gate = new RequestGate(settings, registry);
+    this.cache = new ResponseCache(settings.responseCacheBytes(), registry);
     AtomicInteger n = new AtomicInteger();
     this.executor =
         Executors.newFixedThreadPool(
-            QUERY_THREADS,
+            settings.queryThreadsFor(queries.repository().engine()),
             r -> {
               Thread t = new Thread(r, "history-query-" + n.incrementAndGet());
               t.setDaemon(true);
@@ -308,7 +310,11 @@ public final class HistoryServer {
       gate.release(client);
       throw e;
     }
-    return response.whenComplete((r, e) -> gate.release(client));
+    // Not whenComplete: the stage comes from a Scala Future, whose CompletableFuture wrapper runs
+    // non-async callbacks on the default async pool, and with one spare core (2 CPUs) that pool is
+    // a new thread per task: one thread started per request (JFR, ProjectionBench). Releasing a
+    // permit is cheap, so it runs on the completing thread.
+    return response.whenCompleteAsync((r, e) -> gate.release(client), Runnable::run);
   }
 
   public synchronized void stop() {
@@ -348,13 +354,17 @@ public final class HistoryServer {
                                 () ->
                                     parameterMap(
                                         params ->
-                                            json(() -> queries.flows(FlowQuery.parse(params)))))),
+                                            jsonBytes(
+                                                ResponseCache.key("/flows", params),
+                                                () ->
+                                                    queries.flowsJson(FlowQuery.parse(params)))))),
                     path(
                         PathMatchers.segment(),
                         key ->
                             get(
                                 () ->
                                     json(
+                                        ResponseCache.key("/flows/" + key, Map.of()),
                                         () ->
                                             queries
                                                 .flow(key)
@@ -379,7 +389,9 @@ public final class HistoryServer {
     java.util.Map<String, String> rest = new java.util.HashMap<>(params);
     String format = rest.remove("format");
     if (format == null || format.equals("json")) {
-      return json(() -> queries.aggregates(AggregateBy.parse(by), rest));
+      return json(
+          ResponseCache.key("/aggregates/" + by, rest),
+          () -> queries.aggregates(AggregateBy.parse(by), rest));
     }
     return completeWithFuture(
         CompletableFuture.supplyAsync(
@@ -389,12 +401,13 @@ public final class HistoryServer {
                   throw new BadParameterException(
                       "format", "want json or svg, got '" + format + "'");
                 }
-                String svg = queries.aggregatesSvg(AggregateBy.parse(by), rest);
-                return HttpResponse.create()
-                    .withEntity(
-                        HttpEntities.create(
-                            MediaTypes.IMAGE_SVG_XML.toContentType(),
-                            svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                return cached(
+                    ResponseCache.key("/aggregates/" + by, params),
+                    SVG,
+                    () ->
+                        queries
+                            .aggregatesSvg(AggregateBy.parse(by), rest)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
               } catch (BadParameterException e) {
                 return error(StatusCodes.BAD_REQUEST, e.getMessage());
               } catch (RuntimeException e) {
@@ -516,12 +529,50 @@ public final class HistoryServer {
     }
   }
 
-  private Route json(Supplier<JsonNode> work) {
+  private static final String JSON = "json";
+  private static final String SVG = "svg";
+
+  /**
+   * The answer to {@code key}: from the cache if the store has not changed since it was computed,
+   * else computed by {@code work} (and kept). The commit count is read before the work, so an
+   * answer is kept under a count no newer than the store it reflects: it is never served once the
+   * store has moved on, and at worst it is computed again.
+   */
+  private HttpResponse cached(String key, String type, Supplier<byte[]> work) {
+    if (!cache.enabled()) {
+      return response(type, ByteString.fromArrayUnsafe(work.get()));
+    }
+    long commits = queries.repository().commitCount();
+    ResponseCache.Entry hit = cache.get(key, commits);
+    if (hit != null) {
+      return response(hit.mediaType(), hit.body());
+    }
+    // The array is not touched after this, so it may back the ByteString without a copy.
+    ByteString body = ByteString.fromArrayUnsafe(work.get());
+    cache.put(key, new ResponseCache.Entry(commits, type, body));
+    return response(type, body);
+  }
+
+  private static HttpResponse response(String type, ByteString body) {
+    return HttpResponse.create()
+        .withEntity(
+            HttpEntities.create(
+                type.equals(SVG)
+                    ? MediaTypes.IMAGE_SVG_XML.toContentType()
+                    : ContentTypes.APPLICATION_JSON,
+                body));
+  }
+
+  private Route json(String key, Supplier<JsonNode> work) {
+    return jsonBytes(key, () -> bytes(work.get()));
+  }
+
+  private Route jsonBytes(String key, Supplier<byte[]> work) {
     return completeWithFuture(
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return ok(work.get());
+                return cached(key, JSON, work);
               } catch (BadParameterException e) {
                 return error(StatusCodes.BAD_REQUEST, e.getMessage());
               } catch (NotFound e) {
@@ -536,11 +587,12 @@ public final class HistoryServer {
   }
 
   private static HttpResponse ok(JsonNode body) {
+    return response(JSON, ByteString.fromArrayUnsafe(bytes(body)));
+  }
+
+  private static byte[] bytes(JsonNode body) {
     try {
-      return HttpResponse.create()
-          .withEntity(
-              HttpEntities.create(
-                  ContentTypes.APPLICATION_JSON, Json.MAPPER.writeValueAsBytes(body)));
+      return Json.MAPPER.writeValueAsBytes(body);
     } catch (JsonProcessingException e) {
       throw new CompletionException(e);
     }

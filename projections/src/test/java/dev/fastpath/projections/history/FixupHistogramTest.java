@@ -46,7 +46,7 @@ class FixupHistogramTest {
           assertThat((double) p).isLessThanOrEqualTo(exact * 1.01);
         }
       }
-      assertThat(FixupHistogram.decode(h.encode()).buckets()).isEqualTo(h.buckets());
+      assertThat(FixupHistogram.fromBytes(h.toBytes()).buckets()).isEqualTo(h.buckets());
     }
   }
 
@@ -61,6 +61,66 @@ class FixupHistogramTest {
     h.add(FixupHistogram.bucketOf(10_000_000), -1);
     assertThat(h.isEmpty()).isTrue();
     assertThat(h.percentile(500)).isNull();
-    assertThat(h.encode()).isEmpty();
+    assertThat(FixupHistogram.fromBytes(h.toBytes()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void aSumOfManyHistogramsEqualsMergingThemOneByOne() {
+    SplittableRandom random = new SplittableRandom(11);
+    for (int round = 0; round < 100; round++) {
+      FixupHistogram merged = new FixupHistogram();
+      FixupHistogram.Sum sum = new FixupHistogram.Sum();
+      int rows = 1 + random.nextInt(40);
+      for (int r = 0; r < rows; r++) {
+        FixupHistogram row = new FixupHistogram();
+        for (int i = random.nextInt(60); i > 0; i--) {
+          long v =
+              switch (random.nextInt(6)) {
+                case 0 -> random.nextLong(-5_000_000L, 0);
+                case 1 -> random.nextLong(0, 1_000);
+                case 2 -> Long.MAX_VALUE;
+                default -> random.nextLong(0, 900_000_000_000L);
+              };
+          row.add(FixupHistogram.bucketOf(v), random.nextInt(3) == 0 ? -1 : 1);
+        }
+        merged.addAll(row, 1);
+        if (r % 2 == 0) {
+          sum.addBytes(row.toBytes());
+        } else {
+          sum.addAll(row);
+        }
+      }
+      FixupHistogram summed = sum.toHistogram();
+      assertThat(summed.buckets()).isEqualTo(merged.buckets());
+      assertThat(summed.toBytes()).isEqualTo(merged.toBytes());
+      assertThat(FixupHistogram.fromBytes(merged.toBytes()).buckets()).isEqualTo(merged.buckets());
+      assertThat(summed.total()).isEqualTo(merged.total());
+    }
+  }
+
+  @Test
+  void bucketPositionsAreDenseIncreasingAndRoundTrip() {
+    long previous = -1;
+    for (int index = 0; index < 1000 + 15 * 900; index++) {
+      long b = FixupHistogram.bucketAt(index);
+      assertThat(b).as("index %d", index).isGreaterThan(previous);
+      assertThat(FixupHistogram.bucketOf(b)).isEqualTo(b);
+      assertThat(FixupHistogram.indexOf(b)).isEqualTo(index);
+      previous = b;
+    }
+    assertThat(FixupHistogram.indexOf(-1_000)).isEqualTo(-1);
+    assertThat(FixupHistogram.indexOf(Long.MAX_VALUE)).isEqualTo(-1);
+    assertThat(FixupHistogram.indexOf(1001)).as("not a three-digit value").isEqualTo(-1);
+  }
+
+  @Test
+  void aTruncatedStoredHistogramIsAnError() {
+    FixupHistogram h = new FixupHistogram();
+    h.add(FixupHistogram.bucketOf(12_345_678), 300);
+    byte[] b = h.toBytes();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> FixupHistogram.fromBytes(java.util.Arrays.copyOf(b, b.length - 2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ends inside a number");
   }
 }

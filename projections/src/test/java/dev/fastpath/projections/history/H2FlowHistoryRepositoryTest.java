@@ -30,6 +30,7 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     // What a build of schema 3 left behind: no aggregates, no counter, no fold state.
     try (java.sql.Connection c = connect();
         java.sql.Statement s = c.createStatement()) {
+      backToSchema5(s);
       s.execute("DROP TABLE fh_agg");
       s.execute("DROP TABLE fh_counter");
       backToSchema4(s);
@@ -48,6 +49,54 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
   private java.sql.Connection connect() throws java.sql.SQLException {
     String url = "jdbc:h2:file:" + dataDir.resolve("history/h2/history").toAbsolutePath();
     return java.sql.DriverManager.getConnection(url, "fastpath", "");
+  }
+
+  /** Undoes migration 6: aggregates without the 100 ms, 10 s and 10 min levels; no commit count. */
+  private static void backToSchema5(java.sql.Statement s) throws java.sql.SQLException {
+    s.execute(
+        "DELETE FROM fh_agg WHERE lvl IN ("
+            + TimeBuckets.MS100
+            + ", "
+            + TimeBuckets.SEC10
+            + ", "
+            + TimeBuckets.MIN10
+            + ")");
+    s.execute("DELETE FROM fh_counter WHERE name = 'commits'");
+    s.execute("DELETE FROM fh_schema_version WHERE version = 6");
+  }
+
+  @Test
+  void openingAStoreOfSchema5AddsTheFinerBucketsOfItsAggregates() throws Exception {
+    List<dev.fastpath.events.v1.Envelope> log = new java.util.ArrayList<>(KnownLog.build());
+    log.addAll(SyntheticAuditLog.generate(37, 3000));
+    store.applyBatch("p", "t", Records.asRecords(log, 0, 0));
+    // Ranges whose cover uses the new levels: odd 100 ms, 10 s and 10 min boundaries.
+    long t0 = SyntheticAuditLog.START_NANOS;
+    long[][] ranges = {
+      {t0 + 123_456_789L, t0 + 2_345_678_901L},
+      {t0 + 50_000_000L, t0 + 75_300_000_000L},
+      {t0 - 700_000_000_000L, t0 + 1_300_000_000_000L}
+    };
+    java.util.Map<String, List<AggregateRow>> before = new java.util.HashMap<>();
+    for (AggregateBy by : AggregateBy.values()) {
+      for (long[] r : ranges) {
+        before.put(by + "@" + r[0], store.aggregates(by, r[0], r[1]));
+      }
+    }
+    store.close();
+    try (java.sql.Connection c = connect();
+        java.sql.Statement s = c.createStatement()) {
+      backToSchema5(s);
+    }
+    store = H2FlowHistoryRepository.open(dataDir);
+    for (AggregateBy by : AggregateBy.values()) {
+      for (long[] r : ranges) {
+        assertThat(store.aggregates(by, r[0], r[1]))
+            .as("%s over [%d, %d)", by, r[0], r[1])
+            .isEqualTo(before.get(by + "@" + r[0]))
+            .isNotEmpty();
+      }
+    }
   }
 
   /** Undoes migration 5: rows without the core's fold state, as builds before it wrote them. */
@@ -74,6 +123,7 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     store.close();
     try (java.sql.Connection c = connect();
         java.sql.Statement s = c.createStatement()) {
+      backToSchema5(s);
       backToSchema4(s);
     }
     store = H2FlowHistoryRepository.open(dataDir);

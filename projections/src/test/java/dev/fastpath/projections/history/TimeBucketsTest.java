@@ -10,9 +10,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class TimeBucketsTest {
-  private static final long[] WIDTH = {
-    0, 1_000_000_000L, 60_000_000_000L, 3_600_000_000_000L, 86_400_000_000_000L
-  };
   private static final BigInteger NEG_INF = BigInteger.valueOf(Long.MIN_VALUE).shiftLeft(64);
   private static final BigInteger POS_INF = BigInteger.valueOf(Long.MAX_VALUE).shiftLeft(64);
 
@@ -25,13 +22,16 @@ class TimeBucketsTest {
       } else if (p.level() == TimeBuckets.ALL) {
         out.add(new BigInteger[] {NEG_INF, POS_INF});
       } else {
-        BigInteger w = BigInteger.valueOf(WIDTH[p.level()]);
+        BigInteger w = BigInteger.valueOf(TimeBuckets.width(p.level()));
         BigInteger a =
             p.from() == Long.MIN_VALUE ? NEG_INF : BigInteger.valueOf(p.from()).multiply(w);
         BigInteger b = p.to() == Long.MAX_VALUE ? POS_INF : BigInteger.valueOf(p.to()).multiply(w);
         out.add(new BigInteger[] {a, b});
         if (p.level() != TimeBuckets.DAY) {
-          assertThat(p.to() - p.from()).as("buckets of one level").isLessThanOrEqualTo(60);
+          // Up to the next level's boundary: fewer buckets than fit in one of the next level.
+          assertThat(p.to() - p.from())
+              .as("buckets of one level")
+              .isLessThan(TimeBuckets.width(nextLevel(p.level())) / TimeBuckets.width(p.level()));
         }
       }
     }
@@ -39,13 +39,26 @@ class TimeBucketsTest {
     return out;
   }
 
+  private static int nextLevel(int level) {
+    for (int i = 0; i + 1 < TimeBuckets.ORDER.length; i++) {
+      if (TimeBuckets.ORDER[i] == level) {
+        return TimeBuckets.ORDER[i + 1];
+      }
+    }
+    throw new AssertionError("no level above " + level);
+  }
+
   private static void assertExactCover(Long from, Long to) {
     List<TimeBuckets.Piece> pieces = TimeBuckets.cover(from, to);
-    assertThat(pieces.size()).as("pieces of [%s, %s)", from, to).isLessThanOrEqualTo(9);
+    assertThat(pieces.size())
+        .as("pieces of [%s, %s)", from, to)
+        .isLessThanOrEqualTo(2 + 2 * (TimeBuckets.ORDER.length - 1) + 1);
     assertThat(pieces.stream().filter(TimeBuckets.Piece::raw).count()).isLessThanOrEqualTo(2);
     for (TimeBuckets.Piece p : pieces) {
       if (p.raw()) {
-        assertThat(p.to() - p.from()).isPositive().isLessThanOrEqualTo(WIDTH[1]);
+        assertThat(p.to() - p.from())
+            .isPositive()
+            .isLessThanOrEqualTo(TimeBuckets.width(TimeBuckets.ORDER[0]));
       }
     }
     BigInteger at = from == null ? NEG_INF : BigInteger.valueOf(from);
@@ -56,6 +69,10 @@ class TimeBucketsTest {
       at = i[1];
     }
     assertThat(at).as("cover of [%s, %s): %s", from, to, pieces).isEqualTo(end);
+  }
+
+  private static long levelWidth(SplittableRandom random) {
+    return TimeBuckets.width(TimeBuckets.ORDER[random.nextInt(TimeBuckets.ORDER.length)]);
   }
 
   @Test
@@ -69,11 +86,11 @@ class TimeBucketsTest {
             case 1 -> random.nextLong(1, 200_000_000_000L);
             case 2 -> random.nextLong(1, 20_000_000_000_000L);
             case 3 -> random.nextLong(1, 500_000_000_000_000L);
-            default -> WIDTH[1 + random.nextInt(4)] * (1 + random.nextInt(3));
+            default -> levelWidth(random) * (1 + random.nextInt(3));
           };
       long from = t0 + random.nextLong(-400_000_000_000_000L, 400_000_000_000_000L);
       if (i % 7 == 0) {
-        long w = WIDTH[1 + random.nextInt(4)];
+        long w = levelWidth(random);
         from = Math.floorDiv(from, w) * w;
       }
       long to = from + span;
