@@ -51,7 +51,7 @@ else
   ACTOR_FLOWS=100000
   PROJECTION_EVENTS=1000000
   PROJECTION_QUERIES=300
-  PROJECTION_HTTP=5500
+  PROJECTION_HTTP=22000
   LIVE_FLOWS=2000
   E2E_FLOWS=100000
   E2E_OPEN_FLOWS=1000000
@@ -107,7 +107,7 @@ for part in "${PARTS[@]}"; do
     projection)
       run_part projection "$JAVA" -Xmx3g -cp "$CP" dev.fastpath.bench.ProjectionBench \
         --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" \
-        --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$((PROJECTION_HTTP * 6))" ;;
+        --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$((PROJECTION_HTTP * 3 / 2))" ;;
     live)
       # A node in a network namespace forwarding tcpreplay's traffic (docs/benchmarks.md).
       run_part live "$JAVA" -Xmx1g -cp "$CP" dev.fastpath.bench.LiveForwardBench \

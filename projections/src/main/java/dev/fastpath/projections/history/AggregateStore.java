@@ -237,17 +237,13 @@ final class AggregateStore {
       ps.setLong(i, p.to());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          // Straight into the group's totals: a range reads a few hundred rows.
           String g = rs.getString(1);
-          GroupTotals row = readCounts(rs, 2);
+          GroupTotals into = out.computeIfAbsent(g, x -> new GroupTotals());
+          addCounts(into, rs, 2);
           if (distributions) {
-            row.decodeReasons(rs.getString(14));
+            into.decodeReasons(rs.getString(14));
             ttf.computeIfAbsent(g, x -> FixupHistogram.Sum.acquire()).addBytes(rs.getBytes(15));
-          }
-          GroupTotals into = out.get(g);
-          if (into == null) {
-            out.put(g, row);
-          } else {
-            into.addAll(row);
           }
         }
       }
@@ -424,21 +420,26 @@ final class AggregateStore {
     return t;
   }
 
+  /** Adds the {@link #COUNT_COLUMNS} from column {@code i} on to {@code t}. */
+  private static void addCounts(GroupTotals t, ResultSet rs, int i) throws SQLException {
+    t.flows += rs.getLong(i++);
+    t.stateVip += rs.getLong(i++);
+    t.stateFastPath += rs.getLong(i++);
+    t.stateClosed += rs.getLong(i++);
+    t.scenarioVip += rs.getLong(i++);
+    t.scenarioPe += rs.getLong(i++);
+    t.scenarioIlb += rs.getLong(i++);
+    t.fixedUp += rs.getLong(i++);
+    t.neverRedirected += rs.getLong(i++);
+    t.redirects += rs.getLong(i++);
+    t.duplicates += rs.getLong(i++);
+    t.conflicts += rs.getLong(i);
+  }
+
   /** Reads the {@link #COUNT_COLUMNS} from column {@code i} on. */
   private static GroupTotals readCounts(ResultSet rs, int i) throws SQLException {
     GroupTotals t = new GroupTotals();
-    t.flows = rs.getLong(i++);
-    t.stateVip = rs.getLong(i++);
-    t.stateFastPath = rs.getLong(i++);
-    t.stateClosed = rs.getLong(i++);
-    t.scenarioVip = rs.getLong(i++);
-    t.scenarioPe = rs.getLong(i++);
-    t.scenarioIlb = rs.getLong(i++);
-    t.fixedUp = rs.getLong(i++);
-    t.neverRedirected = rs.getLong(i++);
-    t.redirects = rs.getLong(i++);
-    t.duplicates = rs.getLong(i++);
-    t.conflicts = rs.getLong(i);
+    addCounts(t, rs, i);
     return t;
   }
 

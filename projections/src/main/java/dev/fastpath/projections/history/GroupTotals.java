@@ -167,9 +167,19 @@ final class GroupTotals {
     if (text == null || text.isEmpty()) {
       return;
     }
-    for (String part : text.split(",")) {
-      int colon = part.lastIndexOf(':');
-      addReason(part.substring(0, colon), Long.parseLong(part.substring(colon + 1)));
+    // By hand, not split(): every aggregate row read decodes its reasons.
+    int start = 0;
+    while (start < text.length()) {
+      int end = text.indexOf(',', start);
+      if (end < 0) {
+        end = text.length();
+      }
+      int colon = text.lastIndexOf(':', end - 1);
+      if (colon < start) {
+        throw new IllegalArgumentException("not stored reasons: " + text);
+      }
+      addReason(text.substring(start, colon), Long.parseLong(text, colon + 1, end, 10));
+      start = end + 1;
     }
   }
 }

@@ -164,8 +164,9 @@ public final class HistoryQueries {
         g.writeNullField("next");
       }
       g.writeArrayFieldStart("flows");
+      char[] buf = new char[IsoTime.MAX_LENGTH];
       for (FlowRow r : rows) {
-        writeFlow(g, r);
+        writeFlow(g, r, buf);
       }
       g.writeEndArray();
       g.writeEndObject();
@@ -176,8 +177,12 @@ public final class HistoryQueries {
     }
   }
 
-  /** A flow's JSON object: the one definition of its shape. */
   static void writeFlow(JsonGenerator g, FlowRow r) throws IOException {
+    writeFlow(g, r, new char[IsoTime.MAX_LENGTH]);
+  }
+
+  /** A flow's JSON object: the one definition of its shape ({@code buf} holds its times' text). */
+  static void writeFlow(JsonGenerator g, FlowRow r, char[] buf) throws IOException {
     g.writeStartObject();
     g.writeStringField("key", r.flowKey());
     g.writeStringField("eni", r.eni());
@@ -199,10 +204,10 @@ public final class HistoryQueries {
     string(g, "pa", r.pa());
     string(g, "vmMac", r.vmMac());
     string(g, "mux", r.mux());
-    time(g, "openedAt", r.openedAt());
-    time(g, "firstRedirectAt", r.firstRedirectAt());
-    time(g, "fixedUpAt", r.fixedUpAt());
-    time(g, "closedAt", r.closedAt());
+    time(g, buf, "openedAt", r.openedAt());
+    time(g, buf, "firstRedirectAt", r.firstRedirectAt());
+    time(g, buf, "fixedUpAt", r.fixedUpAt());
+    time(g, buf, "closedAt", r.closedAt());
     string(g, "closeReason", r.closeReason());
     Double ttf = r.timeToFixupMillis();
     if (ttf == null) {
@@ -234,11 +239,18 @@ public final class HistoryQueries {
     }
   }
 
-  private static void time(JsonGenerator g, String field, Long nanos) throws IOException {
+  private static void time(JsonGenerator g, char[] buf, String field, Long nanos)
+      throws IOException {
     if (nanos == null) {
       g.writeNullField(field);
+      return;
+    }
+    int n = IsoTime.format(nanos, buf);
+    g.writeFieldName(field);
+    if (n < 0) {
+      g.writeString(IsoTime.format(nanos));
     } else {
-      g.writeStringField(field, IsoTime.format(nanos));
+      g.writeString(buf, 0, n);
     }
   }
 

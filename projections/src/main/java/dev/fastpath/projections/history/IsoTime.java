@@ -12,6 +12,20 @@ final class IsoTime {
   private IsoTime() {}
 
   static String format(long epochNanos) {
+    char[] b = new char[MAX_LENGTH];
+    int n = format(epochNanos, b);
+    return n < 0 ? Json.time(epochNanos) : new String(b, 0, n);
+  }
+
+  /** Longest text {@link #format(long, char[])} writes. */
+  static final int MAX_LENGTH = 30;
+
+  /**
+   * Writes the text into {@code b} (at least {@link #MAX_LENGTH} long) and returns its length, or
+   * -1 for a year outside 0..9999 (the general formatter's sign and width rules): a page writes its
+   * times through one buffer instead of a String each.
+   */
+  static int format(long epochNanos, char[] b) {
     long seconds = Math.floorDiv(epochNanos, 1_000_000_000L);
     int nanos = (int) Math.floorMod(epochNanos, 1_000_000_000L);
     long days = Math.floorDiv(seconds, 86_400L);
@@ -19,9 +33,8 @@ final class IsoTime {
     LocalDate date = LocalDate.ofEpochDay(days);
     int year = date.getYear();
     if (year < 0 || year > 9999) {
-      return Json.time(epochNanos); // the general formatter's sign and width rules
+      return -1;
     }
-    char[] b = new char[30];
     int i = 0;
     i = digits(b, i, year, 4);
     b[i++] = '-';
@@ -46,7 +59,7 @@ final class IsoTime {
       }
     }
     b[i++] = 'Z';
-    return new String(b, 0, i);
+    return i;
   }
 
   private static int digits(char[] b, int at, int value, int width) {
