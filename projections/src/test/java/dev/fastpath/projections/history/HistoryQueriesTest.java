@@ -9,7 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The streamed page of flows (the API's) is the page the tree form (the CLI's) prints. */
+/** The streamed page of flows (the API's) holds the flows as their tree form (the CLI's). */
 class HistoryQueriesTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static FlowHistoryRepository store;
@@ -41,11 +41,18 @@ class HistoryQueriesTest {
     for (Map<String, String> params : asked) {
       FlowQuery q = FlowQuery.parse(params);
       var streamed = MAPPER.readTree(queries.flowsJson(q));
-      var tree = MAPPER.readTree(MAPPER.writeValueAsBytes(queries.flows(q)));
-      assertThat(streamed).as("%s", params).isEqualTo(tree);
-      assertThat(streamed.get("flows").size())
-          .as("%s", params)
-          .isEqualTo(store.findFlows(q).size());
+      List<FlowRow> rows = store.findFlows(q);
+      assertThat(streamed.get("flows").size()).as("%s", params).isEqualTo(rows.size());
+      for (int i = 0; i < rows.size(); i++) {
+        // The tree form of a flow (timelines, the CLI) is the streamed one.
+        assertThat(streamed.get("flows").get(i))
+            .isEqualTo(
+                MAPPER.readTree(MAPPER.writeValueAsBytes(HistoryQueries.flowJson(rows.get(i)))));
+      }
+      long total = store.countFlows(q);
+      assertThat(streamed.get("total").asLong()).isEqualTo(total);
+      long next = (long) q.offset() + rows.size();
+      assertThat(streamed.get("next").isNull()).isEqualTo(!(next < total && !rows.isEmpty()));
     }
     // Nulls stay nulls (a flow never redirected has no PA, MUX or fixup time).
     var page = MAPPER.readTree(queries.flowsJson(FlowQuery.parse(Map.of("limit", "10000"))));
