@@ -109,10 +109,7 @@ final class HttpOptions {
                   durationOr(http, "request-timeout", s.requestTimeout(), where),
                   durationOr(http, "idle-timeout", s.idleTimeout(), where))
               .withResponseCacheBytes(responseCacheBytes(http, s.responseCacheBytes(), where))
-              .withQueryThreads(
-                  http.hasPath("query-threads")
-                      ? intOr(http, "query-threads", 1, where)
-                      : s.queryThreads());
+              .withQueryThreads(intOr(http, "query-threads", s.queryThreads(), where));
     } catch (ConfigException e) {
       throw new Main.UserError(where + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -222,15 +219,12 @@ final class HttpOptions {
   private static void onlyKnownKeys(Config http, String where) {
     for (String key : http.root().keySet()) {
       if (!KEYS.contains(key)) {
-        String hint = dev.fastpath.flow.config.DidYouMean.closest(key, KEYS);
         throw new Main.UserError(
             where
                 + "fastpath.http."
                 + key
-                + ": unknown setting"
-                + (hint != null ? " (did you mean 'fastpath.http." + hint + "'?)" : "")
-                + "; the settings here are "
-                + String.join(", ", KEYS));
+                + ": "
+                + dev.fastpath.flow.config.DidYouMean.unknownSetting("fastpath.http", key, KEYS));
       }
     }
   }

@@ -24,6 +24,20 @@ public final class DidYouMean {
     return best != null && bestDistance <= allowed ? best : null;
   }
 
+  /**
+   * The message for a key that is not among {@code known}: {@code unknown setting (did you mean
+   * 'PREFIX.HINT'?); the settings here are ...}, with {@code prefix} the block's path ("" at the
+   * top). One wording for every block that refuses unknown keys.
+   */
+  public static String unknownSetting(String prefix, String key, List<String> known) {
+    String hint = closest(key, known);
+    String hinted = hint == null ? null : prefix.isEmpty() ? hint : prefix + "." + hint;
+    return "unknown setting"
+        + (hinted != null ? " (did you mean '" + hinted + "'?)" : "")
+        + "; the settings here are "
+        + String.join(", ", known);
+  }
+
   /** Optimal string alignment distance: insertions, deletions, substitutions, transpositions. */
   static int distance(String a, String b) {
     int[][] d = new int[a.length() + 1][b.length() + 1];

@@ -254,13 +254,7 @@ public final class FastpathConfigLoader {
     void onlyKnown(List<String> known) {
       for (String key : config.root().keySet()) {
         if (!known.contains(key)) {
-          String hint = DidYouMean.closest(key, known);
-          throw problem(
-              key,
-              "unknown setting"
-                  + (hint != null ? " (did you mean '" + path(hint) + "'?)" : "")
-                  + "; the settings here are "
-                  + String.join(", ", known));
+          throw problem(key, DidYouMean.unknownSetting(where, key, known));
         }
       }
     }

@@ -124,14 +124,10 @@ final class FixupHistogram {
     return size == 0;
   }
 
-  /** Buckets and counts in bucket order (for plots): a read-only view, equal to any such map. */
-  Map<Long, Long> buckets() {
-    return view(Arrays.copyOf(buckets, size), Arrays.copyOf(counts, size), size);
-  }
-
   /**
-   * As {@link #buckets}, without copying: for a histogram that is not changed afterwards (an
-   * aggregate's, when its row is made).
+   * Buckets and counts in bucket order (for plots): a read-only view, equal to any such map, over
+   * the histogram's own arrays: for a histogram that is not changed afterwards (an aggregate's,
+   * when its row is made).
    */
   Map<Long, Long> bucketsView() {
     return view(buckets, counts, size);

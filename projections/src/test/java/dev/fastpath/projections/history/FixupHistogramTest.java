@@ -46,7 +46,7 @@ class FixupHistogramTest {
           assertThat((double) p).isLessThanOrEqualTo(exact * 1.01);
         }
       }
-      assertThat(FixupHistogram.fromBytes(h.toBytes()).buckets()).isEqualTo(h.buckets());
+      assertThat(FixupHistogram.fromBytes(h.toBytes()).bucketsView()).isEqualTo(h.bucketsView());
     }
   }
 
@@ -91,9 +91,10 @@ class FixupHistogramTest {
         }
       }
       FixupHistogram summed = sum.toHistogram();
-      assertThat(summed.buckets()).isEqualTo(merged.buckets());
+      assertThat(summed.bucketsView()).isEqualTo(merged.bucketsView());
       assertThat(summed.toBytes()).isEqualTo(merged.toBytes());
-      assertThat(FixupHistogram.fromBytes(merged.toBytes()).buckets()).isEqualTo(merged.buckets());
+      assertThat(FixupHistogram.fromBytes(merged.toBytes()).bucketsView())
+          .isEqualTo(merged.bucketsView());
       assertThat(summed.total()).isEqualTo(merged.total());
     }
   }
