@@ -77,10 +77,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       Files.createDirectories(dataDir);
       Path logDir = dataDir.resolve("kafka-logs");
+      // Both ports are taken while the other is held: two free ports asked for one after the
+      // other can be the same one, and Kafka then refuses the configuration.
+      int[] free = freePorts(2);
       if (port == 0) {
-        port = freePort();
+        port = free[0];
       }
-      int controllerPort = freePort();
+      int controllerPort = free[0] == port ? free[1] : free[0];
       Properties props = new Properties();
       props.put("process.roles", "broker,controller");
       props.put("node.id", "1");
@@ -131,7 +134,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       LOG.info("embedded Kafka broker ready at {} (data {})", bootstrap, dataDir);
       return kafka;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the embedded Kafka broker in " + dataDir, e);
+      // The cause's message in the summary: a test report or a terminal often shows only it.
+      throw new UncheckedIOException(
+          "cannot start the embedded Kafka broker in " + dataDir + ": " + rootMessage(e), e);
     }
   }
 
@@ -278,6 +283,16 @@ public final class EmbeddedKafka implements AutoCloseable {
   public static final String LOOPBACK_HOST = "127.0.0.1";
 
   /** IPv6 literals need brackets in listener and bootstrap strings. */
+  /** The failure's own message and, when it wraps one, the innermost cause that explains it. */
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String own = String.valueOf(e.getMessage()).strip();
+    return root == e ? own : own + " (" + root + ")";
+  }
+
   private static String hostPart(String host) {
     return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
@@ -295,10 +310,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
+  /** {@code n} distinct free ports: every socket stays bound until all are chosen. */
+  private static int[] freePorts(int n) throws IOException {
+    ServerSocket[] sockets = new ServerSocket[n];
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        sockets[i] = new ServerSocket(0);
+        sockets[i].setReuseAddress(true);
+        ports[i] = sockets[i].getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : sockets) {
+        if (s != null) {
+          s.close();
+        }
+      }
     }
   }
 

@@ -91,4 +91,16 @@ class EmbeddedKafkaTest {
     }
     assertThat(k.problem(java.time.Duration.ofSeconds(1))).hasValue("stopped");
   }
+
+  @Test
+  void aBrokerThatCannotStartSaysWhyInItsFirstLine() {
+    // A report or a terminal often shows only the first line of a failure: the reason Kafka gave
+    // (here, a setting it refuses) must be in it, not only in a cause further down.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> EmbeddedKafka.start(dir.resolve("bad"), Map.of("num.partitions", "many")))
+        .isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessageStartingWith("cannot start the embedded Kafka broker in ")
+        .hasMessageContaining("num.partitions")
+        .hasMessageContaining("many");
+  }
 }
