@@ -11,7 +11,6 @@ import dev.fastpath.traffic.GeneratorConfig;
 import dev.fastpath.traffic.TrafficGenerator;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,10 +54,12 @@ class ClusterTest {
     List<Process> nodes = new ArrayList<>();
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"))) {
       String bootstrap = kafka.bootstrapServers();
-      int seedPort = freePort();
+      // Held together: ports asked for one by one can repeat, and a node then cannot bind.
+      int[] ports = DemoCluster.freePorts(3);
+      int seedPort = ports[0];
       String seed = "127.0.0.1:" + seedPort;
       nodes.add(startNode(bootstrap, conf, "node-b", seedPort, seed));
-      nodes.add(startNode(bootstrap, conf, "node-c", freePort(), seed));
+      nodes.add(startNode(bootstrap, conf, "node-c", ports[1], seed));
 
       Path clusterOut = dir.resolve("cluster-out.pcap");
       Cli.Result r =
@@ -76,7 +77,7 @@ class ClusterTest {
               "--node",
               "node-a",
               "--cluster-port",
-              Integer.toString(freePort()),
+              Integer.toString(ports[2]),
               "--seed-node",
               seed);
       assertThat(r.exitCode()).as(r.toString()).isZero();
@@ -199,11 +200,5 @@ class ClusterTest {
       }
     }
     return out;
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

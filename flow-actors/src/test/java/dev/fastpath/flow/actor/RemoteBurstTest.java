@@ -8,7 +8,6 @@ import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.FlowControl;
 import dev.fastpath.flow.log.KafkaLogSettings;
 import dev.fastpath.kafka.EmbeddedKafka;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,12 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RemoteBurstTest {
   @TempDir Path dir;
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   private static com.typesafe.config.Config node(int port, int seed) {
     return ConfigFactory.parseMap(
         Map.of(
@@ -46,8 +39,9 @@ class RemoteBurstTest {
 
   @Test
   void aBurstOfEventsForFlowsOnAnotherNodeIsAnsweredInFull() throws Exception {
-    int a = freePort();
-    int b = freePort();
+    int[] ports = TestPorts.distinct(2);
+    int a = ports[0];
+    int b = ports[1];
     int events = 20_000;
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         ShardedFlowControl nodeA =

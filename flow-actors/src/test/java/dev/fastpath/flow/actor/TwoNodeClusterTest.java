@@ -10,7 +10,6 @@ import dev.fastpath.flow.ControlResult;
 import dev.fastpath.flow.testing.MemoryJournal;
 import dev.fastpath.ingest.FlowKey;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,12 +27,6 @@ import org.junit.jupiter.api.Test;
  */
 class TwoNodeClusterTest {
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   private static com.typesafe.config.Config node(int port, int seedPort) {
     return ConfigFactory.parseMap(
         Map.of(
@@ -46,8 +39,9 @@ class TwoNodeClusterTest {
   @Test
   @Tag("slow")
   void eventsSubmittedOnOneNodeAreHandledByFlowsOnBoth() throws IOException {
-    int a = freePort();
-    int b = freePort();
+    int[] ports = TestPorts.distinct(2);
+    int a = ports[0];
+    int b = ports[1];
     MemoryJournal journal = new MemoryJournal(8, true);
     List<ControlEvent> events = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
