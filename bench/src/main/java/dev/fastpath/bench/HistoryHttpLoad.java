@@ -30,6 +30,13 @@ import java.util.function.Function;
  * soon as the last one is answered (closed loop, so the latencies include queueing at full load),
  * {@code requests} in all, spread evenly over the query types, after an untimed warm-up pass of the
  * same load. Every answer must be 200; latencies are per query type.
+ *
+ * <p>A closed loop with no pause between requests measures saturation: by Little's law its mean
+ * latency is the client count over the throughput, whatever one request costs. So each run can also
+ * replay the mix open loop at given fractions of the throughput the closed loop reached: the same
+ * clients, each sending on a fixed schedule, latency counted from the moment a request was due (not
+ * when it was sent), so a stalled server is charged for the requests it held back (coordinated
+ * omission).
  */
 final class HistoryHttpLoad {
   /** The query types of the mix: name and a URL path for a random draw. */
@@ -83,10 +90,27 @@ final class HistoryHttpLoad {
         .toString();
   }
 
-  record Result(Map<String, double[]> latenciesMillis, double seconds, int requests) {}
+  /** One pass: sorted latencies per query type, its length, and the offered rate (0: closed). */
+  record Pass(Map<String, double[]> latenciesMillis, double seconds, int requests, double offered) {
+    double achieved() {
+      return requests / seconds;
+    }
+
+    double[] all() {
+      return latenciesMillis.values().stream().flatMapToDouble(Arrays::stream).sorted().toArray();
+    }
+  }
+
+  /** The closed-loop pass, then one open-loop pass per requested fraction of its throughput. */
+  record Result(Pass closed, List<Pass> open) {}
 
   static Result run(
-      FlowHistoryRepository store, int clients, int requests, int warmup, long cacheBytes)
+      FlowHistoryRepository store,
+      int clients,
+      int requests,
+      int warmup,
+      long cacheBytes,
+      double[] openLoopFractions)
       throws Exception {
     List<String> keys = new ArrayList<>();
     for (FlowRow f : store.findFlows(FlowQuery.all().withPage(1000, 0))) {
@@ -109,40 +133,65 @@ final class HistoryHttpLoad {
                 .withResponseCacheBytes(cacheBytes));
     int port = server.start("127.0.0.1", 0);
     String base = "";
-    Map<String, ConcurrentLinkedQueue<Double>> lat = new ConcurrentHashMap<>();
-    types.forEach(t -> lat.put(t, new ConcurrentLinkedQueue<>()));
-    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     try {
       // Warm-up: the same load, untimed, so the timed pass measures a warm JIT (Pekko HTTP, H2,
       // Jackson) with every client's connection open, not start-up.
-      closedLoop(port, base, mix, types, clients, warmup, new ConcurrentHashMap<>(), failures, 7);
-      long t0 = System.nanoTime();
-      closedLoop(port, base, mix, types, clients, requests, lat, failures, 100);
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      if (!failures.isEmpty()) {
-        throw new IllegalStateException(
-            failures.size() + " requests failed, e.g. " + failures.peek());
+      load(port, base, mix, types, clients, warmup, 0, 7);
+      Pass closed = load(port, base, mix, types, clients, requests, 0, 100);
+      List<Pass> open = new ArrayList<>();
+      for (int i = 0; i < openLoopFractions.length; i++) {
+        double rate = openLoopFractions[i] * closed.achieved();
+        open.add(load(port, base, mix, types, clients, requests, rate, 200 + i));
       }
-      Map<String, double[]> out = new LinkedHashMap<>();
-      for (String t : types) {
-        double[] v = lat.get(t).stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(v);
-        out.put(t, v);
-      }
-      return new Result(out, seconds, requests);
+      return new Result(closed, open);
     } finally {
       server.stop();
     }
   }
 
-  /** {@code clients} threads send {@code requests} in all, each its next as the last returns. */
-  private static void closedLoop(
+  /**
+   * {@code clients} threads send {@code requests} in all. With {@code rate} 0 each sends its next
+   * as the last returns (closed loop); otherwise request {@code i} is due {@code i / rate} seconds
+   * after the start, the clients taking turns, and its latency runs from when it was due.
+   */
+  private static Pass load(
       int port,
       String base,
       Map<String, Function<SplittableRandom, String>> mix,
       List<String> types,
       int clients,
       int requests,
+      double rate,
+      long seed)
+      throws InterruptedException {
+    Map<String, ConcurrentLinkedQueue<Double>> lat = new ConcurrentHashMap<>();
+    types.forEach(t -> lat.put(t, new ConcurrentLinkedQueue<>()));
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    long t0 = System.nanoTime();
+    run(port, base, mix, types, clients, requests, rate, t0, lat, failures, seed);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    if (!failures.isEmpty()) {
+      throw new IllegalStateException(
+          failures.size() + " requests failed, e.g. " + failures.peek());
+    }
+    Map<String, double[]> out = new LinkedHashMap<>();
+    for (String t : types) {
+      double[] v = lat.get(t).stream().mapToDouble(Double::doubleValue).toArray();
+      Arrays.sort(v);
+      out.put(t, v);
+    }
+    return new Pass(out, seconds, requests, rate);
+  }
+
+  private static void run(
+      int port,
+      String base,
+      Map<String, Function<SplittableRandom, String>> mix,
+      List<String> types,
+      int clients,
+      int requests,
+      double rate,
+      long t0,
       Map<String, ConcurrentLinkedQueue<Double>> lat,
       ConcurrentLinkedQueue<String> failures,
       long seed)
@@ -161,6 +210,14 @@ final class HistoryHttpLoad {
                     String type = types.get(i % types.size());
                     String url = base + mix.get(type).apply(random);
                     long s = System.nanoTime();
+                    if (rate > 0) {
+                      long due = t0 + (long) (i * 1e9 / rate);
+                      // Pacing the load generator, not synchronising a test: wait until due.
+                      while (due - System.nanoTime() > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                      }
+                      s = due;
+                    }
                     send(http, url, failures);
                     ConcurrentLinkedQueue<Double> q = lat.get(type);
                     if (q != null) {

@@ -19,12 +19,16 @@ import java.util.List;
  * <pre>
  * java -Xmx3g -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
- *     [--clients 100] [--http-requests 5500] [--http-warmup 5500] [--response-cache BYTES]
+ *     [--clients 100] [--http-requests 5500] [--http-warmup 5500] [--response-cache BYTES] \
+ *     [--http-open-loop 0.5,0.75]
  * </pre>
  *
  * The store is in-memory H2 unless {@code --h2-file} is given (then a file in the temp dir). {@code
  * --clients 0} skips the HTTP part. {@code --response-cache} sets the server's answer cache
- * (default the server's, 32 MiB; 0 turns it off, so every request is computed).
+ * (default the server's, 32 MiB; 0 turns it off, so every request is computed). {@code
+ * --http-open-loop} replays the mix after the closed loop at those fractions of the throughput the
+ * closed loop reached (default 0.5 and 0.75; {@code none} skips it), latencies counted from when
+ * each request was due.
  */
 public final class ProjectionBench {
   private static final String BENCH = "projection";
@@ -43,6 +47,7 @@ public final class ProjectionBench {
             args,
             "response-cache",
             (int) dev.fastpath.projections.http.HttpServerSettings.DEFAULT_RESPONSE_CACHE_BYTES);
+    double[] fractions = fractions(BenchSupport.arg(args, "http-open-loop", "0.5,0.75"));
     Path dir = BenchSupport.tempDir("fastpath-projection-bench");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         FlowHistoryRepository store =
@@ -64,33 +69,64 @@ public final class ProjectionBench {
       result(BENCH, "aggregate_p99", r.aggregateP99Millis(), "ms");
       if (clients > 0) {
         HistoryHttpLoad.Result h =
-            HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup, cacheBytes);
+            HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup, cacheBytes, fractions);
+        HistoryHttpLoad.Pass c = h.closed();
         note(
             "HTTP: %d requests from %d concurrent clients in %.1f s (%.0f requests/s), closed loop,"
                 + " response cache %s",
-            h.requests(),
+            c.requests(),
             clients,
-            h.seconds(),
-            h.requests() / h.seconds(),
+            c.seconds(),
+            c.achieved(),
             cacheBytes == 0 ? "off" : (cacheBytes >> 20) + " MiB");
-        double[] all =
-            h.latenciesMillis().values().stream()
-                .flatMapToDouble(java.util.Arrays::stream)
-                .sorted()
-                .toArray();
-        result(BENCH, "http_requests_per_s", h.requests() / h.seconds(), "requests/s");
-        result(BENCH, "http_all_p50", HistoryHttpLoad.percentile(all, 0.50), "ms");
-        result(BENCH, "http_all_p99", HistoryHttpLoad.percentile(all, 0.99), "ms");
-        h.latenciesMillis()
-            .forEach(
-                (type, v) -> {
-                  result(BENCH, "http_" + type + "_p50", HistoryHttpLoad.percentile(v, 0.50), "ms");
-                  result(BENCH, "http_" + type + "_p99", HistoryHttpLoad.percentile(v, 0.99), "ms");
-                });
+        result(BENCH, "http_requests_per_s", c.achieved(), "requests/s");
+        report("http", c);
+        for (HistoryHttpLoad.Pass o : h.open()) {
+          int pct = (int) Math.round(100 * o.offered() / c.achieved());
+          note(
+              "HTTP open loop at %d %% of that: %.0f requests/s offered, %.0f served, %d clients",
+              pct, o.offered(), o.achieved(), clients);
+          String prefix = "http_open" + pct;
+          result(BENCH, prefix + "_offered_per_s", o.offered(), "requests/s");
+          result(BENCH, prefix + "_served_per_s", o.achieved(), "requests/s");
+          report(prefix, o);
+        }
       }
     } finally {
       BenchSupport.deleteTree(dir);
     }
     System.exit(0);
+  }
+
+  private static void report(String prefix, HistoryHttpLoad.Pass p) {
+    double[] all = p.all();
+    result(BENCH, prefix + "_all_p50", HistoryHttpLoad.percentile(all, 0.50), "ms");
+    result(BENCH, prefix + "_all_p99", HistoryHttpLoad.percentile(all, 0.99), "ms");
+    double worst = 0;
+    String worstType = "";
+    for (var e : p.latenciesMillis().entrySet()) {
+      double p50 = HistoryHttpLoad.percentile(e.getValue(), 0.50);
+      double p99 = HistoryHttpLoad.percentile(e.getValue(), 0.99);
+      result(BENCH, prefix + "_" + e.getKey() + "_p50", p50, "ms");
+      result(BENCH, prefix + "_" + e.getKey() + "_p99", p99, "ms");
+      if (p99 > worst) {
+        worst = p99;
+        worstType = e.getKey();
+      }
+    }
+    note("%s: worst type's p99 %.1f ms (%s)", prefix, worst, worstType);
+  }
+
+  private static double[] fractions(String arg) {
+    if (arg.equals("none")) {
+      return new double[0];
+    }
+    double[] f = java.util.Arrays.stream(arg.split(",")).mapToDouble(Double::parseDouble).toArray();
+    for (double x : f) {
+      if (!(x > 0 && x <= 1)) {
+        throw new IllegalArgumentException("--http-open-loop: fractions in (0, 1], got " + arg);
+      }
+    }
+    return f;
   }
 }
