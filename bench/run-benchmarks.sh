@@ -105,7 +105,8 @@ for part in "${PARTS[@]}"; do
       run_part memory "$JAVA" -Xmx3g -cp "$CP" dev.fastpath.bench.FlowMemoryBench \
         --table-flows "$TABLE_FLOWS" --actor-flows "$ACTOR_FLOWS" ;;
     projection)
-      run_part projection "$JAVA" -Xmx3g -cp "$CP" dev.fastpath.bench.ProjectionBench \
+      # The bench's HistoryServer stands in for serve's: the same JVM options as ./fastpath serve.
+      run_part projection "$JAVA" -Xmx4g -XX:+UseG1GC -cp "$CP" dev.fastpath.bench.ProjectionBench \
         --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" \
         --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$((PROJECTION_HTTP * 3 / 2))" ;;
     live)

@@ -17,7 +17,7 @@ import java.util.List;
  * ({@link HistoryHttpLoad}), all in one run.
  *
  * <pre>
- * java -Xmx3g -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
+ * java -Xmx4g -XX:+UseG1GC -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
  *     [--clients 100] [--http-requests 5500] [--http-warmup 5500] [--response-cache BYTES] \
  *     [--http-open-loop 0.5,0.75]
