@@ -168,34 +168,6 @@ final class HistoryHttpLoad {
     types.forEach(t -> lat.put(t, new ConcurrentLinkedQueue<>()));
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     long t0 = System.nanoTime();
-    run(port, base, mix, types, clients, requests, rate, t0, lat, failures, seed);
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    if (!failures.isEmpty()) {
-      throw new IllegalStateException(
-          failures.size() + " requests failed, e.g. " + failures.peek());
-    }
-    Map<String, double[]> out = new LinkedHashMap<>();
-    for (String t : types) {
-      double[] v = lat.get(t).stream().mapToDouble(Double::doubleValue).toArray();
-      Arrays.sort(v);
-      out.put(t, v);
-    }
-    return new Pass(out, seconds, requests, rate);
-  }
-
-  private static void run(
-      int port,
-      String base,
-      Map<String, Function<SplittableRandom, String>> mix,
-      List<String> types,
-      int clients,
-      int requests,
-      double rate,
-      long t0,
-      Map<String, ConcurrentLinkedQueue<Double>> lat,
-      ConcurrentLinkedQueue<String> failures,
-      long seed)
-      throws InterruptedException {
     AtomicInteger next = new AtomicInteger();
     CountDownLatch done = new CountDownLatch(clients);
     for (int c = 0; c < clients; c++) {
@@ -235,6 +207,18 @@ final class HistoryHttpLoad {
     if (!done.await(30, java.util.concurrent.TimeUnit.MINUTES)) {
       throw new IllegalStateException("HTTP load did not finish in 30 minutes");
     }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    if (!failures.isEmpty()) {
+      throw new IllegalStateException(
+          failures.size() + " requests failed, e.g. " + failures.peek());
+    }
+    Map<String, double[]> out = new LinkedHashMap<>();
+    for (String t : types) {
+      double[] v = lat.get(t).stream().mapToDouble(Double::doubleValue).toArray();
+      Arrays.sort(v);
+      out.put(t, v);
+    }
+    return new Pass(out, seconds, requests, rate);
   }
 
   private static void send(RawHttpClient http, String url, ConcurrentLinkedQueue<String> failures) {
