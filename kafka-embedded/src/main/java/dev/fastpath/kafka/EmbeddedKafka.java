@@ -79,7 +79,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       Path logDir = dataDir.resolve("kafka-logs");
       // Both ports are taken while the other is held: two free ports asked for one after the
       // other can be the same one, and Kafka then refuses the configuration.
-      int[] free = freePorts(2);
+      int[] free = FreePorts.take(2);
       if (port == 0) {
         port = free[0];
       }
@@ -307,26 +307,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")", e);
-    }
-  }
-
-  /** {@code n} distinct free ports: every socket stays bound until all are chosen. */
-  private static int[] freePorts(int n) throws IOException {
-    ServerSocket[] sockets = new ServerSocket[n];
-    try {
-      int[] ports = new int[n];
-      for (int i = 0; i < n; i++) {
-        sockets[i] = new ServerSocket(0);
-        sockets[i].setReuseAddress(true);
-        ports[i] = sockets[i].getLocalPort();
-      }
-      return ports;
-    } finally {
-      for (ServerSocket s : sockets) {
-        if (s != null) {
-          s.close();
-        }
-      }
     }
   }
 

@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.Writer;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,23 +186,10 @@ final class DemoCluster implements AutoCloseable {
     c.closeLog();
   }
 
+  /** Ports for the nodes, lowest first. */
   static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        held.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
-    }
     // Node 1 gets the lowest: with two nodes the split-brain resolver keeps the lowest address.
-    java.util.Arrays.sort(ports);
-    return ports;
+    return dev.fastpath.kafka.FreePorts.take(n);
   }
 
   static void relay(List<String> lines, PrintStream o, String indent) {

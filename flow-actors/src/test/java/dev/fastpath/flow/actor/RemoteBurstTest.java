@@ -39,7 +39,7 @@ class RemoteBurstTest {
 
   @Test
   void aBurstOfEventsForFlowsOnAnotherNodeIsAnsweredInFull() throws Exception {
-    int[] ports = TestPorts.distinct(2);
+    int[] ports = dev.fastpath.kafka.FreePorts.take(2);
     int a = ports[0];
     int b = ports[1];
     int events = 20_000;
