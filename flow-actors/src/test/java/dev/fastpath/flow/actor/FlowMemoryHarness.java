@@ -11,7 +11,7 @@ import dev.fastpath.flow.ControlResult.Outcome;
 import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.state.FlowState;
 import dev.fastpath.flow.state.FlowStateMachine;
-import dev.fastpath.flow.testing.MemoryJournal;
+import dev.fastpath.flow.testing.DiscardingJournal;
 import dev.fastpath.ingest.FlowKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +45,7 @@ class FlowMemoryHarness {
 
   /** Bytes per live (actor-backed, fixed-up) flow, snapshot included. */
   static double liveBytesPerFlow(int n) {
-    var journal = new MemoryJournal(8, false);
+    var journal = new DiscardingJournal(8);
     var overrides =
         ConfigFactory.parseMap(
             Map.of(
@@ -59,7 +59,7 @@ class FlowMemoryHarness {
       long before = usedHeap();
       drive(control, 2_000, 2_000 + n);
       long after = usedHeap();
-      assertThat(ShardedFlowControlTest.liveEntities(control)).isEqualTo(2_000 + n);
+      assertThat(ShardedFlowControlKafkaTest.liveEntities(control)).isEqualTo(2_000 + n);
       return (after - before) / (double) n;
     }
   }

@@ -9,6 +9,8 @@ import dev.fastpath.events.v1.Envelope;
 import dev.fastpath.events.v1.Envelope.EventCase;
 import dev.fastpath.events.v1.FlowSnapshot;
 import dev.fastpath.events.v1.FlowStateKind;
+import dev.fastpath.events.v1.RedirectRejected;
+import dev.fastpath.events.v1.RejectReason;
 import dev.fastpath.events.v1.Scenario;
 import dev.fastpath.flow.ControlEvent;
 import dev.fastpath.flow.ControlResult;
@@ -24,13 +26,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The flow actors under Cluster Sharding on one node, writing to a real (embedded) broker. */
+/**
+ * The flow actors under Cluster Sharding on one node, writing to a real (embedded) broker: the log
+ * they write, restart from it, passivation, message serialization and agreement with the dry run.
+ */
 class ShardedFlowControlKafkaTest {
   @TempDir static Path dir;
   static EmbeddedKafka kafka;
@@ -213,11 +227,98 @@ class ShardedFlowControlKafkaTest {
       ControlResult fixed = ask(control, vipRedirect(flow, 2));
       org.awaitility.Awaitility.await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> ShardedFlowControlTest.liveEntities(control) == 0);
+          .until(() -> ShardedFlowControlKafkaTest.liveEntities(control) == 0);
       ControlResult dup = ask(control, vipRedirect(flow, 3));
       assertThat(dup.outcome()).isEqualTo(Outcome.DUPLICATE);
       assertThat(dup.decision()).isEqualTo(fixed.decision());
       assertThat(dup.lastSeq()).isEqualTo(4);
     }
+  }
+
+  static int liveEntities(ShardedFlowControl control) {
+    ShardRegion.CurrentShardRegionState state =
+        AskPattern
+            .<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+                ShardRegion.CurrentShardRegionState>
+                ask(
+                    ClusterSharding.get(control.system()).shardState(),
+                    replyTo -> new GetShardRegionState(FlowActor.TYPE_KEY, replyTo),
+                    Duration.ofSeconds(5),
+                    control.system().scheduler())
+            .toCompletableFuture()
+            .join();
+    return state.getShards().stream().mapToInt(s -> s.getEntityIds().size()).sum();
+  }
+
+  private static List<ControlEvent> everyKindOfEvent() {
+    FlowKey vip = vipFlow();
+    RedirectRejected rej =
+        RedirectRejected.newBuilder()
+            .setReason(RejectReason.MUX_NOT_TRUSTED)
+            .setDetail("x")
+            .build();
+    return List.of(
+        started(vip, 1),
+        started(peFlow(), 2),
+        vipRedirect(vip, 3),
+        arrived(redirect(peFlow(), Scenario.PE, "fd00:9::1", VM_MAC, 5), 4),
+        new ControlEvent.RedirectRefused(vip, 5000, cause(5), rej),
+        traffic(vip, 6),
+        ending(vip, CloseReason.IDLE_TIMEOUT, 7),
+        vipRedirect(vipFlow(9), 8),
+        new ControlEvent.Unattributed(
+            0x1234L,
+            9000,
+            cause(9).toBuilder().setSourceId(0x1234L).build(),
+            RedirectRejected.newBuilder().setReason(RejectReason.NOT_GRE).setDetail("y").build()));
+  }
+
+  @Test
+  void everyMessageRoundTripsThroughTheConfiguredSerializer() {
+    try (ShardedFlowControl control = ShardedFlowControl.start(config(), freshTopics())) {
+      Serialization ser = SerializationExtension.get(control.system());
+      ActorRef<FlowActor.Reply> ref = control.system().ignoreRef();
+      LocalFlowControl local = new LocalFlowControl(config());
+      for (ControlEvent e : everyKindOfEvent()) {
+        ControlResult r = local.ask(e).toCompletableFuture().join();
+        Object[] messages = {
+          new FlowActor.Handle(e, 42, ref),
+          r,
+          new FlowActor.Reply(43, r, null, null),
+          new FlowActor.Reply(44, null, dev.fastpath.flow.FlowControl.Refusal.BUSY, "stash full")
+        };
+        for (Object m : messages) {
+          var serializer = ser.findSerializerFor(m);
+          assertThat(serializer).isInstanceOf(FlowMessageSerializer.class);
+          byte[] bytes = ser.serialize(m).get();
+          Object back =
+              ser.deserialize(
+                      bytes, serializer.identifier(), Serializers.manifestFor(serializer, m))
+                  .get();
+          assertThat(back).isEqualTo(m);
+        }
+      }
+    }
+  }
+
+  @Test
+  void withSerializeMessagesOnTheActorsAnswerAsTheDryRun() {
+    KafkaLogSettings log = freshTopics();
+    var overrides = ConfigFactory.parseMap(Map.of("pekko.actor.serialize-messages", "on"));
+    LocalFlowControl local = new LocalFlowControl(config());
+    try (ShardedFlowControl control = ShardedFlowControl.start(config(), log, overrides, true)) {
+      for (ControlEvent e : everyKindOfEvent()) {
+        ControlResult actual =
+            control.ask(e).toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+        assertThat(actual).isEqualTo(local.ask(e).toCompletableFuture().join());
+      }
+    }
+    List<Envelope> audit = new ArrayList<>();
+    TopicReader.auditByKey(kafka.bootstrapServers(), log.auditTopic())
+        .values()
+        .forEach(audit::addAll);
+    assertThat(
+            audit.stream().map(e -> e.toBuilder().clearNode().clearProcessingTimeNanos().build()))
+        .containsExactlyInAnyOrderElementsOf(local.records());
   }
 }

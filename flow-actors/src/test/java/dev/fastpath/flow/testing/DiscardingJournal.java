@@ -5,25 +5,23 @@ import dev.fastpath.flow.log.EventJournal;
 import dev.fastpath.flow.log.FlowStateStore;
 import dev.fastpath.flow.state.InputMarks;
 import dev.fastpath.ingest.FlowKey;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A journal in memory (or discarding, for memory measurements). Acknowledges at once and keeps the
- * store current exactly as the Kafka journal does on acknowledgement.
+ * A journal that keeps nothing, for measuring the flow actors' own heap ({@code
+ * FlowMemoryHarness}): it acknowledges at once and keeps the store current exactly as the Kafka
+ * journal does on acknowledgement. Not for tests of behaviour: those write to a real broker and
+ * read back what was written, which this one cannot give.
  */
-public final class MemoryJournal implements EventJournal {
-  private final List<Envelope> records = new ArrayList<>();
+public final class DiscardingJournal implements EventJournal {
   private final FlowStateStore store;
   private final long[] offsets;
-  private final boolean keep;
 
-  public MemoryJournal(int partitions, boolean keep) {
+  public DiscardingJournal(int partitions) {
     this.store = new FlowStateStore(partitions, 1024);
     this.offsets = new long[partitions];
-    this.keep = keep;
   }
 
   @Override
@@ -33,9 +31,6 @@ public final class MemoryJournal implements EventJournal {
       int partition,
       List<Envelope> recs,
       dev.fastpath.flow.state.FlowState stateAfter) {
-    if (keep) {
-      records.addAll(recs);
-    }
     offsets[partition] += recs.size();
     store.inputSeen(recs.get(0).getCause().getSourceId());
     store.acknowledged(flow, partition, offsets[partition] - 1, stateAfter);
@@ -45,9 +40,6 @@ public final class MemoryJournal implements EventJournal {
   @Override
   public synchronized CompletionStage<Void> appendUnattributed(
       long sourceId, int partition, Envelope record, InputMarks marksAfter) {
-    if (keep) {
-      records.add(record);
-    }
     store.acknowledgedSource(sourceId, partition, offsets[partition]++, marksAfter);
     return CompletableFuture.completedFuture(null);
   }
@@ -55,10 +47,6 @@ public final class MemoryJournal implements EventJournal {
   @Override
   public FlowStateStore store() {
     return store;
-  }
-
-  public synchronized List<Envelope> records() {
-    return List.copyOf(records);
   }
 
   @Override
