@@ -13,4 +13,7 @@ RUN apt-get update \
 COPY --from=build /src/service/target/service-0.1.0-SNAPSHOT.jar /opt/fastpath/fastpath.jar
 COPY --from=build /src/service/target/lib /opt/fastpath/lib
 EXPOSE 8080 25520
-ENTRYPOINT ["java", "-cp", "/opt/fastpath/fastpath.jar:/opt/fastpath/lib/*", "dev.fastpath.service.Main"]
+# The image runs serve above all: G1 with serve's tenuring threshold, as ./fastpath starts it
+# (why: the comment there, and docs/benchmarks.md, "Re-measured 2026-12-03").
+ENTRYPOINT ["java", "-XX:+UseG1GC", "-XX:MaxTenuringThreshold=2", \
+            "-cp", "/opt/fastpath/fastpath.jar:/opt/fastpath/lib/*", "dev.fastpath.service.Main"]

@@ -106,7 +106,7 @@ for part in "${PARTS[@]}"; do
         --table-flows "$TABLE_FLOWS" --actor-flows "$ACTOR_FLOWS" ;;
     projection)
       # The bench's HistoryServer stands in for serve's: the same JVM options as ./fastpath serve.
-      run_part projection "$JAVA" -Xmx4g -XX:+UseG1GC -cp "$CP" dev.fastpath.bench.ProjectionBench \
+      run_part projection "$JAVA" -Xmx4g -XX:+UseG1GC -XX:MaxTenuringThreshold=2 -cp "$CP" dev.fastpath.bench.ProjectionBench \
         --events "$PROJECTION_EVENTS" --queries "$PROJECTION_QUERIES" \
         --clients 100 --http-requests "$PROJECTION_HTTP" --http-warmup "$((PROJECTION_HTTP * 3 / 2))" ;;
     live)

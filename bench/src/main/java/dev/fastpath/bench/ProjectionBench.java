@@ -17,7 +17,8 @@ import java.util.List;
  * ({@link HistoryHttpLoad}), all in one run.
  *
  * <pre>
- * java -Xmx4g -XX:+UseG1GC -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
+ * java -Xmx4g -XX:+UseG1GC -XX:MaxTenuringThreshold=2 \
+ *     -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
  *     [--clients 100] [--http-requests 5500] [--http-warmup 5500] [--response-cache BYTES] \
  *     [--http-open-loop 0.5,0.75]
@@ -27,8 +28,9 @@ import java.util.List;
  * --clients 0} skips the HTTP part. {@code --response-cache} sets the server's answer cache
  * (default the server's, 32 MiB; 0 turns it off, so every request is computed). {@code
  * --http-open-loop} replays the mix after the closed loop at those fractions of the throughput the
- * closed loop reached (default 0.5 and 0.75; {@code none} skips it), latencies counted from when
- * each request was due.
+ * closed loop reached (default 0.5 and 0.75; {@code none} skips it), after one untimed pass at the
+ * first fraction (the JIT's warm-up for paced load, see HistoryHttpLoad), latencies counted from
+ * when each request was due.
  */
 public final class ProjectionBench {
   private static final String BENCH = "projection";
@@ -81,6 +83,19 @@ public final class ProjectionBench {
             cacheBytes == 0 ? "off" : (cacheBytes >> 20) + " MiB");
         result(BENCH, "http_requests_per_s", c.achieved(), "requests/s");
         report("http", c);
+        if (h.openWarmup() != null) {
+          // Printed so a reader sees what the warm-up caught, but it is not a result.
+          HistoryHttpLoad.Pass w = h.openWarmup();
+          note(
+              "HTTP open-loop warm-up (untimed) at %.0f requests/s: all types p99 %.1f ms; uptime"
+                  + " %.1f-%.1f s, %d GC pauses, longest %d ms",
+              w.offered(),
+              HistoryHttpLoad.percentile(w.all(), 0.99),
+              w.startMillis() / 1e3,
+              w.endMillis() / 1e3,
+              w.gc().count(),
+              w.gc().longestMillis());
+        }
         for (HistoryHttpLoad.Pass o : h.open()) {
           int pct = (int) Math.round(100 * o.offered() / c.achieved());
           note(
@@ -114,7 +129,20 @@ public final class ProjectionBench {
         worstType = e.getKey();
       }
     }
-    note("%s: worst type's p99 %.1f ms (%s)", prefix, worst, worstType);
+    GcPauses.Window gc = p.gc();
+    result(BENCH, prefix + "_gc_pauses", gc.count(), "pauses");
+    result(BENCH, prefix + "_gc_longest_pause", gc.longestMillis(), "ms");
+    note(
+        "%s: worst type's p99 %.1f ms (%s); uptime %.1f-%.1f s, %d GC pauses (%d ms), longest %d"
+            + " ms",
+        prefix,
+        worst,
+        worstType,
+        p.startMillis() / 1e3,
+        p.endMillis() / 1e3,
+        gc.count(),
+        gc.totalMillis(),
+        gc.longestMillis());
   }
 
   private static double[] fractions(String arg) {
