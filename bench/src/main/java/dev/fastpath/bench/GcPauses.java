@@ -18,7 +18,7 @@ import javax.management.openmbean.CompositeData;
  */
 final class GcPauses implements AutoCloseable {
   /** One pause: its start and length in milliseconds of JVM uptime. */
-  record Pause(long startMillis, long millis, String collector) {}
+  record Pause(long startMillis, long millis) {}
 
   /** The pauses of a window: how many and the longest (0 when none). */
   record Window(int count, long longestMillis, long totalMillis) {}
@@ -40,11 +40,7 @@ final class GcPauses implements AutoCloseable {
             return;
           }
           synchronized (pauses) {
-            pauses.add(
-                new Pause(
-                    info.getGcInfo().getStartTime(),
-                    info.getGcInfo().getDuration(),
-                    info.getGcName()));
+            pauses.add(new Pause(info.getGcInfo().getStartTime(), info.getGcInfo().getDuration()));
           }
         };
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
