@@ -38,6 +38,7 @@ public final class ProjectionBench {
   private ProjectionBench() {}
 
   public static void main(String[] args) throws Exception {
+    H2FlowHistoryRepository.applyJvmDefaults(); // as serve runs H2
     int events = BenchSupport.intArg(args, "events", 1_000_000);
     int queries = BenchSupport.intArg(args, "queries", 2_000);
     boolean file = List.of(args).contains("--h2-file");

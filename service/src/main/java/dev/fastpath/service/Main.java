@@ -1,6 +1,7 @@
 package dev.fastpath.service;
 
 import dev.fastpath.flow.config.FastpathConfigLoader.BadConfigException;
+import dev.fastpath.projections.history.H2FlowHistoryRepository;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,14 +38,8 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    // H2 interns every value it reads in one shared array (h2.objectCache). On the embedded file
-    // store, whose 64 MB page cache misses under the history API's load, that was 8 % of the
-    // API's CPU; without it the API served 2,777-3,065 requests/s at saturation against
-    // 2,684-2,709 (ProjectionBench --h2-file, docs/benchmarks.md). H2 reads the property once,
-    // when it first loads, so it is set here, before any command touches H2; a -D wins.
-    if (System.getProperty("h2.objectCache") == null) {
-      System.setProperty("h2.objectCache", "false");
-    }
+    // Before any command touches H2, which reads its settings once, when it first loads.
+    H2FlowHistoryRepository.applyJvmDefaults();
     System.exit(execute(args));
   }
 

@@ -47,6 +47,14 @@ public interface FlowHistoryRepository extends AutoCloseable {
    */
   long commitCount();
 
+  /**
+   * Whether {@link #commitCount} is answered from memory, without I/O: true when this instance is
+   * the store's only writer, so that callers on threads that must not block may ask it.
+   */
+  default boolean commitCountKnownLocally() {
+    return false;
+  }
+
   /** A short name of the engine for logs and /health ({@code h2}, {@code postgresql}). */
   String engine();
 

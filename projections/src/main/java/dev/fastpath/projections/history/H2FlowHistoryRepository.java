@@ -13,9 +13,24 @@ import org.h2.jdbcx.JdbcDataSource;
 public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
   private final String where;
 
-  private H2FlowHistoryRepository(JdbcDataSource ds, String where) {
-    super(ds);
+  private H2FlowHistoryRepository(JdbcDataSource ds, String where, boolean soleWriter) {
+    super(ds, soleWriter);
     this.where = where;
+  }
+
+  /**
+   * H2's JVM-wide settings as fastpath runs it; call before anything loads H2 (it reads them once),
+   * as {@code Main} and the benchmarks do. A {@code -D} given on the command line wins.
+   *
+   * <p>{@code h2.objectCache=false}: H2 interns every value it reads in one shared array. On the
+   * embedded file store, whose 64 MB page cache misses under the history API's load, that was 8 %
+   * of the API's CPU; without it the API served 2,777-3,065 requests/s at saturation against
+   * 2,684-2,709 (ProjectionBench --h2-file, docs/benchmarks.md).
+   */
+  public static void applyJvmDefaults() {
+    if (System.getProperty("h2.objectCache") == null) {
+      System.setProperty("h2.objectCache", "false");
+    }
   }
 
   /** Opens (creating if needed) the store of a fastpath data directory. */
@@ -26,7 +41,9 @@ public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + dir, e);
     }
-    return openUrl("jdbc:h2:file:" + dir.resolve("history").toAbsolutePath() + QUERY_CACHE);
+    // The file is this process's alone (H2 locks it; other commands reach it through this
+    // process's loopback server, for queries only), so this instance is its only writer.
+    return openUrl("jdbc:h2:file:" + dir.resolve("history").toAbsolutePath() + QUERY_CACHE, true);
   }
 
   /**
@@ -37,7 +54,7 @@ public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
     if (!tcpUrl.startsWith("jdbc:h2:tcp://")) {
       throw new IllegalArgumentException("not an H2 TCP URL: " + tcpUrl);
     }
-    return openUrl(tcpUrl);
+    return openUrl(tcpUrl, false);
   }
 
   /** The file the embedded store of a data directory lives in (without H2's suffix). */
@@ -55,15 +72,15 @@ public final class H2FlowHistoryRepository extends JdbcFlowHistoryRepository {
 
   /** A private in-memory store (tests, benchmarks); it lives until closed. */
   public static H2FlowHistoryRepository inMemory(String name) {
-    return openUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=0" + QUERY_CACHE);
+    return openUrl("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=0" + QUERY_CACHE, true);
   }
 
-  private static H2FlowHistoryRepository openUrl(String url) {
+  private static H2FlowHistoryRepository openUrl(String url, boolean soleWriter) {
     JdbcDataSource ds = new JdbcDataSource();
     ds.setURL(url);
     ds.setUser("fastpath");
     ds.setPassword("");
-    return new H2FlowHistoryRepository(ds, url);
+    return new H2FlowHistoryRepository(ds, url, soleWriter);
   }
 
   @Override

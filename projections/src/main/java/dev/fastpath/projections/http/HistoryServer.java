@@ -64,7 +64,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The flow-history HTTP API (docs/openapi.yaml): flows, a flow's timeline, aggregates, Prometheus
  * metrics and health. Store queries block, so they run on a small pool of their own rather than on
- * the HTTP dispatcher.
+ * the HTTP dispatcher; what needs no query does not wait for that pool: an answer still in the
+ * cache while the store's commit count is known without I/O is served on the dispatcher, and the
+ * probes have a thread of their own, so /health answers while queries queue.
  */
 public final class HistoryServer {
   private static final Logger LOG = LoggerFactory.getLogger(HistoryServer.class);
@@ -73,6 +75,7 @@ public final class HistoryServer {
   private final PrometheusMeterRegistry registry;
   private final FlowHistoryProjection projection;
   private final ExecutorService executor;
+  private final ExecutorService probeExecutor;
   private final HttpServerSettings settings;
   private final RequestGate gate;
   private final ResponseCache cache;
@@ -99,6 +102,13 @@ public final class HistoryServer {
             settings.queryThreadsFor(queries.repository().engine()),
             r -> {
               Thread t = new Thread(r, "history-query-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    this.probeExecutor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "history-probe");
               t.setDaemon(true);
               return t;
             });
@@ -340,6 +350,7 @@ public final class HistoryServer {
       system = null;
     }
     executor.shutdownNow();
+    probeExecutor.shutdownNow();
   }
 
   Route routes() {
@@ -393,6 +404,10 @@ public final class HistoryServer {
           ResponseCache.key("/aggregates/" + by, rest),
           () -> queries.aggregates(AggregateBy.parse(by), rest));
     }
+    HttpResponse now = cachedNow(ResponseCache.key("/aggregates/" + by, params));
+    if (now != null) {
+      return complete(now);
+    }
     return completeWithFuture(
         CompletableFuture.supplyAsync(
             () -> {
@@ -426,7 +441,7 @@ public final class HistoryServer {
                 HttpResponse.create()
                     .withEntity(
                         HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, registry.scrape())),
-            executor));
+            probeExecutor)); // a scrape reads no store: it must not wait behind queries
   }
 
   private HttpResponse health() {
@@ -505,7 +520,7 @@ public final class HistoryServer {
                     StatusCodes.SERVICE_UNAVAILABLE, "store unavailable: " + e.getMessage());
               }
             },
-            executor));
+            probeExecutor));
   }
 
   /** The API description this server implements, as shipped in the jar. */
@@ -538,6 +553,19 @@ public final class HistoryServer {
    * answer is kept under a count no newer than the store it reflects: it is never served once the
    * store has moved on, and at worst it is computed again.
    */
+  /**
+   * The cached answer to {@code key} if it can be had without blocking (the store's commit count is
+   * known in memory) and is current, else null: the request then goes to a query thread. Served
+   * here, a repeated question does not queue behind the queries being computed.
+   */
+  private HttpResponse cachedNow(String key) {
+    if (!cache.enabled() || !queries.repository().commitCountKnownLocally()) {
+      return null;
+    }
+    ResponseCache.Entry hit = cache.peek(key, queries.repository().commitCount());
+    return hit == null ? null : response(hit.mediaType(), hit.body());
+  }
+
   private HttpResponse cached(String key, String type, Supplier<byte[]> work) {
     if (!cache.enabled()) {
       return response(type, ByteString.fromArrayUnsafe(work.get()));
@@ -568,6 +596,10 @@ public final class HistoryServer {
   }
 
   private Route jsonBytes(String key, Supplier<byte[]> work) {
+    HttpResponse now = cachedNow(key);
+    if (now != null) {
+      return complete(now);
+    }
     return completeWithFuture(
         CompletableFuture.supplyAsync(
             () -> {

@@ -91,6 +91,20 @@ final class ResponseCache {
     return null;
   }
 
+  /**
+   * As {@link #get}, but a miss is not counted: the caller goes on to {@link #get} elsewhere (the
+   * server looks here on its dispatcher first, then on a query thread), so each request counts
+   * once.
+   */
+  synchronized Entry peek(String key, long commits) {
+    Entry e = entries.get(key);
+    if (e != null && e.commits() == commits) {
+      count(hits);
+      return e;
+    }
+    return null;
+  }
+
   /** Keeps {@code e} for {@code key} if the key was computed before and the body is small. */
   synchronized void put(String key, Entry e) {
     if (e.body().size() > maxEntryBytes) {

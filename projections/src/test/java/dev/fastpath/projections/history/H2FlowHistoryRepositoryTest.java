@@ -16,6 +16,32 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
   }
 
   @Test
+  void theCommitCountKnownInMemoryIsTheStoredOneBatchByBatch() throws Exception {
+    List<dev.fastpath.events.v1.Envelope> log = KnownLog.build();
+    assertThat(store.commitCountKnownLocally()).as("this process owns the file").isTrue();
+    long start = store.commitCount();
+    store.applyBatch("p", "t", Records.asRecords(log.subList(0, 3), 0, 0));
+    store.applyBatch("p", "t", Records.asRecords(log.subList(3, 5), 0, 3));
+    assertThat(store.commitCount()).isEqualTo(start + 2);
+    // A batch that fails rolls back its commit count too; the one in memory stays with it.
+    List<LogRecord> bad = List.of(new LogRecord(0, 5, log.get(5)), new LogRecord(0, 2, log.get(6)));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.applyBatch("p", "t", bad))
+        .isInstanceOf(HistoryStoreException.class);
+    assertThat(store.commitCount()).isEqualTo(start + 2);
+    store.close();
+    try (java.sql.Connection c = connect();
+        java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT n FROM fh_counter WHERE name = 'commits'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("stored").isEqualTo(start + 2);
+    }
+    store = H2FlowHistoryRepository.open(dataDir);
+    assertThat(store.commitCount()).isEqualTo(start + 2);
+    store.applyBatch("p", "t", Records.asRecords(log.subList(5, 6), 0, 5));
+    assertThat(store.commitCount()).isEqualTo(start + 3);
+  }
+
+  @Test
   void openingAStoreOfSchema3BuildsItsAggregatesFromItsRows() throws Exception {
     List<dev.fastpath.events.v1.Envelope> log = new java.util.ArrayList<>(KnownLog.build());
     log.addAll(SyntheticAuditLog.generate(29, 2000));
