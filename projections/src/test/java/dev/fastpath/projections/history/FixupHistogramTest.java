@@ -69,7 +69,8 @@ class FixupHistogramTest {
     SplittableRandom random = new SplittableRandom(11);
     for (int round = 0; round < 100; round++) {
       FixupHistogram merged = new FixupHistogram();
-      FixupHistogram.Sum sum = new FixupHistogram.Sum();
+      // Reused from round to round, as query threads reuse theirs: a release must leave it zero.
+      FixupHistogram.Sum sum = FixupHistogram.Sum.acquire();
       int rows = 1 + random.nextInt(40);
       for (int r = 0; r < rows; r++) {
         FixupHistogram row = new FixupHistogram();
@@ -96,6 +97,7 @@ class FixupHistogramTest {
       assertThat(FixupHistogram.fromBytes(merged.toBytes()).bucketsView())
           .isEqualTo(merged.bucketsView());
       assertThat(summed.total()).isEqualTo(merged.total());
+      sum.release();
     }
   }
 

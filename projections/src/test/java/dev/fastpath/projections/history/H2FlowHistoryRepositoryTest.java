@@ -56,6 +56,7 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     // What a build of schema 3 left behind: no aggregates, no counter, no fold state.
     try (java.sql.Connection c = connect();
         java.sql.Statement s = c.createStatement()) {
+      backToSchema6(s);
       backToSchema5(s);
       s.execute("DROP TABLE fh_agg");
       s.execute("DROP TABLE fh_counter");
@@ -75,6 +76,15 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
   private java.sql.Connection connect() throws java.sql.SQLException {
     String url = "jdbc:h2:file:" + dataDir.resolve("history/h2/history").toAbsolutePath();
     return java.sql.DriverManager.getConnection(url, "fastpath", "");
+  }
+
+  /** Undoes migration 7: the time-range indexes as they were, without the columns they cover. */
+  private static void backToSchema6(java.sql.Statement s) throws java.sql.SQLException {
+    s.execute("DROP INDEX fh_event_type");
+    s.execute("CREATE INDEX fh_event_type ON fh_event (event_type, event_time)");
+    s.execute("DROP INDEX fh_flow_time");
+    s.execute("CREATE INDEX fh_flow_time ON fh_flow (sort_time, flow_key)");
+    s.execute("DELETE FROM fh_schema_version WHERE version = 7");
   }
 
   /** Undoes migration 6: aggregates without the 100 ms, 10 s and 10 min levels; no commit count. */
@@ -112,6 +122,7 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     store.close();
     try (java.sql.Connection c = connect();
         java.sql.Statement s = c.createStatement()) {
+      backToSchema6(s);
       backToSchema5(s);
     }
     store = H2FlowHistoryRepository.open(dataDir);
@@ -149,6 +160,7 @@ class H2FlowHistoryRepositoryTest extends FlowHistoryRepositoryContract {
     store.close();
     try (java.sql.Connection c = connect();
         java.sql.Statement s = c.createStatement()) {
+      backToSchema6(s);
       backToSchema5(s);
       backToSchema4(s);
     }
