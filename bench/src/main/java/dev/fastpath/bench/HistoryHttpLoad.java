@@ -138,6 +138,7 @@ final class HistoryHttpLoad {
       int requests,
       int warmup,
       long cacheBytes,
+      int queryThreads,
       double[] openLoopFractions)
       throws Exception {
     List<String> keys = new ArrayList<>();
@@ -158,7 +159,8 @@ final class HistoryHttpLoad {
                 .withMaxInFlightPerClient(Math.max(16, clients))
                 .withConnections(
                     Math.max(256, 2 * clients), Duration.ofSeconds(30), Duration.ofSeconds(60))
-                .withResponseCacheBytes(cacheBytes));
+                .withResponseCacheBytes(cacheBytes)
+                .withQueryThreads(queryThreads));
     int port = server.start("127.0.0.1", 0);
     String base = "";
     GcPauses pauses = new GcPauses();

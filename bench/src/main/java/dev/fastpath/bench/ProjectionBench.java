@@ -21,7 +21,7 @@ import java.util.List;
  *     -cp 'bench/target/bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*' \
  *     dev.fastpath.bench.ProjectionBench [--events 1000000] [--queries 300] [--h2-file] \
  *     [--clients 100] [--http-requests 5500] [--http-warmup 5500] [--response-cache BYTES] \
- *     [--http-open-loop 0.5,0.75]
+ *     [--http-open-loop 0.5,0.75] [--query-threads N]
  * </pre>
  *
  * The store is in-memory H2 unless {@code --h2-file} is given (then a file in the temp dir). {@code
@@ -30,7 +30,8 @@ import java.util.List;
  * --http-open-loop} replays the mix after the closed loop at those fractions of the throughput the
  * closed loop reached (default 0.5 and 0.75; {@code none} skips it), after one untimed pass at the
  * first fraction (the JIT's warm-up for paced load, see HistoryHttpLoad), latencies counted from
- * when each request was due.
+ * when each request was due. {@code --query-threads} sets the server's query threads (default: its
+ * own choice for the engine, one per core for H2).
  */
 public final class ProjectionBench {
   private static final String BENCH = "projection";
@@ -50,6 +51,8 @@ public final class ProjectionBench {
             args,
             "response-cache",
             (int) dev.fastpath.projections.http.HttpServerSettings.DEFAULT_RESPONSE_CACHE_BYTES);
+    // 0: the server's own choice for the engine (fastpath.http.query-threads).
+    int queryThreads = BenchSupport.intArg(args, "query-threads", 0);
     double[] fractions = fractions(BenchSupport.arg(args, "http-open-loop", "0.5,0.75"));
     Path dir = BenchSupport.tempDir("fastpath-projection-bench");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
@@ -72,7 +75,8 @@ public final class ProjectionBench {
       result(BENCH, "aggregate_p99", r.aggregateP99Millis(), "ms");
       if (clients > 0) {
         HistoryHttpLoad.Result h =
-            HistoryHttpLoad.run(store, clients, httpRequests, httpWarmup, cacheBytes, fractions);
+            HistoryHttpLoad.run(
+                store, clients, httpRequests, httpWarmup, cacheBytes, queryThreads, fractions);
         HistoryHttpLoad.Pass c = h.closed();
         note(
             "HTTP: %d requests from %d concurrent clients in %.1f s (%.0f requests/s), closed loop,"
