@@ -441,7 +441,7 @@ public final class HistoryServer {
                 HttpResponse.create()
                     .withEntity(
                         HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, registry.scrape())),
-            probeExecutor)); // a scrape reads no store: it must not wait behind queries
+            executor));
   }
 
   private HttpResponse health() {
