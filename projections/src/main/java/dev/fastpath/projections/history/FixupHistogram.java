@@ -203,8 +203,8 @@ final class FixupHistogram {
 
     /**
      * Per decade, the lowest and highest position added to (lo > hi: none): a group's fixups fill a
-     * few hundred of a decade's 900 positions, and reading out or zeroing all 15,000 was a sixth of
-     * a time-range aggregate's CPU (JFR, ProjectionBench --h2-file).
+     * few hundred of a decade's 900 positions, and reading out or zeroing all 15,000 was an eighth
+     * of a time-range aggregate's CPU (JFR, ProjectionBench --h2-file).
      */
     private final int[] lo = new int[17];
 

@@ -100,18 +100,17 @@ public final class HistoryServer {
     this.executor =
         Executors.newFixedThreadPool(
             settings.queryThreadsFor(queries.repository().engine()),
-            r -> {
-              Thread t = new Thread(r, "history-query-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    this.probeExecutor =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "history-probe");
-              t.setDaemon(true);
-              return t;
-            });
+            daemon(() -> "history-query-" + n.incrementAndGet()));
+    this.probeExecutor = Executors.newSingleThreadExecutor(daemon(() -> "history-probe"));
+  }
+
+  /** Threads that do not keep the JVM up, named as {@code name} says. */
+  private static java.util.concurrent.ThreadFactory daemon(Supplier<String> name) {
+    return r -> {
+      Thread t = new Thread(r, name.get());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
