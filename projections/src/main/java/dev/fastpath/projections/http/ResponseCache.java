@@ -82,13 +82,11 @@ final class ResponseCache {
 
   /** The answer to {@code key} if it was computed at {@code commits}, else null. */
   synchronized Entry get(String key, long commits) {
-    Entry e = entries.get(key);
-    if (e != null && e.commits() == commits) {
-      count(hits);
-      return e;
+    Entry e = peek(key, commits);
+    if (e == null) {
+      count(misses);
     }
-    count(misses);
-    return null;
+    return e;
   }
 
   /**
