@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -164,11 +163,20 @@ final class HistoryHttpLoad {
     int port = server.start("127.0.0.1", 0);
     String base = "";
     GcPauses pauses = new GcPauses();
+    // The clients, their connections and buffers (~130 KB each), are made once for every pass:
+    // made anew per pass, they lived through its first two young collections and were copied each
+    // time (the collector's Object Copy was 20-39 ms of 30-42 ms pauses; JFR's old-object samples
+    // named RawHttpClient's buffers first), so the load generator in this JVM lengthened the
+    // server's pauses and its p99, which a server with its clients elsewhere would not see.
+    RawHttpClient[] conns = new RawHttpClient[clients];
+    for (int c = 0; c < clients; c++) {
+      conns[c] = new RawHttpClient("127.0.0.1", port);
+    }
     try {
       // Warm-up: the same load, untimed, so the timed pass measures a warm JIT (Pekko HTTP, H2,
       // Jackson) with every client's connection open, not start-up.
-      load(port, base, mix, types, clients, warmup, 0, 7);
-      Pass closed = load(port, base, mix, types, clients, requests, 0, 100);
+      load(base, mix, types, conns, warmup, 0, 7);
+      Pass closed = load(base, mix, types, conns, requests, 0, 100);
       List<Pass> open = new ArrayList<>();
       Pass openWarmup = null;
       if (openLoopFractions.length > 0) {
@@ -179,20 +187,11 @@ final class HistoryHttpLoad {
         // and a worst type's p99 of 45-71 ms where the next pass at the same rate gave 20-30 ms
         // (4 runs). Timed passes measure the warm server, as the closed loop's own warm-up does.
         openWarmup =
-            load(
-                port, base, mix, types, clients, requests, rate(closed, openLoopFractions[0]), 150);
+            load(base, mix, types, conns, requests, rate(closed, openLoopFractions[0]), 150);
       }
       for (int i = 0; i < openLoopFractions.length; i++) {
         open.add(
-            load(
-                port,
-                base,
-                mix,
-                types,
-                clients,
-                requests,
-                rate(closed, openLoopFractions[i]),
-                200 + i));
+            load(base, mix, types, conns, requests, rate(closed, openLoopFractions[i]), 200 + i));
       }
       server.stop();
       // Read after the server stopped, so the notification of a pause at a pass's end has come.
@@ -201,40 +200,46 @@ final class HistoryHttpLoad {
           openWarmup == null ? null : openWarmup.withGc(pauses),
           open.stream().map(o -> o.withGc(pauses)).toList());
     } finally {
+      for (RawHttpClient c : conns) {
+        c.close();
+      }
       pauses.close();
       server.stop();
     }
   }
 
   /**
-   * {@code clients} threads send {@code requests} in all. With {@code rate} 0 each sends its next
-   * as the last returns (closed loop); otherwise request {@code i} is due {@code i / rate} seconds
-   * after the start, the clients taking turns, and its latency runs from when it was due.
+   * One thread per client of {@code conns} sends {@code requests} in all. With {@code rate} 0 each
+   * sends its next as the last returns (closed loop); otherwise request {@code i} is due {@code i /
+   * rate} seconds after the start, the clients taking turns, and its latency runs from when it was
+   * due.
    */
   private static Pass load(
-      int port,
       String base,
       Map<String, Function<SplittableRandom, String>> mix,
       List<String> types,
-      int clients,
+      RawHttpClient[] conns,
       int requests,
       double rate,
       long seed)
       throws InterruptedException {
-    Map<String, ConcurrentLinkedQueue<Double>> lat = new ConcurrentHashMap<>();
-    types.forEach(t -> lat.put(t, new ConcurrentLinkedQueue<>()));
+    // Request i's latency at [i] (its type is i's turn in the mix): one array, written once per
+    // slot and read after every client is done, not a queue of boxed values living through the
+    // pass's collections.
+    double[] latency = new double[requests];
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     long startMillis = GcPauses.now();
     long t0 = System.nanoTime();
     AtomicInteger next = new AtomicInteger();
-    CountDownLatch done = new CountDownLatch(clients);
-    for (int c = 0; c < clients; c++) {
+    CountDownLatch done = new CountDownLatch(conns.length);
+    for (int c = 0; c < conns.length; c++) {
       SplittableRandom random = new SplittableRandom(seed * 1000 + c);
+      // One keep-alive connection per client, as a browser or script holds one.
+      RawHttpClient http = conns[c];
       Thread t =
           new Thread(
               () -> {
-                // One keep-alive connection per client, as a browser or script holds one.
-                try (RawHttpClient http = new RawHttpClient("127.0.0.1", port)) {
+                try {
                   int i;
                   while ((i = next.getAndIncrement()) < requests) {
                     String type = types.get(i % types.size());
@@ -249,10 +254,7 @@ final class HistoryHttpLoad {
                       s = due;
                     }
                     send(http, url, failures);
-                    ConcurrentLinkedQueue<Double> q = lat.get(type);
-                    if (q != null) {
-                      q.add((System.nanoTime() - s) / 1e6);
-                    }
+                    latency[i] = (System.nanoTime() - s) / 1e6;
                   }
                 } finally {
                   done.countDown();
@@ -271,10 +273,13 @@ final class HistoryHttpLoad {
           failures.size() + " requests failed, e.g. " + failures.peek());
     }
     Map<String, double[]> out = new LinkedHashMap<>();
-    for (String t : types) {
-      double[] v = lat.get(t).stream().mapToDouble(Double::doubleValue).toArray();
+    for (int k = 0; k < types.size(); k++) {
+      double[] v = new double[(requests - k + types.size() - 1) / types.size()];
+      for (int i = k, j = 0; i < requests; i += types.size()) {
+        v[j++] = latency[i];
+      }
       Arrays.sort(v);
-      out.put(t, v);
+      out.put(types.get(k), v);
     }
     return new Pass(out, seconds, requests, rate, startMillis, GcPauses.now(), null);
   }
