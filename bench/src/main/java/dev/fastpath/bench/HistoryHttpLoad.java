@@ -163,11 +163,12 @@ final class HistoryHttpLoad {
     int port = server.start("127.0.0.1", 0);
     String base = "";
     GcPauses pauses = new GcPauses();
-    // The clients, their connections and buffers (~130 KB each), are made once for every pass:
-    // made anew per pass, they lived through its first two young collections and were copied each
-    // time (the collector's Object Copy was 20-39 ms of 30-42 ms pauses; JFR's old-object samples
-    // named RawHttpClient's buffers first), so the load generator in this JVM lengthened the
-    // server's pauses and its p99, which a server with its clients elsewhere would not see.
+    // The clients, their connections and buffers (~130 KB each), are made once for every pass.
+    // Made anew per pass, each pass began with 100 new connections for the server to set up, and
+    // the buffers lived through its first two young collections and were copied each time (Object
+    // Copy was 20-39 ms of 30-42 ms pauses; JFR's old-object samples named RawHttpClient's buffers
+    // first): the load generator in this JVM set the server's p99, which a server whose clients
+    // stay connected, elsewhere, would not see (docs/benchmarks.md, third session).
     RawHttpClient[] conns = new RawHttpClient[clients];
     for (int c = 0; c < clients; c++) {
       conns[c] = new RawHttpClient("127.0.0.1", port);
